@@ -1,0 +1,67 @@
+/**
+ * Inputs and outputs of Tugboat's workflows: the contract between the client that starts a
+ * deployment, the parent workflow and its per-service children.
+ */
+import type { Manifest, ServiceSpec } from '../manifest/schema';
+import type { ResourceRef } from './progress';
+
+export interface DeploymentInput {
+  /** Unique per run, time-sortable; the workflow ID (the environment lock) repeats across runs. */
+  deploymentId: string;
+  /** Validated by the client; validated again by the workflow before anything starts. */
+  manifest: Manifest;
+  /** Who asked (user@host), for the record. */
+  requestedBy?: string;
+  /** Where the manifest came from (a file path), for the record. */
+  source?: string;
+}
+
+export interface ServiceWorkflowInput {
+  deploymentId: string;
+  /** The service with `${{ services.x.outputs.y }}` references already resolved. */
+  service: ServiceSpec;
+}
+
+export interface ServiceWorkflowResult {
+  version: string | null;
+  outputs: Record<string, string>;
+  resources: ResourceRef[];
+  healthy: boolean;
+  healthDetail?: string;
+}
+
+/** One step of one service: what every executor activity receives. */
+export interface StepInput {
+  deploymentId: string;
+  service: ServiceSpec;
+  /** deploymentId + service + step, never the attempt: retries and re-executions reuse it. */
+  idempotencyKey: string;
+}
+
+export interface ApplyOutcome {
+  outcome: 'created' | 'updated' | 'repeat';
+  version: string | null;
+  outputs: Record<string, string>;
+  resources: ResourceRef[];
+}
+
+export interface VerifyOutcome {
+  healthy: boolean;
+  version?: string | null;
+  detail?: string;
+}
+
+export type DeployStep = 'apply' | 'verify';
+
+export function idempotencyKey(deploymentId: string, service: string, step: DeployStep): string {
+  return `${deploymentId}:${service}:${step}`;
+}
+
+/** The failure types executors classify errors into; the workflow reads only these. */
+export const FailureTypes = {
+  transient: 'TransientDeployError',
+  permanent: 'PermanentDeployError',
+  manifest: 'InvalidManifestError',
+  unhealthy: 'UnhealthyError',
+  deploymentFailed: 'DeploymentFailed',
+} as const;

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { connectClient, temporalTarget } from '../../client/connection';
+import { workerSettingsFromEnv } from '../../worker/config';
+import { deployAndWatch } from '../deploy-flow';
+import { loadAndPlan } from '../manifest-input';
+import { onInterrupt } from '../interrupt';
+import { defaultUiBase } from '../web-ui';
+
+export function registerDeploy(program: Command): void {
+  program
+    .command('deploy')
+    .description('Start a deployment on Temporal and follow it until it ends (a worker must be running: tugboat worker).')
+    .argument('<manifest>', 'deployment manifest (YAML or JSON)')
+    .option('--detach', 'print the deployment ID and return at once')
+    .option('--json', 'print the final status (or, with --detach, the IDs) as JSON')
+    .option('--task-queue <name>', 'task queue of the Tugboat workers (env TUGBOAT_TASK_QUEUE)')
+    .addHelpText(
+      'after',
+      `
+Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+TEMPORAL_TLS_* and temporal.toml profiles, as every Temporal tool reads them.
+
+Examples:
+  tugboat deploy examples/ecommerce.yaml
+  tugboat deploy examples/ecommerce.yaml --detach --json
+
+Exit codes: 0 succeeded (or detached), 1 failed, 2 invalid manifest, 3 environment locked.
+Ctrl-C stops watching; the deployment goes on.`,
+    )
+    .action(async (path: string, opts: { detach?: boolean; json?: boolean; taskQueue?: string }) => {
+      const loaded = await loadAndPlan(path);
+      const client = await connectClient();
+      const { exitCode } = await deployAndWatch({
+        client,
+        loaded,
+        taskQueue: opts.taskQueue ?? workerSettingsFromEnv().taskQueue,
+        detach: opts.detach,
+        json: opts.json,
+        uiBase: defaultUiBase(temporalTarget().address),
+        print: (line) => process.stdout.write(`${line}\n`),
+        stop: onInterrupt(),
+      });
+      await client.connection.close();
+      process.exitCode = exitCode;
+    });
+}

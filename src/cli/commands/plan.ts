@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { planToJson, renderPlan } from '../../plan';
+import { loadAndPlan } from '../manifest-input';
+
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description('Validate a manifest and show its waves, critical path and lower bound. Touches nothing.')
+    .argument('<manifest>', 'deployment manifest (YAML or JSON)')
+    .option('--json', 'print the plan as JSON: {"services","waves","critical_path",…}')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tugboat plan examples/ecommerce.yaml\n  tugboat plan examples/ecommerce.yaml --json | jq .waves\n\nExit codes: 0 valid, 2 invalid (every problem listed with its path and a fix).',
+    )
+    .action(async (path: string, opts: { json?: boolean }) => {
+      const { manifest, plan } = await loadAndPlan(path);
+      process.stdout.write(opts.json ? `${JSON.stringify(planToJson(plan))}\n` : `${renderPlan(manifest, plan)}\n`);
+    });
+}

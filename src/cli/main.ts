@@ -1,0 +1,59 @@
+/**
+ * The `tugboat` command line. Each command lives in ./commands; errors become one readable message
+ * and an exit code (never a stack trace for bad input).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerDeploy } from './commands/deploy';
+import { registerDevServer } from './commands/dev-server';
+import { registerPlan } from './commands/plan';
+import { registerSimCloud } from './commands/sim-cloud';
+import { registerStatus } from './commands/status';
+import { registerUp } from './commands/up';
+import { registerWorker } from './commands/worker';
+import { CliError, ExitCode } from './exit-codes';
+
+export function buildProgram(): Command {
+  const program = new Command('tugboat')
+    .description('Durable deployments on Temporal: validate a manifest, plan its DAG, deploy it in parallel, survive crashes.')
+    .version(require('../../package.json').version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Start here:
+  tugboat up examples/ecommerce.yaml     run the demo: local Temporal, simulated cloud, worker, deploy
+  tugboat plan <manifest>                check a manifest and see its waves and critical path
+
+Exit codes: 0 ok, 1 deployment failed, 2 bad input, 3 environment locked.`,
+    );
+  for (const register of [registerPlan, registerDeploy, registerStatus, registerWorker, registerUp, registerDevServer, registerSimCloud]) {
+    register(program);
+  }
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed the message; help and --version are not errors.
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message}\n`);
+  if (process.env.TUGBOAT_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+  return ExitCode.failed;
+}
+
+if (require.main === module) void main();

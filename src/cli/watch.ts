@@ -1,0 +1,72 @@
+/**
+ * Follows a deployment until its workflow closes, printing each service's transitions as they
+ * happen. Polls the progress query (and describes children for retry attempts); the CLI is only a
+ * viewer, so stopping it never affects the deployment.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { deploymentStatus, type DeploymentStatus, type ServiceStatus } from '../client/status';
+
+export interface WatchOptions {
+  print: (line: string) => void;
+  intervalMs?: number;
+  /** Resolves to stop watching early (Ctrl-C). */
+  stop?: Promise<void>;
+}
+
+export async function watchDeployment(client: Client, handle: WorkflowHandle, opts: WatchOptions): Promise<DeploymentStatus> {
+  const began = Date.now();
+  const seen = new Map<string, string>();
+  let stopped = false;
+  void opts.stop?.then(() => (stopped = true));
+  let lastPhase = '';
+  for (;;) {
+    const closed = (await handle.describe()).status.name !== 'RUNNING';
+    const status = await tryStatus(client, handle);
+    if (status) {
+      if (status.phase !== lastPhase) {
+        opts.print(`${elapsed(began)}  phase ${status.phase}`);
+        lastPhase = status.phase;
+      }
+      for (const [name, s] of Object.entries(status.services)) {
+        const line = describeService(s);
+        if (seen.get(name) !== line) {
+          seen.set(name, line);
+          opts.print(`${elapsed(began)}  ${name.padEnd(22)} ${line}`);
+        }
+      }
+    }
+    if ((closed && status) || stopped) return status ?? (await deploymentStatus(client, handle));
+    await Promise.race([delay(opts.intervalMs ?? 400), opts.stop]);
+  }
+}
+
+async function tryStatus(client: Client, handle: WorkflowHandle): Promise<DeploymentStatus | undefined> {
+  try {
+    return await deploymentStatus(client, handle);
+  } catch {
+    // Before the first workflow task runs there is no query handler yet.
+    return undefined;
+  }
+}
+
+export function describeService(s: ServiceStatus): string {
+  switch (s.state) {
+    case 'RETRYING':
+      return `RETRYING (attempt ${s.attempt}: ${s.last_failure ?? 'failed'})`;
+    case 'SUCCEEDED': {
+      const outputs = Object.entries(s.outputs)
+        .filter(([k]) => k !== 'version')
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      return outputs ? `SUCCEEDED  ${outputs}` : 'SUCCEEDED';
+    }
+    case 'FAILED':
+    case 'SKIPPED':
+      return `${s.state}  ${s.error ?? ''}`.trimEnd();
+    default:
+      return s.state;
+  }
+}
+
+const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1).padStart(6)}s`;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

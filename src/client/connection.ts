@@ -1,0 +1,36 @@
+/**
+ * Connecting to Temporal the way every Temporal tool does: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * TLS and API keys (TEMPORAL_TLS_*, TEMPORAL_API_KEY) and config-file profiles through
+ * @temporalio/envconfig, so the same CLI and worker point at a production cluster unchanged.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+function connectConfig(overrides: Partial<TemporalTarget> = {}) {
+  const config = loadClientConnectConfig();
+  const address = overrides.address ?? config.connectionOptions.address ?? 'localhost:7233';
+  const namespace = overrides.namespace ?? config.namespace ?? 'default';
+  return { connectionOptions: { ...config.connectionOptions, address }, namespace };
+}
+
+export function temporalTarget(overrides: Partial<TemporalTarget> = {}): TemporalTarget {
+  const { connectionOptions, namespace } = connectConfig(overrides);
+  return { address: connectionOptions.address, namespace };
+}
+
+export async function connectClient(overrides: Partial<TemporalTarget> = {}): Promise<Client> {
+  const { connectionOptions, namespace } = connectConfig(overrides);
+  const connection = await Connection.connect(connectionOptions);
+  return new Client({ connection, namespace });
+}
+
+export async function connectWorkerConnection(overrides: Partial<TemporalTarget> = {}): Promise<NativeConnection> {
+  const { connectionOptions } = connectConfig(overrides);
+  return NativeConnection.connect(connectionOptions);
+}

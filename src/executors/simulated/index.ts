@@ -1,0 +1,84 @@
+/**
+ * The simulated executor: deploys to Tugboat's simulated cloud over HTTP. It is the embedded
+ * demo's target and the test double for the world, with the same contract a real executor has:
+ * idempotency keys, cancellation, and transient/permanent classification.
+ */
+import { SimCloudClient, SimCloudPermanentError, SimCloudTransientError } from '../../simcloud';
+import { parseDuration, type ServiceSpec } from '../../manifest/schema';
+import { PermanentDeployError, TransientDeployError } from '../errors';
+import type { Executor, ExecutorContext, ExecutorFactory } from '../types';
+
+export const simulatedExecutor: ExecutorFactory = {
+  name: 'simulated',
+  description: 'Deploys to the local simulated cloud (tugboat sim-cloud); faults come from the service\'s `simulate` block.',
+  examples: [
+    `- name: rds-database
+  type: terraform
+  dependencies: [vpc]
+  executor: simulated
+  simulate: { duration: 2s, fail_transient: 1 }`,
+  ],
+  create({ simCloudUrl }): Executor {
+    // No client-side timeout: the step's own timeout (startToClose) cancels the call through ctx.signal.
+    const cloud = new SimCloudClient(simCloudUrl, { requestTimeoutMs: 0 });
+    return {
+      async apply(ctx) {
+        const { service } = ctx;
+        const result = await classified(() =>
+          cloud.apply(
+            {
+              service: service.name,
+              deploymentId: ctx.deploymentId,
+              type: service.type,
+              version: service.version,
+              config: service.config,
+              idempotencyKey: ctx.idempotencyKey,
+              simulate: simulateRequest(service),
+            },
+            ctx.signal,
+          ),
+        );
+        ctx.log(`apply ${service.name}: ${result.outcome}`, { seq: result.seq });
+        return {
+          outcome: result.outcome === 'repeat' ? 'repeat' : result.outcome,
+          version: result.version ?? null,
+          outputs: result.outputs,
+          resources: result.resources.map((r) => ({ id: r.id, kind: r.kind })),
+        };
+      },
+      async verify(ctx: ExecutorContext) {
+        const result = await classified(() =>
+          cloud.verify(
+            { service: ctx.service.name, deploymentId: ctx.deploymentId, idempotencyKey: ctx.idempotencyKey },
+            ctx.signal,
+          ),
+        );
+        return {
+          healthy: result.healthy,
+          version: result.version ?? null,
+          detail: result.healthy ? `healthy at ${result.version ?? 'unknown version'}` : 'not deployed or unhealthy',
+        };
+      },
+    };
+  },
+};
+
+function simulateRequest(service: ServiceSpec) {
+  const sim = service.simulate;
+  if (!sim) return undefined;
+  return {
+    duration_ms: parseDuration(sim.duration),
+    fail_transient: sim.fail_transient,
+    fail_permanent: sim.fail_permanent,
+  };
+}
+
+async function classified<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof SimCloudPermanentError) throw new PermanentDeployError(err.message, { cause: err });
+    if (err instanceof SimCloudTransientError) throw new TransientDeployError(err.message, { cause: err });
+    throw err;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The deployment manifest's schema: the one definition of what a manifest may say.
+ *
+ * Pure (zod only): imported by the CLI, the worker and workflow code alike, so it must never
+ * import Node built-ins. Durations stay strings here ("30s", "500ms", "2m") so that the manifest
+ * round-trips unchanged through workflow history; `parseDuration` turns them into milliseconds.
+ */
+import { z } from 'zod';
+
+/** "250ms", "30s", "5m", "1h"; a bare number is milliseconds. */
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+
+export const durationSchema = z
+  .union([z.string(), z.number()])
+  .refine((v) => (typeof v === 'number' ? v >= 0 : DURATION_PATTERN.test(v.trim())), {
+    message: 'expected a duration such as "500ms", "30s", "5m" or "1h"',
+  });
+
+export type Duration = z.infer<typeof durationSchema>;
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds of a duration that already passed the schema. */
+export function parseDuration(value: Duration): number {
+  if (typeof value === 'number') return value;
+  const match = DURATION_PATTERN.exec(value.trim());
+  if (!match) throw new RangeError(`not a duration: ${JSON.stringify(value)}`);
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 'ms']);
+}
+
+/** Names are used in workflow IDs, resource IDs and URLs: keep them DNS-label-like. */
+export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const nameSchema = z
+  .string()
+  .regex(NAME_PATTERN, { message: 'use lowercase letters, digits and "-" (e.g. "backend-api")' })
+  .max(63);
+
+export const SERVICE_TYPES = ['terraform', 'kubernetes', 'docker', 'monitoring', 'shell', 'http'] as const;
+export const EXECUTORS = ['simulated'] as const;
+
+export const retrySchema = z.strictObject({
+  /** Attempts per step, the first one included. */
+  max_attempts: z.number().int().min(1).max(100).default(3),
+  initial_interval: durationSchema.default('1s'),
+  /** Multiplier between attempts. */
+  backoff: z.number().min(1).max(10).default(2),
+  maximum_interval: durationSchema.default('1m'),
+  /** Spread retries by up to ±20% so many services failing together do not retry in lockstep. */
+  jitter: z.boolean().default(true),
+});
+export type RetrySpec = z.infer<typeof retrySchema>;
+
+/** Faults and timings for the simulated executor (the embedded demo and the test double). */
+export const simulateSchema = z.strictObject({
+  duration: durationSchema.default('1s'),
+  /** The first N apply calls of this deployment's service fail with a retryable error. */
+  fail_transient: z.number().int().min(0).default(0),
+  /** Apply fails with a non-retryable error. */
+  fail_permanent: z.boolean().default(false),
+  /** Compensation (rollback of this service) fails. */
+  fail_compensation: z.boolean().default(false),
+});
+export type SimulateSpec = z.infer<typeof simulateSchema>;
+
+/** Free-form executor configuration: a path/reference string or a map of values. */
+export const configSchema = z.union([z.string(), z.record(z.string(), z.unknown())]);
+export type ServiceConfig = z.infer<typeof configSchema>;
+
+export const serviceSchema = z.strictObject({
+  name: nameSchema,
+  type: z.enum(SERVICE_TYPES),
+  dependencies: z.array(z.string()).default([]),
+  config: configSchema.optional(),
+  /** What is being deployed: an image tag, a module ref, a chart version… */
+  version: z.string().min(1).optional(),
+  executor: z.enum(EXECUTORS).default('simulated'),
+  /** Bounds one attempt of one step (apply, verify), never the whole service. */
+  timeout: durationSchema.default('5m'),
+  retry: retrySchema.prefault({}),
+  /** Names of external resources this service modifies; two unordered services may not share one. */
+  resources: z.array(z.string().min(1)).default([]),
+  /** On rollback: restore the previous state, or keep what was deployed (e.g. a database). */
+  on_rollback: z.enum(['restore', 'retain']).default('restore'),
+  simulate: simulateSchema.optional(),
+});
+export type ServiceSpec = z.infer<typeof serviceSchema>;
+export type ServiceInput = z.input<typeof serviceSchema>;
+
+export const healthCheckSchema = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL such as "https://api.example.com/health"' }),
+  expected_status: z.number().int().min(100).max(599).default(200),
+  timeout: durationSchema.default('5s'),
+  retries: z.number().int().min(0).max(20).default(3),
+});
+export type HealthCheckSpec = z.infer<typeof healthCheckSchema>;
+
+export const strategySchema = z.strictObject({
+  /** Children running at once. */
+  max_parallel: z.number().int().min(1).max(1000).default(10),
+  /** eager: a service starts when its own dependencies are done; waves: when the whole previous wave is. */
+  execution: z.enum(['eager', 'waves']).default('eager'),
+});
+export type StrategySpec = z.infer<typeof strategySchema>;
+
+export const deploymentSchema = z.strictObject({
+  name: nameSchema,
+  environment: nameSchema,
+  strategy: strategySchema.prefault({}),
+  services: z.array(serviceSchema).min(1, { message: 'a deployment needs at least one service' }),
+  rollback_strategy: z.enum(['automated', 'manual']).default('automated'),
+  health_checks: z.array(healthCheckSchema).default([]),
+});
+export type DeploymentSpec = z.infer<typeof deploymentSchema>;
+
+export const manifestSchema = z.strictObject({ deployment: deploymentSchema });
+/** A validated manifest with every default filled in. */
+export type Manifest = z.infer<typeof manifestSchema>;
+/** What a user may write (defaults optional). */
+export type ManifestInput = z.input<typeof manifestSchema>;

@@ -1,0 +1,89 @@
+/**
+ * Validation of a parsed manifest document: the schema plus the checks a schema cannot express
+ * (unique names, dependencies that exist). Reports every problem at once, never just the first.
+ * Pure: workflow code may call it.
+ */
+import { manifestSchema, type Manifest } from './schema';
+import { formatPath, ManifestError, type ManifestIssue } from './errors';
+import { didYouMean } from './suggest';
+import { explainZodIssue, valueAt } from './zod-issues';
+
+export type ValidationResult = { ok: true; manifest: Manifest } | { ok: false; issues: ManifestIssue[] };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function listNames(names: readonly string[], limit = 8): string {
+  return names.length <= limit ? names.join(', ') : `${names.slice(0, limit).join(', ')}, …`;
+}
+
+/**
+ * Duplicate names, self dependencies, repeated dependencies and dependencies on undeclared services.
+ * Takes the raw `deployment.services` value so it runs even when the schema failed elsewhere;
+ * entries of the wrong shape are skipped (the schema reports those).
+ */
+export function checkServiceGraph(services: unknown): ManifestIssue[] {
+  if (!Array.isArray(services)) return [];
+  const issues: ManifestIssue[] = [];
+  const at = (...segments: (string | number)[]) => formatPath(['deployment', 'services', ...segments]);
+
+  const firstIndexOf = new Map<string, number>();
+  services.forEach((service, index) => {
+    if (!isRecord(service) || typeof service.name !== 'string') return;
+    const first = firstIndexOf.get(service.name);
+    if (first === undefined) firstIndexOf.set(service.name, index);
+    else {
+      issues.push({
+        path: at(index, 'name'),
+        message: `duplicate service ${JSON.stringify(service.name)} (also ${at(first)}); service names must be unique`,
+      });
+    }
+  });
+  const names = [...firstIndexOf.keys()];
+
+  services.forEach((service, index) => {
+    if (!isRecord(service) || !Array.isArray(service.dependencies)) return;
+    const own = typeof service.name === 'string' ? service.name : undefined;
+    const seenAt = new Map<string, number>();
+    service.dependencies.forEach((dependency, position) => {
+      if (typeof dependency !== 'string') return;
+      const path = at(index, 'dependencies', position);
+      const earlier = seenAt.get(dependency);
+      if (dependency === own) {
+        issues.push({ path, message: `${JSON.stringify(own)} cannot depend on itself; remove this entry` });
+      } else if (earlier !== undefined) {
+        issues.push({
+          path,
+          message: `${JSON.stringify(dependency)} is listed twice (also dependencies[${earlier}]); remove the duplicate`,
+        });
+      } else if (!firstIndexOf.has(dependency)) {
+        const others = names.filter((name) => name !== own);
+        const suggestion = didYouMean(dependency, others);
+        const hint = suggestion
+          ? `did you mean ${JSON.stringify(suggestion)}?`
+          : others.length > 0
+            ? `declare it under deployment.services or use one of ${listNames(others)}`
+            : 'declare it under deployment.services';
+        issues.push({ path, message: `unknown service ${JSON.stringify(dependency)}; ${hint}` });
+      }
+      if (earlier === undefined) seenAt.set(dependency, position);
+    });
+  });
+  return issues;
+}
+
+/** Schema and semantic checks together; every issue found, in document-ish order. */
+export function validateManifest(raw: unknown): ValidationResult {
+  const parsed = manifestSchema.safeParse(raw);
+  const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explainZodIssue(issue, raw));
+  issues.push(...checkServiceGraph(valueAt(raw, ['deployment', 'services'])));
+  if (!parsed.success || issues.length > 0) return { ok: false, issues };
+  return { ok: true, manifest: parsed.data };
+}
+
+export function validateManifestOrThrow(raw: unknown): Manifest {
+  const result = validateManifest(raw);
+  if (!result.ok) throw new ManifestError(result.issues);
+  return result.manifest;
+}

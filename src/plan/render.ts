@@ -1,0 +1,71 @@
+/** Plan output for `tugboat plan`: a text view for people and a small JSON view for scripts. */
+import type { Manifest } from '../manifest/schema';
+import type { Plan } from './types';
+
+export interface PlanJson {
+  services: number;
+  waves: string[][];
+  critical_path: string[];
+  critical_path_ms: number;
+  serial_sum_ms: number;
+}
+
+export function planToJson(plan: Plan): PlanJson {
+  return {
+    services: plan.order.length,
+    waves: plan.waves.map((wave) => [...wave]),
+    critical_path: [...plan.criticalPath],
+    critical_path_ms: plan.criticalPathMs,
+    serial_sum_ms: plan.serialSumMs,
+  };
+}
+
+/** 450ms, 1.5s, 2m 30s, 1h 5m. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const totalSeconds = Math.round(ms / 1000);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return minutes > 0 ? `${hours}h ${minutes}m` : `${hours}h`;
+  return seconds > 0 ? `${minutes}m ${seconds}s` : `${minutes}m`;
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+export function renderPlan(manifest: Manifest, plan: Plan): string {
+  const { deployment } = manifest;
+  const services = deployment.services;
+  const timed = services.filter((service) => service.simulate !== undefined).length;
+  // Without simulate durations every service weighs 1, so lengths are counted in services.
+  const cost = (ms: number) => (timed === 0 ? plural(ms, 'service') : formatMs(ms));
+  const typeOf = new Map(services.map((service) => [service.name, service.type]));
+  const nameWidth = Math.max(...plan.order.map((name) => name.length));
+  const typeWidth = Math.max(...services.map((service) => service.type.length));
+
+  const lines = [
+    `Deployment ${deployment.name} (environment ${deployment.environment})`,
+    `Strategy: ${deployment.strategy.execution}, up to ${deployment.strategy.max_parallel} at once; rollback ${deployment.rollback_strategy}`,
+    `${plural(plan.order.length, 'service')} in ${plural(plan.waves.length, 'wave')}`,
+  ];
+  if (timed > 0 && timed < services.length) lines.push('(services without a simulate block count as 1ms)');
+  plan.waves.forEach((wave, index) => {
+    lines.push('', `Wave ${index + 1}`);
+    for (const name of wave) {
+      const deps = plan.dependencies[name];
+      const after = deps.length === 0 ? 'no dependencies' : `after ${deps.join(', ')}`;
+      const duration = timed === 0 ? '' : `${formatMs(plan.durationMs[name])}  `;
+      lines.push(`  ${name.padEnd(nameWidth)}  ${(typeOf.get(name) ?? '').padEnd(typeWidth)}  ${duration}${after}`);
+    }
+  });
+  lines.push(
+    '',
+    `Critical path: ${plan.criticalPath.join(' → ')} (${cost(plan.criticalPathMs)})`,
+    `Serial sum ${cost(plan.serialSumMs)}; lower bound with unlimited parallelism ${cost(plan.criticalPathMs)}`,
+  );
+  if (deployment.health_checks.length > 0) {
+    lines.push(`Health checks: ${deployment.health_checks.map((check) => check.endpoint).join(', ')}`);
+  }
+  return lines.join('\n');
+}

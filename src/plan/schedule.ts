@@ -1,0 +1,38 @@
+/**
+ * The scheduler the deployment workflow consults whenever a service finishes: which services to
+ * start now. Pure and deterministic (same state, same answer), as workflow replay requires.
+ */
+import type { StrategySpec } from '../manifest/schema';
+import type { Plan } from './types';
+
+export interface ScheduleState {
+  succeeded: ReadonlySet<string>;
+  /** Every service ever started, whatever its outcome. */
+  started: ReadonlySet<string>;
+  /** Services running right now. */
+  running: number;
+}
+
+/**
+ * Services to start now, at most max_parallel - running of them, longest remaining path first
+ * (then by name) so that a scarce slot goes to what the most work is waiting on.
+ * eager: every dependency succeeded. waves: additionally every earlier wave fully succeeded.
+ */
+export function nextServicesToStart(
+  plan: Plan,
+  state: ScheduleState,
+  strategy: Pick<StrategySpec, 'max_parallel' | 'execution'>,
+): string[] {
+  const slots = strategy.max_parallel - state.running;
+  if (slots <= 0) return [];
+  const openWave = plan.waves.findIndex((wave) => wave.some((name) => !state.succeeded.has(name)));
+  const ready = plan.order.filter(
+    (name) =>
+      !state.started.has(name) &&
+      !state.succeeded.has(name) &&
+      plan.dependencies[name].every((dep) => state.succeeded.has(dep)) &&
+      (strategy.execution !== 'waves' || plan.waveOf[name] <= openWave),
+  );
+  ready.sort((a, b) => plan.remainingMs[b] - plan.remainingMs[a] || (a < b ? -1 : a > b ? 1 : 0));
+  return ready.slice(0, slots);
+}

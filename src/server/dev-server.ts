@@ -1,0 +1,260 @@
+/**
+ * Runs and probes a local Temporal dev server (`temporal server start-dev`): for `tugboat dev-server`,
+ * `tugboat up`, and the test suite's shared server.
+ */
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+// Not re-exported from the package root; the SDK's own test server uses it the same way.
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { TUGBOAT_SEARCH_ATTRIBUTES } from '../api/search-attributes';
+import { startProcess, type ProcessExit } from '../system/process';
+import { findTemporalCli } from './temporal-cli';
+
+const PROBE_TIMEOUT_MS = 2_000;
+const POLL_INTERVAL_MS = 200;
+const STOP_GRACE_MS = 10_000;
+/** Free ports can be taken between asking for them and the server binding them. */
+const MAX_PORT_CLASH_RETRIES = 3;
+const OUTPUT_TAIL_LINES = 30;
+
+/** `--search-attribute Name=Type` spells types the way the CLI does. */
+const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  pid: number;
+  /** Resolves when the server process is gone, whoever ended it. */
+  exited: Promise<ProcessExit>;
+  /** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
+  stop(): Promise<void>;
+}
+
+export interface StartDevServerOptions {
+  binary: string;
+  host?: string;
+  port: number;
+  /** false = no Web UI; omitted = the CLI's default, port + 1000. */
+  uiPort?: number | false;
+  /** Omitted = in-memory: everything is lost when the server stops. */
+  dbFile?: string;
+  namespace?: string;
+  logFile?: string;
+  log?: (msg: string) => void;
+  startupTimeoutMs?: number;
+  /** Fail on a port clash instead of retrying on new free ports (when the caller promised a port). */
+  fixedPorts?: boolean;
+}
+
+class PortClashError extends Error {}
+
+/** True if a Temporal server answers on `address` and knows `namespace`. Never throws. */
+export async function isServerUp(address: string, namespace = 'default'): Promise<boolean> {
+  // gRPC keeps retrying a refused connection until its deadline; a plain TCP connect fails at once.
+  if (!(await acceptsTcp(address))) return false;
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: PROBE_TIMEOUT_MS });
+    const service = connection.workflowService;
+    await connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => service.describeNamespace({ namespace }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+export async function waitForServer(address: string, opts: { timeoutMs: number; namespace?: string }): Promise<void> {
+  const up = await pollUntilUp(address, opts.namespace ?? 'default', Date.now() + opts.timeoutMs, () => false);
+  if (!up) throw new Error(`No Temporal server answered at ${address} within ${opts.timeoutMs} ms.`);
+}
+
+/** An OS-assigned TCP port that was free a moment ago. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start `temporal server start-dev` and wait until it answers. */
+export async function startDevServer(opts: StartDevServerOptions): Promise<DevServer> {
+  const host = opts.host ?? '127.0.0.1';
+  let ports = { port: opts.port, uiPort: opts.uiPort };
+  for (let retry = 0; ; retry++) {
+    try {
+      return await startDevServerOnce({ ...opts, ...ports, host });
+    } catch (err) {
+      if (!(err instanceof PortClashError) || opts.fixedPorts || retry >= MAX_PORT_CLASH_RETRIES) throw err;
+      opts.log?.(`${err.message} Retrying on new free ports.`);
+      ports = { port: await freePort(host), uiPort: typeof ports.uiPort === 'number' ? await freePort(host) : ports.uiPort };
+    }
+  }
+}
+
+async function startDevServerOnce(opts: StartDevServerOptions & { host: string }): Promise<DevServer> {
+  const { host, port, uiPort } = opts;
+  const namespace = opts.namespace ?? 'default';
+  const address = `${host}:${port}`;
+  const timeoutMs = opts.startupTimeoutMs ?? 60_000;
+  const started = Date.now();
+  const uiArgs = uiPort === false ? ['--headless'] : uiPort === undefined ? [] : ['--ui-port', String(uiPort)];
+  const searchAttributeArgs = TUGBOAT_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]);
+  const argv = [
+    opts.binary, 'server', 'start-dev', '--ip', host, '--port', String(port), ...uiArgs,
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    '--namespace', namespace, '--log-level', 'warn', ...searchAttributeArgs,
+  ];
+
+  const tail: string[] = [];
+  const server = startProcess(argv, {
+    logFile: opts.logFile,
+    onLine: (line) => {
+      tail.push(line);
+      if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+    },
+  });
+  let exited = false;
+  void server.exited.then(() => (exited = true));
+
+  try {
+    const up = await pollUntilUp(address, namespace, started + timeoutMs, () => exited);
+    if (!up) {
+      if (!exited) throw new Error(`The Temporal dev server did not answer at ${address} within ${timeoutMs} ms.\n${tail.join('\n')}`);
+      const { code, signal } = await server.exited;
+      const output = tail.join('\n');
+      if (/address already in use/i.test(output)) {
+        const ports = typeof uiPort === 'number' ? `${address} / UI ${uiPort}` : address;
+        throw new PortClashError(`The Temporal dev server could not bind its ports (${ports}): ${lastLine(output)}`);
+      }
+      throw new Error(`The Temporal dev server exited (${code ?? signal}) before answering at ${address}:\n${output}`);
+    }
+    // A database made by an older Tugboat lacks newer attributes: start-dev only registers them on new namespaces.
+    await ensureSearchAttributes(address, namespace, opts.log);
+  } catch (err) {
+    await server.stop({ graceMs: STOP_GRACE_MS });
+    throw err;
+  }
+
+  const uiUrl = uiPort === false ? undefined : `http://${host}:${uiPort ?? port + 1000}`;
+  opts.log?.(`Temporal dev server (PID ${server.pid}) answering at ${address} after ${Date.now() - started} ms.`);
+  return { address, uiUrl, pid: server.pid, exited: server.exited, stop: () => server.stop({ graceMs: STOP_GRACE_MS }) };
+}
+
+/** Registers any of Tugboat's search attributes the namespace lacks; returns the names it added. */
+export async function ensureSearchAttributes(address: string, namespace = 'default', log?: (msg: string) => void): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const existing = customAttributes ?? {};
+    const missing = TUGBOAT_SEARCH_ATTRIBUTES.filter((key) => {
+      if (!(key.name in existing)) return true;
+      if (existing[key.name] !== encodeSearchAttributeIndexedValueType(key.type)) {
+        throw new Error(`Search attribute ${key.name} exists in namespace ${namespace} at ${address} with a type other than ${key.type}.`);
+      }
+      return false;
+    });
+    if (missing.length === 0) return [];
+    const searchAttributes = Object.fromEntries(missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]));
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    const names = missing.map((key) => key.name);
+    log?.(`Registered search attributes ${names.join(', ')} in namespace ${namespace} at ${address}.`);
+    return names;
+  } finally {
+    await connection.close();
+  }
+}
+
+export interface RunDevServerOptions {
+  /** Tugboat's state dir; the server's database and log live here. */
+  home: string;
+  port?: number;
+  uiPort?: number;
+  namespace?: string;
+  env?: NodeJS.ProcessEnv;
+  log: (msg: string) => void;
+}
+
+export interface RunningDevServer {
+  /** True if a server was already answering: then stop() leaves it alone. */
+  reused: boolean;
+  address: string;
+  uiUrl?: string;
+  /** Only for a server we started. */
+  pid?: number;
+  exited?: Promise<ProcessExit>;
+  stop(): Promise<void>;
+}
+
+/** Reuse a server already answering on the port, else start a persistent one (for `tugboat dev-server` / `up`). */
+export async function runDevServer(opts: RunDevServerOptions): Promise<RunningDevServer> {
+  const port = opts.port ?? 7233;
+  const uiPort = opts.uiPort ?? 8233;
+  const namespace = opts.namespace ?? 'default';
+  const address = `127.0.0.1:${port}`;
+  if (await isServerUp(address, namespace)) {
+    opts.log(`Using the Temporal server already running at ${address}.`);
+    await ensureSearchAttributes(address, namespace, opts.log);
+    // Not ours, so stopping it is not ours to do either.
+    return { reused: true, address, stop: async () => undefined };
+  }
+  await fs.mkdir(opts.home, { recursive: true });
+  const binary = await findTemporalCli({ env: opts.env, log: opts.log });
+  const server = await startDevServer({
+    binary,
+    port,
+    uiPort,
+    namespace,
+    dbFile: path.join(opts.home, 'temporal.db'),
+    logFile: path.join(opts.home, 'temporal-server.log'),
+    log: opts.log,
+    fixedPorts: true, // users and workers expect the port they asked for
+  });
+  return { reused: false, ...server };
+}
+
+function acceptsTcp(address: string): Promise<boolean> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1'); // [::1]:7233 → ::1
+  const port = Number(address.slice(separator + 1));
+  if (separator < 0 || !Number.isInteger(port)) return Promise.resolve(true); // let gRPC judge it
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: PROBE_TIMEOUT_MS });
+    const done = (accepted: boolean) => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+async function pollUntilUp(address: string, namespace: string, deadline: number, giveUp: () => boolean): Promise<boolean> {
+  while (!giveUp() && Date.now() < deadline) {
+    if (await isServerUp(address, namespace)) return true;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+  return false;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}

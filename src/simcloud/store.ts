@@ -1,0 +1,99 @@
+/**
+ * The simulated cloud's state and its persistence: one JSON file, loaded on open and rewritten
+ * whole on every save. Writes go to `<file>.tmp-<pid>-<n>` and are renamed over the file, so a
+ * reader (or a crash) only ever sees a complete file; saves are serialized and coalesced, so two
+ * writes never interleave and a burst of saves costs one or two writes.
+ */
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import type { SimCloudState } from './types';
+
+export function emptyState(): SimCloudState {
+  return { format: 1, seq: 0, services: {}, resources: [], calls: [], idempotency: {}, overrides: {} };
+}
+
+export class SimCloudStore {
+  private writing: Promise<void> | null = null;
+  private dirty = false;
+  private closed = false;
+  private tmpCounter = 0;
+
+  private constructor(
+    public state: SimCloudState,
+    /** Undefined: in-memory only. */
+    private readonly file: string | undefined,
+  ) {}
+
+  /** Loads `file` if it exists (a missing file is a fresh cloud); no file: in memory. */
+  static async open(file?: string): Promise<SimCloudStore> {
+    if (file === undefined) return new SimCloudStore(emptyState(), undefined);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SimCloudStore(emptyState(), file);
+      throw err;
+    }
+    // A corrupt file is an error, never silently replaced: it is the only record of "the world".
+    const parsed = JSON.parse(text) as SimCloudState;
+    if (parsed?.format !== 1 || typeof parsed.seq !== 'number') {
+      throw new Error(`${file} is not a sim-cloud state file (format 1)`);
+    }
+    return new SimCloudStore({ ...emptyState(), ...parsed }, file);
+  }
+
+  /** Takes the next global sequence number. */
+  nextSeq(): number {
+    this.state.seq += 1;
+    return this.state.seq;
+  }
+
+  reset(): void {
+    this.state = emptyState();
+  }
+
+  /** Resolves once a write that includes the state as of this call is on disk. */
+  save(): Promise<void> {
+    if (this.file === undefined || this.closed) return Promise.resolve();
+    this.dirty = true;
+    if (!this.writing) this.writing = this.drain();
+    return this.writing;
+  }
+
+  /** Writes what is pending; later saves are ignored (the process is letting go of the file). */
+  async close(): Promise<void> {
+    const pending = this.save();
+    this.closed = true;
+    await pending;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Re-checked after each write: saves that arrived meanwhile are covered by the next write.
+      while (this.dirty) {
+        this.dirty = false;
+        await this.writeFileAtomically(JSON.stringify(this.state, null, 1));
+      }
+    } finally {
+      // Cleared in the same tick as the last `dirty` check, so no save can attach to a finished drain.
+      this.writing = null;
+    }
+  }
+
+  private async writeFileAtomically(text: string): Promise<void> {
+    const file = this.file as string;
+    const tmp = `${file}.tmp-${process.pid}-${++this.tmpCounter}`;
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, file);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** Where Tugboat keeps its state and caches. Pure functions of the environment, so tests can redirect them. */
+import os from 'node:os';
+import path from 'node:path';
+
+/** Tugboat's state (dev server database, logs): TUGBOAT_HOME, else .tugboat in the working directory. */
+export function tugboatHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TUGBOAT_HOME || path.join(process.cwd(), '.tugboat');
+}
+
+/** The per-user cache root, following the XDG convention. */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
+}
+
+/**
+ * Where the Temporal CLI built from source is kept; versioned so an upgrade never reuses an old build.
+ * Keep in step with TEMPORAL_CLI_VERSION (src/server/temporal-cli.ts; its test checks this).
+ */
+export function temporalCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(userCacheDir(env), 'tugboat', 'temporal-1.5.1');
+}

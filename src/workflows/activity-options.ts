@@ -1,0 +1,29 @@
+/**
+ * Activity options derived from a service's manifest entry. Pure, so it is unit-testable and
+ * identical on every replay.
+ */
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { parseDuration, type ServiceSpec } from '../manifest/schema';
+import { FailureTypes } from '../api/workflow-types';
+
+/** Long enough to survive a GC pause, short enough that a killed worker's step is retried soon. */
+export const HEARTBEAT_TIMEOUT_MS = 5_000;
+
+export function serviceActivityOptions(service: ServiceSpec, summary: string): ActivityOptions {
+  const timeoutMs = parseDuration(service.timeout);
+  return {
+    summary,
+    // The manifest's timeout bounds one attempt of one step, never the whole service.
+    startToCloseTimeout: timeoutMs,
+    heartbeatTimeout: Math.min(HEARTBEAT_TIMEOUT_MS, timeoutMs),
+    // Wait for the activity to acknowledge cancellation so a half-applied step is never forgotten.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      maximumAttempts: service.retry.max_attempts,
+      initialInterval: parseDuration(service.retry.initial_interval),
+      backoffCoefficient: service.retry.backoff,
+      maximumInterval: parseDuration(service.retry.maximum_interval),
+      nonRetryableErrorTypes: [FailureTypes.permanent, FailureTypes.manifest],
+    },
+  };
+}

@@ -1,0 +1,3 @@
+/** The workflow bundle's entry point: every workflow type the worker registers. */
+export { deploymentWorkflow } from './deployment';
+export { serviceWorkflow } from './service';

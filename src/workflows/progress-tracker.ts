@@ -1,0 +1,124 @@
+/**
+ * The deployment's progress as the queries return it. Mutated only by the parent workflow, in
+ * response to child events, so it is deterministic and rebuilt identically on replay.
+ */
+import type {
+  DeploymentPhase,
+  DeploymentProgress,
+  DeploymentResult,
+  ServiceError,
+  ServiceProgress,
+} from '../api/progress';
+import type { ServiceWorkflowResult } from '../api/workflow-types';
+import type { Manifest } from '../manifest/schema';
+import type { Plan } from '../plan';
+
+export class ProgressTracker {
+  phase: DeploymentPhase = 'VALIDATING';
+  private readonly progress: DeploymentProgress;
+
+  constructor(deploymentId: string, manifest: Manifest, plan: Plan, startedAt: string) {
+    const spec = manifest.deployment;
+    const services: Record<string, ServiceProgress> = {};
+    for (const s of spec.services) {
+      services[s.name] = {
+        name: s.name,
+        type: s.type,
+        state: 'PENDING',
+        wave: plan.waveOf[s.name],
+        dependencies: s.dependencies,
+        version: s.version,
+        outputs: {},
+        resources: [],
+      };
+    }
+    this.progress = {
+      deploymentId,
+      name: spec.name,
+      environment: spec.environment,
+      phase: this.phase,
+      execution: spec.strategy.execution,
+      maxParallel: spec.strategy.max_parallel,
+      startedAt,
+      waves: plan.waves,
+      criticalPath: plan.criticalPath,
+      services,
+    };
+  }
+
+  private service(name: string): ServiceProgress {
+    return this.progress.services[name];
+  }
+
+  started(name: string, workflowId: string): void {
+    Object.assign(this.service(name), { state: 'RUNNING', startedAt: now(), workflowId });
+  }
+
+  succeeded(name: string, result: ServiceWorkflowResult): void {
+    Object.assign(this.service(name), {
+      state: 'SUCCEEDED',
+      endedAt: now(),
+      outputs: result.outputs,
+      resources: result.resources,
+    });
+  }
+
+  failed(name: string, error: ServiceError): void {
+    Object.assign(this.service(name), { state: 'FAILED', endedAt: now(), error });
+  }
+
+  /** Services whose dependencies are done but that wait for a slot (or for their wave). */
+  markWaiting(plan: Plan, succeeded: ReadonlySet<string>, started: ReadonlySet<string>): void {
+    for (const name of plan.order) {
+      if (started.has(name)) continue;
+      const ready = plan.dependencies[name].every((d) => succeeded.has(d));
+      this.service(name).state = ready ? 'WAITING' : 'PENDING';
+    }
+  }
+
+  /** After a failure: whatever never started is SKIPPED, naming why. */
+  skipUnstarted(started: ReadonlySet<string>, failure: string | undefined): void {
+    if (!failure) return;
+    for (const s of Object.values(this.progress.services)) {
+      if (started.has(s.name)) continue;
+      const failedUpstream = this.failedUpstream(s.name);
+      s.state = 'SKIPPED';
+      s.error = {
+        type: 'Skipped',
+        message: failedUpstream
+          ? `not deployed: depends on ${failedUpstream}, which failed`
+          : 'not deployed: the deployment stopped after a failure',
+      };
+    }
+  }
+
+  private failedUpstream(name: string, seen = new Set<string>()): string | undefined {
+    for (const dep of this.service(name).dependencies) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      if (this.service(dep).state === 'FAILED') return dep;
+      const upstream = this.failedUpstream(dep, seen);
+      if (upstream) return upstream;
+    }
+    return undefined;
+  }
+
+  finish(endedAt: string, error: string | undefined): void {
+    this.progress.endedAt = endedAt;
+    this.progress.error = error;
+  }
+
+  snapshot(): DeploymentProgress {
+    return { ...this.progress, phase: this.phase };
+  }
+
+  result(): DeploymentResult {
+    const services: DeploymentResult['services'] = {};
+    for (const s of Object.values(this.progress.services)) {
+      services[s.name] = { state: s.state, outputs: s.outputs, error: s.error };
+    }
+    return { deploymentId: this.progress.deploymentId, phase: this.phase, services, error: this.progress.error };
+  }
+}
+
+const now = () => new Date().toISOString();

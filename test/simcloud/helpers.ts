@@ -1,0 +1,58 @@
+/** Shared setup for sim-cloud tests: a server on a random port with its own temp state file. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimCloudClient, startSimCloud, type RunningSimCloud } from '../../src/simcloud';
+
+export interface TestCloud {
+  server: RunningSimCloud;
+  client: SimCloudClient;
+  stateFile: string;
+  dir: string;
+  /** Closes the server and starts a new one on the same state file (a new port). */
+  restart(): Promise<void>;
+  /** Closes the server and removes the temp directory. */
+  dispose(): Promise<void>;
+}
+
+export async function startTestCloud(): Promise<TestCloud> {
+  const dir = await mkdtemp(join(tmpdir(), 'simcloud-test-'));
+  const stateFile = join(dir, 'state.json');
+  const start = async () => {
+    const server = await startSimCloud({ port: 0, stateFile });
+    return { server, client: new SimCloudClient(server.url) };
+  };
+  const cloud: TestCloud = {
+    ...(await start()),
+    stateFile,
+    dir,
+    async restart() {
+      await cloud.server.close();
+      Object.assign(cloud, await start());
+    },
+    async dispose() {
+      await cloud.server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return cloud;
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes (then throws `what`). */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+let keyCounter = 0;
+/** A fresh idempotency key. */
+export const newKey = (label = 'k') => `${label}-${++keyCounter}-${process.pid}`;

@@ -1,0 +1,72 @@
+/**
+ * Jest globalSetup: one in-memory Temporal dev server and one workflow bundle for the whole run.
+ * Bundling once matters: webpack per Worker.create would cost seconds per test on two cores.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { findTemporalCli } from '../../src/server/temporal-cli';
+import { freePort, startDevServer, type DevServer } from '../../src/server/dev-server';
+import { testEnvFilePath, type TestEnvFile } from './temporal-env';
+
+const NAMESPACE = 'default';
+
+/** Shared with global-teardown.ts, which jest runs in this same process. */
+export interface TestServerState {
+  server: DevServer;
+  envFile: string;
+  tmpDir: string;
+  killOnExit: () => void;
+}
+export const STATE_KEY = Symbol.for('tugboat.jest.testServer');
+
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  // On a fresh machine this builds the CLI once (minutes); afterwards it is a file lookup.
+  const binary = await findTemporalCli({ log: console.log });
+  const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tugboat-jest-'));
+  const rootDir = path.resolve(__dirname, '..', '..');
+
+  const [serverResult, bundleResult] = await Promise.allSettled([
+    startDevServer({ binary, port: await freePort(), uiPort: false, namespace: NAMESPACE, startupTimeoutMs: 60_000 }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve(path.join(rootDir, 'src', 'workflows')),
+      logger: new DefaultLogger('WARN'),
+    }),
+  ]);
+  if (serverResult.status === 'rejected' || bundleResult.status === 'rejected') {
+    if (serverResult.status === 'fulfilled') await serverResult.value.stop();
+    await fs.rm(tmpDir, { recursive: true, force: true });
+    throw serverResult.status === 'rejected' ? serverResult.reason : (bundleResult as PromiseRejectedResult).reason;
+  }
+  const server = serverResult.value;
+
+  const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
+  await fs.writeFile(bundlePath, bundleResult.value.code);
+  const envFile = testEnvFilePath(rootDir);
+  const env: TestEnvFile = { address: server.address, namespace: NAMESPACE, pid: server.pid, bundlePath, tmpDir };
+  await fs.writeFile(envFile, JSON.stringify(env, null, 2));
+  process.env.TUGBOAT_TEST_ENV_FILE = envFile; // inherited by jest's workers, which start after this
+
+  // If jest exits without running teardown, don't leave the server behind (but never signal a PID
+  // after our server has exited: by then it may belong to someone else).
+  let serverExited = false;
+  void server.exited.then(() => (serverExited = true));
+  const killOnExit = () => {
+    if (!serverExited) killQuietly(server.pid);
+  };
+  process.once('exit', killOnExit);
+  const state: TestServerState = { server, envFile, tmpDir, killOnExit };
+  (globalThis as Record<symbol, unknown>)[STATE_KEY] = state;
+
+  console.log(`\nTemporal test server at ${server.address} (PID ${server.pid}); setup took ${Date.now() - started} ms.`);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Jest globalTeardown: stops the server global-setup.ts started (and nothing else) and removes its files.
+ * Jest runs this in the same process as the setup, so the process handle is still here: we signal our own
+ * child, never a PID read back from disk that might by now belong to someone else.
+ */
+import fs from 'node:fs/promises';
+import { STATE_KEY, type TestServerState } from './global-setup';
+import type { TestEnvFile } from './temporal-env';
+
+export default async function globalTeardown(): Promise<void> {
+  const globals = globalThis as Record<symbol, unknown>;
+  const state = globals[STATE_KEY] as TestServerState | undefined;
+  if (!state) return; // setup never got as far as starting a server
+  delete globals[STATE_KEY];
+
+  await state.server.stop(); // SIGTERM, SIGKILL after a grace; resolves once the process has exited
+  process.removeListener('exit', state.killOnExit);
+  await fs.rm(state.tmpDir, { recursive: true, force: true });
+
+  // A concurrent run in the same checkout may have replaced the env file; only remove our own.
+  const current = await fs.readFile(state.envFile, 'utf8').then((text) => JSON.parse(text) as TestEnvFile, () => undefined);
+  if (current?.pid === state.server.pid && current.tmpDir === state.tmpDir) await fs.rm(state.envFile, { force: true });
+}
