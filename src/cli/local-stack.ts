@@ -9,6 +9,7 @@ import { runDevServer } from '../server/dev-server';
 import { SimCloudClient, startSimCloud } from '../simcloud';
 import { tugboatHome } from '../system/paths';
 import { createTugboatWorker } from '../worker';
+import { installWorkerLogging } from '../worker/logging';
 import { DEFAULT_SIMCLOUD_PORT } from '../worker/config';
 import type { Client } from '@temporalio/client';
 
@@ -42,6 +43,8 @@ export async function startLocalStack(opts: { print: (line: string) => void; tas
       opts.print(`simulated cloud on ${sim.url}`);
     }
 
+    // Retries are part of the show (printed as RETRYING); keep the worker's own log to errors.
+    installWorkerLogging('ERROR');
     const connection = await NativeConnection.connect({ address: server.address });
     stops.push(() => connection.close());
     const worker: Worker = await createTugboatWorker({ connection, taskQueue: opts.taskQueue, simCloudUrl });

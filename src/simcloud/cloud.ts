@@ -110,14 +110,10 @@ export class SimulatedCloud {
     const { service } = req;
     const faults = () => this.faultsFor(service, req.simulate);
     await this.holds.wait(service, 'apply', signal);
-    await sleep(faults().duration_ms ?? 0, signal);
-    signal.throwIfAborted();
 
-    // Read after the hold and the delay, so an override set meanwhile applies to this attempt.
-    const { fail_permanent, fail_transient = 0 } = faults();
-    if (fail_permanent) {
-      throw new HttpFault(422, 'permanent', `simulated permanent failure applying ${service}`, false);
-    }
+    // A throttled or unavailable API answers at once (read after the hold, so an override set
+    // meanwhile applies to this attempt); a rejected change is only known after the work.
+    const { fail_transient = 0 } = faults();
     const entry = (this.state.idempotency[scopedKey('apply', req)] ??= { transientFailures: 0 });
     if (entry.transientFailures < fail_transient) {
       entry.transientFailures += 1;
@@ -127,6 +123,11 @@ export class SimulatedCloud {
         `simulated transient failure ${entry.transientFailures} of ${fail_transient} applying ${service}`,
         true,
       );
+    }
+    await sleep(faults().duration_ms ?? 0, signal);
+    signal.throwIfAborted();
+    if (faults().fail_permanent) {
+      throw new HttpFault(422, 'permanent', `simulated permanent failure applying ${service}`, false);
     }
 
     // The side effect: synchronous from here on.

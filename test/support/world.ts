@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { progressQuery } from '../../src/api/messages';
 import type { DeploymentProgress } from '../../src/api/progress';
 import { startDeployment, type StartedDeployment } from '../../src/client/deployments';
@@ -15,15 +15,12 @@ import { validateManifestOrThrow } from '../../src/manifest/validate';
 import type { Manifest, ManifestInput, ServiceInput } from '../../src/manifest/schema';
 import { SimCloudClient, startSimCloud, type CallRecord } from '../../src/simcloud';
 import { createTugboatWorker } from '../../src/worker';
+import { installWorkerLogging } from '../../src/worker/logging';
 import { connectClient, testEnv, uniqueName, workflowBundle } from './temporal-env';
 import { waitFor } from './wait';
 
-// Workers log every activity at INFO; tests only want warnings. Once per jest worker process.
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-} catch {
-  // already installed by another test file in this process
-}
+// Expected failures (retries, failed deployments) would flood the output at WARN.
+installWorkerLogging('ERROR');
 
 export interface World {
   name: string;

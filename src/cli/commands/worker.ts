@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { connectWorkerConnection, temporalTarget } from '../../client/connection';
 import { createTugboatWorker } from '../../worker';
 import { workerSettingsFromEnv } from '../../worker/config';
+import { installWorkerLogging } from '../../worker/logging';
 
 export function registerWorker(program: Command): void {
   program
@@ -19,6 +20,7 @@ export function registerWorker(program: Command): void {
         ...(opts.taskQueue ? { TUGBOAT_TASK_QUEUE: opts.taskQueue } : {}),
         ...(opts.simCloud ? { TUGBOAT_SIMCLOUD_URL: opts.simCloud } : {}),
       });
+      installWorkerLogging('INFO');
       const target = temporalTarget();
       const connection = await connectWorkerConnection();
       const worker = await createTugboatWorker({
