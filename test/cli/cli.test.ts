@@ -1,0 +1,149 @@
+/**
+ * The built `tugboat` command as a user runs it: exit codes, JSON shapes, readable errors.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCommand } from '../../src/system/process';
+import { testEnv } from '../support/temporal-env';
+import { createWorld, type World } from '../support/world';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'bin', 'tugboat.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function writeManifest(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+async function tugboat(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCommand([process.execPath, CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+}
+
+describe('tugboat plan', () => {
+  it('prints the seed manifest\'s waves and critical path as JSON', async () => {
+    const r = await tugboat(['plan', 'test/fixtures/seed-ecommerce.yaml', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      services: 6,
+      waves: [['vpc'], ['k8s-cluster', 'rds-database'], ['backend-api', 'monitoring'], ['frontend-app']],
+      critical_path: ['vpc', 'k8s-cluster', 'backend-api', 'frontend-app'],
+    });
+  });
+
+  it('names the cycle and exits 2', async () => {
+    const file = writeManifest(
+      'cycle.yaml',
+      `deployment:
+  name: loop
+  environment: dev
+  services:
+    - { name: alpha, type: shell, dependencies: [gamma] }
+    - { name: beta, type: shell, dependencies: [alpha] }
+    - { name: gamma, type: shell, dependencies: [beta] }
+`,
+    );
+    const r = await tugboat(['plan', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cycle: alpha → gamma → beta → alpha/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('lists every problem at once with its path and a fix, exit 2', async () => {
+    const file = writeManifest(
+      'bad.yaml',
+      `deployment:
+  name: shop
+  environment: dev
+  services:
+    - { name: rds-database, type: terraform }
+    - { name: api, type: kubernetes, dependences: [rds-database] }
+    - { name: web, type: kubernetes, dependencies: [rds] }
+`,
+    );
+    const r = await tugboat(['plan', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/2 problems/);
+    expect(r.stderr).toMatch(/deployment\.services\[1\]: unknown key "dependences"; did you mean "dependencies"\?/);
+    expect(r.stderr).toMatch(/deployment\.services\[2\]\.dependencies\[0\]: unknown service "rds"; did you mean "rds-database"\?/);
+  });
+
+  it('reports YAML syntax errors with line and column, exit 2', async () => {
+    const file = writeManifest('syntax.yaml', 'deployment:\n  name: [unclosed\n  environment: dev\n');
+    const r = await tugboat(['plan', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line \d+, column \d+/);
+  });
+
+  it('treats a usage error as bad input (exit 2) and teaches in --help', async () => {
+    expect((await tugboat(['plan'])).code).toBe(2);
+    expect((await tugboat(['deploy', 'x.yaml', '--bogus'])).code).toBe(2);
+    const help = await tugboat(['deploy', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes: 0 succeeded/);
+  });
+});
+
+describe('tugboat deploy and status', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld('cli');
+  });
+  afterAll(() => world?.close());
+
+  const manifestText = (name: string) => `deployment:
+  name: ${name}
+  environment: staging
+  services:
+    - { name: db, type: terraform, simulate: { duration: 10ms } }
+    - { name: app, type: kubernetes, dependencies: [db], simulate: { duration: 10ms } }
+`;
+
+  it('deploys, reports status as JSON, and refuses a second deploy while one runs (exit 3)', async () => {
+    const env = { TEMPORAL_ADDRESS: testEnv().address, TUGBOAT_TASK_QUEUE: world.taskQueue };
+    const file = writeManifest('deploy.yaml', manifestText(world.name));
+    await world.cloud.hold('app', 'apply');
+    const started = await tugboat(['deploy', file, '--detach', '--json'], env);
+    expect(started.code).toBe(0);
+    const { id, workflow_id } = JSON.parse(started.stdout);
+    expect(workflow_id).toBe(`deploy-${world.name}-staging`);
+    await world.cloud.waitUntilHeld('app', 'apply');
+
+    const refused = await tugboat(['deploy', file], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`is already deploying (${id})`);
+
+    await world.cloud.release('app', 'apply');
+    await world.client.workflow.getHandle(workflow_id).result();
+    const status = await tugboat(['status', `${world.name}/staging`, '--json'], env);
+    expect(status.code).toBe(0);
+    const json = JSON.parse(status.stdout);
+    expect(json).toMatchObject({ id, phase: 'SUCCEEDED' });
+    expect(json.services.app).toMatchObject({ state: 'SUCCEEDED', error: null });
+    expect(json.services.db.resources).toHaveLength(1);
+    expect(Object.keys(json.services.db)).toEqual(
+      expect.arrayContaining(['state', 'attempt', 'started_at', 'ended_at', 'error', 'outputs', 'resources']),
+    );
+  });
+
+  it('exits 1 and names the failed service when the deployment fails', async () => {
+    const env = { TEMPORAL_ADDRESS: testEnv().address, TUGBOAT_TASK_QUEUE: world.taskQueue };
+    const file = writeManifest(
+      'fail.yaml',
+      `deployment:
+  name: ${world.name}
+  environment: broken
+  services:
+    - { name: db, type: terraform, simulate: { duration: 10ms, fail_permanent: true } }
+    - { name: app, type: kubernetes, dependencies: [db] }
+`,
+    );
+    const r = await tugboat(['deploy', file], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/db\s+FAILED\s+PermanentDeployError/);
+    expect(r.stdout).toMatch(/app\s+SKIPPED/);
+  });
+});

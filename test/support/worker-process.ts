@@ -1,0 +1,40 @@
+/**
+ * A Tugboat worker in its own OS process (the built CLI: `tugboat worker`), so a test can kill it
+ * with SIGKILL like a crashed machine. Stopped only by its own PID.
+ */
+import path from 'node:path';
+import { startProcess, type ManagedProcess } from '../../src/system/process';
+import { testEnv } from './temporal-env';
+import { waitFor } from './wait';
+
+const CLI = path.resolve(__dirname, '..', '..', 'bin', 'tugboat.js');
+
+export interface WorkerProcess {
+  process: ManagedProcess;
+  output: string[];
+}
+
+export async function spawnWorker(opts: { taskQueue: string; simCloudUrl: string }): Promise<WorkerProcess> {
+  const env = testEnv();
+  const output: string[] = [];
+  const proc = startProcess([process.execPath, CLI, 'worker'], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace,
+      TUGBOAT_TASK_QUEUE: opts.taskQueue,
+      TUGBOAT_SIMCLOUD_URL: opts.simCloudUrl,
+      TUGBOAT_WORKFLOW_BUNDLE: env.bundlePath,
+      TUGBOAT_LOG_LEVEL: 'WARN',
+    },
+    onLine: (line) => output.push(line),
+  });
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  await waitFor(() => exited || output.some((l) => l.includes('worker polling')), {
+    timeoutMs: 60_000,
+    what: 'the worker process to start polling',
+  });
+  if (exited) throw new Error(`worker process exited at start:\n${output.join('\n')}`);
+  return { process: proc, output };
+}
