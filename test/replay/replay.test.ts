@@ -1,0 +1,55 @@
+/**
+ * Determinism guard: every recorded history in test/histories/ (committed fixtures, written only
+ * by scripts/record-histories.ts) must replay against today's workflow code. A change to workflow
+ * logic that alters the command sequence fails here unless it is behind patched().
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/temporal-env';
+import { installWorkerLogging } from '../../src/worker/logging';
+
+installWorkerLogging('ERROR');
+
+const DIR = path.resolve(__dirname, '..', 'histories');
+const fixtures = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((file) => ({ file, ...(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as { workflowId: string; history: unknown }) }));
+
+describe('replay of recorded histories', () => {
+  it('has fixtures for parents and children of every scenario', () => {
+    const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
+    expect(parents.length).toBeGreaterThanOrEqual(3);
+    expect(fixtures.length).toBeGreaterThan(parents.length);
+  });
+
+  it('replays every fixture without a determinism error', async () => {
+    const histories = fixtures.map((f) => ({ workflowId: f.workflowId, history: historyFromJSON(f.history) }));
+    const failures: string[] = [];
+    let replayed = 0;
+    // runReplayHistories reports errors in its results instead of throwing: collect them.
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(fixtures.length);
+  });
+
+  it('fails with DeterminismViolationError when the recorded commands differ from the code', async () => {
+    const parent = fixtures.find((f) => f.file === 'ecommerce-success.parent.json')!;
+    const altered = JSON.parse(JSON.stringify(parent.history));
+    // Pretend the recorded run started its first child under another workflow type.
+    const start = altered.events.find((e: { startChildWorkflowExecutionInitiatedEventAttributes?: unknown }) =>
+      e.startChildWorkflowExecutionInitiatedEventAttributes,
+    );
+    start.startChildWorkflowExecutionInitiatedEventAttributes.workflowType.name = 'someOtherWorkflow';
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, historyFromJSON(altered), parent.workflowId),
+    ).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});
