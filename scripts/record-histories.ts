@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-record-'));
   const sim = await startSimCloud({ port: 0, stateFile: path.join(tmp, 'simcloud.json') });
   const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createTugboatWorker({ connection, taskQueue: TASK_QUEUE, simCloudUrl: sim.url });
+  const worker = await createTugboatWorker({ connection, taskQueue: TASK_QUEUE, simCloudUrl: sim.url, stateDir: path.join(tmp, 'state') });
   const client = await connectClient({ address: server.address, namespace: 'default' });
   try {
     await worker.runUntil(async () => {

@@ -1,24 +1,51 @@
 /**
- * Tugboat's activities: thin adapters from Temporal to executors. Created per worker with its
- * dependencies injected; the workflows import only the type.
+ * Tugboat's activities: thin adapters from Temporal to executors and the state store. Created
+ * per worker with their dependencies injected; the workflows import only the type.
  */
-import type { ApplyOutcome, StepInput, VerifyOutcome } from '../api/workflow-types';
+import type {
+  ApplyOutcome,
+  CompensateInput,
+  CompensateResult,
+  FindOrphansInput,
+  PrepareRollbackInput,
+  PrepareRollbackResult,
+  StepInput,
+  VerifyOutcome,
+} from '../api/workflow-types';
 import type { ExecutorRegistry } from '../executors/registry';
+import type { StateStore } from '../state';
 import { checkEndpoint } from './health';
+import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
 
 export interface ActivityDependencies {
   executors: ExecutorRegistry;
+  store: StateStore;
 }
 
-export function createActivities({ executors }: ActivityDependencies) {
+export function createActivities(deps: ActivityDependencies) {
+  const { executors, store } = deps;
   return {
+    prepareRollback: (input: PrepareRollbackInput): Promise<PrepareRollbackResult> => prepareRollback(deps, input),
+
     async applyService(input: StepInput): Promise<ApplyOutcome> {
-      return runStep('apply', input, (ctx) => executors.get(input.service.executor).apply(ctx));
+      return runStep('apply', input, { store }, (ctx) => executors.get(input.service.executor).apply(ctx));
     },
+
     async verifyService(input: StepInput): Promise<VerifyOutcome> {
-      return runStep('verify', input, (ctx) => executors.get(input.service.executor).verify(ctx));
+      return runStep('verify', input, {}, (ctx) => executors.get(input.service.executor).verify(ctx));
     },
+
+    async compensateService(input: CompensateInput): Promise<CompensateResult> {
+      return runStep('compensate', input, { store }, async (ctx) => {
+        const manifest = await store.getRollbackManifest(input.deploymentId);
+        const previous = manifest?.services[input.service.name]?.previous ?? null;
+        return executors.get(input.service.executor).compensate(ctx, input.action, previous);
+      });
+    },
+
+    findOrphans: (input: FindOrphansInput) => findOrphans(deps, input),
+
     checkEndpoint,
   };
 }

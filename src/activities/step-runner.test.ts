@@ -16,9 +16,9 @@ const input: StepInput = {
   idempotencyKey: 'dep-1:api:apply',
 };
 
-async function failureFrom(work: () => Promise<unknown>, attempt = 1): Promise<ApplicationFailure> {
+async function failureFrom(work: () => Promise<object>, attempt = 1): Promise<ApplicationFailure> {
   const env = new MockActivityEnvironment({ attempt });
-  const err = await env.run(() => runStep('apply', input, work)).then(
+  const err = await env.run(() => runStep('apply', input, {}, work)).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -59,7 +59,7 @@ describe('runStep', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const key = await env.run(() => runStep('apply', input, async (ctx) => ctx.idempotencyKey));
+    const { key } = (await env.run(() => runStep('apply', input, {}, async (ctx) => ({ key: ctx.idempotencyKey })))) as { key: string };
     expect(key).toBe('dep-1:api:apply');
     expect(beats[0]).toMatchObject({ step: 'apply', service: 'api', attempt: 1 });
   });

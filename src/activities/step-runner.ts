@@ -7,14 +7,26 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes, type StepInput } from '../api/workflow-types';
 import { PermanentDeployError, TransientDeployError } from '../executors/errors';
 import type { ExecutorContext } from '../executors/types';
+import type { StateStore } from '../state';
 import { nextRetryDelayMs } from './retry-delay';
 
 /** Heartbeat well inside the 5 s heartbeat timeout; the SDK throttles what it sends. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
-export async function runStep<T>(step: string, input: StepInput, work: (ctx: ExecutorContext) => Promise<T>): Promise<T> {
+/** Steps with side effects pass the store: intent is recorded before, confirmed after. */
+export interface StepOptions {
+  store?: StateStore;
+}
+
+export async function runStep<T extends object>(
+  step: string,
+  input: StepInput,
+  opts: StepOptions,
+  work: (ctx: ExecutorContext) => Promise<T>,
+): Promise<T> {
   const activity = Context.current();
   const { attempt } = activity.info;
+  const ledgerKey = { idempotencyKey: input.idempotencyKey, deploymentId: input.deploymentId };
   const beat = () => activity.heartbeat({ step, service: input.service.name, attempt });
   beat();
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
@@ -27,7 +39,14 @@ export async function runStep<T>(step: string, input: StepInput, work: (ctx: Exe
     log: (message, fields) => activity.log.info(message, { ...fields, step, service: input.service.name, attempt }),
   };
   try {
-    return await work(ctx);
+    // A crash between intent and confirmation leaves a record, never an untracked resource.
+    await opts.store?.recordIntent({ ...ledgerKey, service: input.service.name, step, attempt });
+    const result = await work(ctx);
+    await opts.store?.confirmIntent(ledgerKey.idempotencyKey, ledgerKey.deploymentId, {
+      resources: (result as { resources?: Array<{ id: string; kind: string }> }).resources,
+      outcome: (result as { outcome?: string }).outcome,
+    });
+    return result;
   } catch (err) {
     throw toFailure(err, input, attempt, activity.cancellationSignal);
   } finally {

@@ -4,15 +4,75 @@
  * workflow sandbox, the worker and the CLI can all share it.
  */
 
-/** A service's life: PENDING → WAITING → RUNNING → SUCCEEDED | FAILED; SKIPPED when a dependency failed. */
-export type ServiceState = 'PENDING' | 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'CANCELLED';
+/**
+ * A service's life: PENDING → WAITING → RUNNING → SUCCEEDED | FAILED | CANCELLED; SKIPPED when it
+ * never started. On rollback: ROLLING_BACK → ROLLED_BACK | RETAINED, or ROLLBACK_BLOCKED until an
+ * operator continues the rollback.
+ */
+export type ServiceState =
+  | 'PENDING'
+  | 'WAITING'
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'SKIPPED'
+  | 'CANCELLED'
+  | 'ROLLING_BACK'
+  | 'ROLLED_BACK'
+  | 'RETAINED'
+  | 'ROLLBACK_BLOCKED';
 
-export const TERMINAL_SERVICE_STATES: readonly ServiceState[] = ['SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED'];
+/**
+ * The deployment's phase, also the `TugboatPhase` search attribute. FAILED is final, except under
+ * `rollback_strategy: manual`, where it holds the lock until an operator says `rollback` or `accept`.
+ */
+export type DeploymentPhase =
+  | 'VALIDATING'
+  | 'DEPLOYING'
+  | 'HEALTH_CHECKING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'ROLLING_BACK'
+  | 'ROLLBACK_BLOCKED'
+  | 'ROLLED_BACK'
+  | 'CANCELLED';
 
-/** The deployment's phase, also the `TugboatPhase` search attribute. */
-export type DeploymentPhase = 'VALIDATING' | 'DEPLOYING' | 'HEALTH_CHECKING' | 'SUCCEEDED' | 'FAILED';
+/** What asked the deployment to stop, and so which phase it ends in. */
+export type StopTrigger = 'failure' | 'cancel' | 'rollback';
 
-export const TERMINAL_PHASES: readonly DeploymentPhase[] = ['SUCCEEDED', 'FAILED'];
+/** An operator's request, as progress records it (who, why, through which door, what came of it). */
+export interface OperatorRequest {
+  kind: 'cancel' | 'rollback' | 'accept' | 'continue_rollback';
+  by?: string;
+  reason?: string;
+  via: 'signal' | 'update' | 'temporal-cancel';
+  at: string;
+  /** acted on, or ignored (a signal that made no sense at the time; updates are refused instead). */
+  outcome: 'accepted' | 'ignored';
+  note?: string;
+}
+
+/** A compensation that failed after its retries: the rollback waits for `continue_rollback`. */
+export interface BlockedCompensation {
+  service: string;
+  resources: ResourceRef[];
+  error: string;
+}
+
+export interface RollbackProgress {
+  state: 'RUNNING' | 'BLOCKED' | 'DONE';
+  trigger: StopTrigger;
+  reason: string;
+  /** Services in the order their compensations completed (reverse dependency order). */
+  order: string[];
+  blocked: BlockedCompensation[];
+}
+
+export interface RetainedResource extends ResourceRef {
+  service: string;
+  /** on_rollback: retain, or skipped by an operator in continue_rollback. */
+  why: 'on_rollback: retain' | 'skipped by operator';
+}
 
 export interface ResourceRef {
   id: string;
@@ -74,6 +134,15 @@ export interface DeploymentProgress {
   services: Record<string, ServiceProgress>;
   /** Why the deployment failed, naming the service. */
   error?: string;
+  /** Where the rollback manifest (each service's previous state) is stored. */
+  rollbackManifest?: string;
+  rollback?: RollbackProgress;
+  /** Resources this deployment created that the rollback could not remove (checked against the live inventory). */
+  orphans: Array<ResourceRef & { service: string }>;
+  retained: RetainedResource[];
+  requests: OperatorRequest[];
+  /** Under rollback_strategy manual, after a failure: waiting for `rollback` or `accept`. */
+  awaitingDecision?: boolean;
 }
 
 /** What deploymentWorkflow returns. */
@@ -82,4 +151,7 @@ export interface DeploymentResult {
   phase: DeploymentPhase;
   services: Record<string, { state: ServiceState; outputs: Record<string, string>; error?: ServiceError }>;
   error?: string;
+  rollback?: RollbackProgress;
+  orphans: Array<ResourceRef & { service: string }>;
+  retained: RetainedResource[];
 }

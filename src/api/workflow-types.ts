@@ -51,7 +51,38 @@ export interface VerifyOutcome {
   detail?: string;
 }
 
-export type DeployStep = 'apply' | 'verify';
+export type DeployStep = 'apply' | 'verify' | 'compensate';
+
+export interface PrepareRollbackInput {
+  deploymentId: string;
+  name: string;
+  environment: string;
+  services: ServiceSpec[];
+}
+
+export interface PrepareRollbackResult {
+  /** Where the manifest is stored (no contents: those stay out of workflow history). */
+  location: string;
+  /** Per service: "absent" or the version it had. */
+  previous: Record<string, string>;
+}
+
+export interface CompensateInput extends StepInput {
+  action: 'delete' | 'restore' | 'retain';
+}
+
+export interface CompensateResult {
+  action: 'delete' | 'restore' | 'retain';
+  outcome: string;
+  resources: ResourceRef[];
+}
+
+export interface FindOrphansInput {
+  deploymentId: string;
+  services: ServiceSpec[];
+  /** Services whose resources are meant to stay (retained or skipped). */
+  retainedResourceIds: string[];
+}
 
 export function idempotencyKey(deploymentId: string, service: string, step: DeployStep): string {
   return `${deploymentId}:${service}:${step}`;
@@ -64,4 +95,5 @@ export const FailureTypes = {
   manifest: 'InvalidManifestError',
   unhealthy: 'UnhealthyError',
   deploymentFailed: 'DeploymentFailed',
+  rollbackManifest: 'RollbackManifestError',
 } as const;

@@ -47,7 +47,7 @@ export async function startLocalStack(opts: { print: (line: string) => void; tas
     installWorkerLogging('ERROR');
     const connection = await NativeConnection.connect({ address: server.address });
     stops.push(() => connection.close());
-    const worker: Worker = await createTugboatWorker({ connection, taskQueue: opts.taskQueue, simCloudUrl });
+    const worker: Worker = await createTugboatWorker({ connection, taskQueue: opts.taskQueue, simCloudUrl, stateDir: path.join(home, 'state') });
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();

@@ -5,6 +5,7 @@
  */
 import type { ServiceSpec } from '../manifest/schema';
 import type { ApplyOutcome, VerifyOutcome } from '../api/workflow-types';
+import type { ResourceRef } from '../api/progress';
 
 export interface ExecutorContext {
   deploymentId: string;
@@ -18,9 +19,39 @@ export interface ExecutorContext {
   log(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** A service's state as the world has it: what a rollback restores. */
+export interface PreviousState {
+  version: string | null;
+  outputs: Record<string, string>;
+  resources: ResourceRef[];
+  /** Executor-specific detail it needs to restore exactly (opaque to everyone else). */
+  detail?: unknown;
+}
+
+export type CompensationAction = 'delete' | 'restore' | 'retain';
+
+export interface CompensationOutcome {
+  action: CompensationAction;
+  /** What happened: deleted, restored, retained, or noop (nothing there to undo). */
+  outcome: string;
+  resources: ResourceRef[];
+}
+
+/** A resource in the live inventory, attributed to the deployment that last changed it. */
+export interface InventoryItem extends ResourceRef {
+  service: string;
+  deploymentId: string;
+}
+
 export interface Executor {
   apply(ctx: ExecutorContext): Promise<ApplyOutcome>;
   verify(ctx: ExecutorContext): Promise<VerifyOutcome>;
+  /** The service's current state, or null when it does not exist. Read-only. */
+  snapshot(service: ServiceSpec, signal: AbortSignal): Promise<PreviousState | null>;
+  /** Undo this deployment's change to the service. Idempotent by ctx.idempotencyKey. */
+  compensate(ctx: ExecutorContext, action: CompensationAction, previous: PreviousState | null): Promise<CompensationOutcome>;
+  /** Live resources of the given services that the deployment last changed. Read-only. */
+  inventory(deploymentId: string, services: ServiceSpec[], signal: AbortSignal): Promise<InventoryItem[]>;
 }
 
 /** What the worker gives every executor factory. */

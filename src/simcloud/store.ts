@@ -4,7 +4,8 @@
  * reader (or a crash) only ever sees a complete file; saves are serialized and coalesced, so two
  * writes never interleave and a burst of saves costs one or two writes.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../system/atomic-file';
 import type { SimCloudState } from './types';
 
 export function emptyState(): SimCloudState {
@@ -15,7 +16,6 @@ export class SimCloudStore {
   private writing: Promise<void> | null = null;
   private dirty = false;
   private closed = false;
-  private tmpCounter = 0;
 
   private constructor(
     public state: SimCloudState,
@@ -71,29 +71,11 @@ export class SimCloudStore {
       // Re-checked after each write: saves that arrived meanwhile are covered by the next write.
       while (this.dirty) {
         this.dirty = false;
-        await this.writeFileAtomically(JSON.stringify(this.state, null, 1));
+        await writeFileAtomically(this.file as string, JSON.stringify(this.state, null, 1));
       }
     } finally {
       // Cleared in the same tick as the last `dirty` check, so no save can attach to a finished drain.
       this.writing = null;
-    }
-  }
-
-  private async writeFileAtomically(text: string): Promise<void> {
-    const file = this.file as string;
-    const tmp = `${file}.tmp-${process.pid}-${++this.tmpCounter}`;
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(tmp, file);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
     }
   }
 }

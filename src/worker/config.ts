@@ -2,12 +2,17 @@
  * Worker settings from the environment, validated once up front with errors that say what to
  * change. The same binary serves the demo and production: only these values differ.
  */
+import path from 'node:path';
+import { tugboatHome } from '../system/paths';
+
 export const DEFAULT_TASK_QUEUE = 'tugboat';
 export const DEFAULT_SIMCLOUD_PORT = 4780;
 
 export interface WorkerSettings {
   taskQueue: string;
   simCloudUrl: string;
+  /** The file state store: rollback manifests, intent ledger. */
+  stateDir: string;
 }
 
 export function workerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
@@ -18,5 +23,5 @@ export function workerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Wor
   } catch {
     throw new Error(`TUGBOAT_SIMCLOUD_URL is not a URL: ${JSON.stringify(simCloudUrl)} (e.g. http://127.0.0.1:4780)`);
   }
-  return { taskQueue, simCloudUrl };
+  return { taskQueue, simCloudUrl, stateDir: path.join(tugboatHome(env), 'state') };
 }

@@ -5,6 +5,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ExecutorRegistry } from '../executors/registry';
+import { FileStateStore } from '../state';
 import type { WorkerSettings } from './config';
 
 export interface CreateWorkerOptions extends WorkerSettings {
@@ -19,12 +20,13 @@ export interface CreateWorkerOptions extends WorkerSettings {
 
 export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const executors = new ExecutorRegistry({ simCloudUrl: opts.simCloudUrl });
+  const store = new FileStateStore(opts.stateDir);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
-    activities: createActivities({ executors }),
+    activities: createActivities({ executors, store }),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -17,7 +17,7 @@ export function serviceActivityOptions(service: ServiceSpec, summary: string): A
     startToCloseTimeout: timeoutMs,
     heartbeatTimeout: Math.min(HEARTBEAT_TIMEOUT_MS, timeoutMs),
     // Wait for the activity to acknowledge cancellation so a half-applied step is never forgotten.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    cancellationType: ActivityCancellation.wait,
     retry: {
       maximumAttempts: service.retry.max_attempts,
       initialInterval: parseDuration(service.retry.initial_interval),
@@ -27,3 +27,11 @@ export function serviceActivityOptions(service: ServiceSpec, summary: string): A
     },
   };
 }
+
+/** Cancellation types, named for why they are chosen (set explicitly on every activity). */
+export const ActivityCancellation = {
+  /** Side effects: wait until the activity has stopped, so nothing runs on unobserved. */
+  wait: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  /** Reads and probes: nothing to wait for. */
+  tryCancel: ActivityCancellationType.TRY_CANCEL,
+} as const;

@@ -1,25 +1,30 @@
 /**
  * deploymentWorkflow: the parent. Validates and plans the manifest (the same pure code the CLI
- * runs), starts one serviceWorkflow child per service as soon as its dependencies succeeded and a
- * slot is free, keeps the progress the queries return, and runs the deployment's health checks.
+ * runs), stores the rollback manifest before touching anything, starts one serviceWorkflow child
+ * per service as soon as its dependencies succeeded and a slot is free, runs the deployment's
+ * health checks, and — on a failure, a cancel or a rollback request — stops, cancels what runs
+ * and undoes what was done (the saga, ./rollback.ts).
  *
  * Its workflow ID, deploy-<name>-<environment>, is the environment lock.
  */
 import {
-  ActivityCancellationType,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   ChildWorkflowCancellationType,
   ParentClosePolicy,
+  allHandlersFinished,
   condition,
   executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
-import type { TugboatActivities as Activities } from '../activities';
+import type { TugboatActivities } from '../activities';
+import type { ContinueRollbackInput } from '../api/messages';
 import { healthQuery, progressQuery } from '../api/messages';
-import type { DeploymentPhase, DeploymentResult, HealthReport, ServiceError } from '../api/progress';
+import type { DeploymentPhase, DeploymentResult, HealthReport, StopTrigger } from '../api/progress';
 import { TUGBOAT_PHASE } from '../api/search-attributes';
 import { FailureTypes, type DeploymentInput, type ServiceWorkflowResult } from '../api/workflow-types';
 import { formatIssues } from '../manifest/errors';
@@ -27,95 +32,260 @@ import { parseDuration, type Manifest } from '../manifest/schema';
 import { validateManifest } from '../manifest/validate';
 import { nextServicesToStart, planDeployment, resolveReferences, type Plan } from '../plan';
 import { describeFailure } from './failures';
+import { installOperatorHandlers } from './operator-handlers';
 import { ProgressTracker } from './progress-tracker';
+import { rollBack } from './rollback';
 import { serviceWorkflow } from './service';
+import { ActivityCancellation } from './activity-options';
 
+/** Why the deployment stops early; set once, by a failure or an operator. */
+export interface StopRequest {
+  trigger: StopTrigger;
+  reason: string;
+  /** Temporal's own cancellation: the workflow must end as cancelled. */
+  viaTemporalCancel?: boolean;
+}
+
+/** The run's mutable state, shared by the scheduler, the operator handlers and the rollback. */
+export interface RunState {
+  stop?: StopRequest;
+  /** rollback_strategy manual, after a failure: what the operator decided. */
+  decision?: 'rollback' | 'cancel' | 'accept';
+  awaitingDecision: boolean;
+  continueRequests: ContinueRollbackInput[];
+}
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentResult> {
   const { manifest, plan } = validateInput(input);
-  const spec = manifest.deployment;
-  const tracker = new ProgressTracker(input.deploymentId, manifest, plan, new Date().toISOString());
+  const tracker = new ProgressTracker(input.deploymentId, manifest, plan, now());
   const health: HealthReport = { services: {}, deployment: [] };
+  const state: RunState = { awaitingDecision: false, continueRequests: [] };
   setHandler(progressQuery, () => tracker.snapshot());
   setHandler(healthQuery, () => health);
+  installOperatorHandlers(state, tracker);
 
-  const setPhase = (phase: DeploymentPhase) => {
-    tracker.phase = phase;
+  // Everything below runs to completion even when Temporal cancels the workflow: a cancellation
+  // becomes a stop request, and the rollback it starts must never be interrupted.
+  return CancellationScope.nonCancellable(() => new DeploymentRun(input, manifest, plan, tracker, health, state).run());
+}
+
+class DeploymentRun {
+  private readonly outputs: Record<string, Record<string, string>> = {};
+  private readonly succeeded = new Set<string>();
+  private readonly started = new Set<string>();
+  private running = 0;
+  private previous: Record<string, string> = {};
+
+  constructor(
+    private readonly input: DeploymentInput,
+    private readonly manifest: Manifest,
+    private readonly plan: Plan,
+    private readonly tracker: ProgressTracker,
+    private readonly health: HealthReport,
+    private readonly state: RunState,
+  ) {}
+
+  private setPhase(phase: DeploymentPhase): void {
+    if (this.tracker.phase === phase) return;
+    this.tracker.phase = phase;
     // Upsert on phase changes only: each upsert is a history event.
     upsertSearchAttributes([{ key: TUGBOAT_PHASE, value: phase }]);
-  };
-  setPhase('DEPLOYING');
+  }
 
-  const outputs: Record<string, Record<string, string>> = {};
-  const succeeded = new Set<string>();
-  const started = new Set<string>();
-  let running = 0;
-  let failure: string | undefined;
+  private requestStop(stop: StopRequest): void {
+    this.state.stop ??= stop;
+  }
 
-  const runService = async (name: string): Promise<void> => {
-    const service = manifest.deployment.services.find((s) => s.name === name)!;
-    const workflowId = `${input.deploymentId}.${name}`;
-    tracker.started(name, workflowId);
+  async run(): Promise<DeploymentResult> {
+    this.setPhase('DEPLOYING');
+    const prepared = await this.prepareRollback();
+    if (!prepared) return this.end();
+
+    // The forward phase runs in its own cancellable scope: a stop cancels the running children
+    // (and waits for them to acknowledge) without touching anything else.
+    const forwardScope = new CancellationScope();
+    const forward = forwardScope.run(() => this.deployAndCheck()).catch((err) => {
+      if (!isCancellation(err)) throw err;
+    });
+    await Promise.race([forward, condition(() => this.state.stop !== undefined)]);
+    if (this.state.stop) forwardScope.cancel();
+    await forward;
+    await condition(() => this.running === 0);
+
+    const stop = this.state.stop;
+    if (!stop) {
+      this.setPhase('SUCCEEDED');
+      return this.end();
+    }
+    this.tracker.skipUnstarted(this.started, stop.reason);
+    if (stop.trigger === 'failure') {
+      this.tracker.data.error = stop.reason;
+      if (this.manifest.deployment.rollback_strategy === 'manual' && !(await this.rollbackDecided())) return this.end();
+    }
+    await rollBack(
+      {
+        deploymentId: this.input.deploymentId,
+        manifest: this.manifest,
+        plan: this.plan,
+        tracker: this.tracker,
+        registered: this.started,
+        previous: this.previous,
+        setPhase: (p) => this.setPhase(p),
+        continueRequests: this.state.continueRequests,
+      },
+      stop.trigger,
+      stop.reason,
+    );
+    await this.checkOrphans();
+    this.setPhase(this.state.stop?.trigger === 'cancel' ? 'CANCELLED' : 'ROLLED_BACK');
+    return this.end();
+  }
+
+  /** Stores every service's previous state; false (deployment FAILED, nothing touched) if it can't. */
+  private async prepareRollback(): Promise<boolean> {
+    const { prepareRollback } = proxyActivities<TugboatActivities>({
+      summary: 'store the rollback manifest',
+      startToCloseTimeout: '1 minute',
+      heartbeatTimeout: '20 seconds',
+      cancellationType: ActivityCancellation.wait,
+      retry: { maximumAttempts: 3, initialInterval: '500 ms' },
+    });
+    const spec = this.manifest.deployment;
     try {
-      const resolved = { ...service, config: service.config && resolveReferences(service.config, outputs) };
+      const result = await prepareRollback({
+        deploymentId: this.input.deploymentId,
+        name: spec.name,
+        environment: spec.environment,
+        services: spec.services,
+      });
+      this.previous = result.previous;
+      this.tracker.data.rollbackManifest = result.location;
+      return true;
+    } catch (err) {
+      this.tracker.data.error = `nothing was deployed: ${describeFailure(err).message}`;
+      this.tracker.skipUnstarted(this.started, 'the rollback manifest could not be stored');
+      this.setPhase('FAILED');
+      return false;
+    }
+  }
+
+  private async deployAndCheck(): Promise<void> {
+    await this.deployServices();
+    if (this.state.stop) return;
+    if (this.succeeded.size < this.plan.order.length) {
+      this.requestStop({ trigger: 'failure', reason: 'no service could start: the plan and the scheduler disagree (a bug)' });
+      return;
+    }
+    if (this.manifest.deployment.health_checks.length === 0) return;
+    this.setPhase('HEALTH_CHECKING');
+    const failure = await runDeploymentHealthChecks(this.manifest, this.health);
+    if (failure) this.requestStop({ trigger: 'failure', reason: failure });
+  }
+
+  /** Starts services as their dependencies succeed and slots free up, until all ran or a stop. */
+  private async deployServices(): Promise<void> {
+    const strategy = this.manifest.deployment.strategy;
+    for (;;) {
+      if (this.state.stop) return;
+      const ready = nextServicesToStart(
+        this.plan,
+        { succeeded: this.succeeded, started: this.started, running: this.running },
+        strategy,
+      );
+      for (const name of ready) {
+        // Registering the service as started is registering its compensation: it happens before
+        // the child exists, so nothing it does can escape the rollback.
+        this.started.add(name);
+        this.running++;
+        void this.runService(name);
+      }
+      this.tracker.markWaiting(this.plan, this.succeeded, this.started);
+      if (this.running === 0) return;
+      const before = this.running;
+      await condition(() => this.running < before || this.state.stop !== undefined);
+    }
+  }
+
+  private async runService(name: string): Promise<void> {
+    const service = this.manifest.deployment.services.find((s) => s.name === name)!;
+    const workflowId = `${this.input.deploymentId}.${name}`;
+    const { name: deployment, environment } = this.manifest.deployment;
+    this.tracker.started(name, workflowId);
+    try {
+      const resolved = { ...service, config: service.config && resolveReferences(service.config, this.outputs) };
       const result: ServiceWorkflowResult = await executeChild(serviceWorkflow, {
         workflowId,
-        args: [{ deploymentId: input.deploymentId, service: resolved }],
+        args: [{ deploymentId: this.input.deploymentId, service: resolved }],
         staticSummary: `${service.type} ${service.name}${service.version ? `@${service.version}` : ''}`,
-        staticDetails: `Deployment ${input.deploymentId} of ${spec.name} to ${spec.environment}`,
+        staticDetails: `Deployment ${this.input.deploymentId} of ${deployment} to ${environment}`,
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       });
-      outputs[name] = result.outputs;
-      succeeded.add(name);
-      health.services[name] = { target: name, healthy: result.healthy, detail: result.healthDetail, checkedAt: now() };
-      tracker.succeeded(name, result);
+      this.outputs[name] = result.outputs;
+      this.succeeded.add(name);
+      this.health.services[name] = { target: name, healthy: result.healthy, detail: result.healthDetail, checkedAt: now() };
+      this.tracker.succeeded(name, result);
     } catch (err) {
-      const error: ServiceError = describeFailure(err);
-      tracker.failed(name, error);
-      failure ??= `${name} failed: ${error.message}`;
-    } finally {
-      running--;
-    }
-  };
-
-  // Schedule until nothing runs and nothing more may start. After a failure no new service starts;
-  // running ones finish (the saga that undoes them comes with the rollback work).
-  for (;;) {
-    if (!failure) {
-      for (const name of nextServicesToStart(plan, { succeeded, started, running }, spec.strategy)) {
-        started.add(name);
-        running++;
-        void runService(name);
+      if (isCancellation(err)) {
+        this.tracker.cancelled(name);
+      } else {
+        const error = describeFailure(err);
+        this.tracker.failed(name, error);
+        this.requestStop({ trigger: 'failure', reason: `${name} failed: ${error.message}` });
       }
-      tracker.markWaiting(plan, succeeded, started);
+    } finally {
+      this.running--;
     }
-    if (running === 0) break;
-    const before = { running, failed: failure };
-    await condition(() => running < before.running || failure !== before.failed);
   }
 
-  if (!failure && succeeded.size < plan.order.length) {
-    failure = 'no service could start: the plan and the scheduler disagree (a bug; please report it)';
-  }
-  if (!failure && spec.health_checks.length > 0) {
-    setPhase('HEALTH_CHECKING');
-    failure = await runDeploymentHealthChecks(manifest, health);
+  /** rollback_strategy manual: hold the lock in FAILED until an operator decides. */
+  private async rollbackDecided(): Promise<boolean> {
+    this.setPhase('FAILED');
+    this.state.awaitingDecision = true;
+    this.tracker.data.awaitingDecision = true;
+    await condition(() => this.state.decision !== undefined);
+    this.state.awaitingDecision = false;
+    this.tracker.data.awaitingDecision = false;
+    if (this.state.decision === 'accept') return false;
+    this.state.stop = { ...this.state.stop!, trigger: this.state.decision === 'cancel' ? 'cancel' : 'failure' };
+    return true;
   }
 
-  tracker.skipUnstarted(started, failure);
-  tracker.finish(now(), failure);
-  setPhase(failure ? 'FAILED' : 'SUCCEEDED');
-  const result = tracker.result();
-  if (failure) {
+  private async checkOrphans(): Promise<void> {
+    const { findOrphans } = proxyActivities<TugboatActivities>({
+      summary: 'check the live inventory for orphans',
+      startToCloseTimeout: '1 minute',
+      cancellationType: ActivityCancellation.tryCancel,
+      retry: { maximumAttempts: 5, initialInterval: '1 second' },
+    });
+    const specs = this.manifest.deployment.services.filter((s) => this.started.has(s.name));
+    this.tracker.data.orphans = await findOrphans({
+      deploymentId: this.input.deploymentId,
+      services: specs,
+      retainedResourceIds: this.tracker.data.retained.map((r) => r.id),
+    });
+  }
+
+  /** Records the end and closes the workflow the way its trigger asks. */
+  private async end(): Promise<DeploymentResult> {
+    this.tracker.finish(now(), this.tracker.data.error);
+    const result = this.tracker.result();
+    await condition(allHandlersFinished);
+    const stop = this.state.stop;
+    if (stop?.viaTemporalCancel) throw new CancelledFailure(`cancelled: ${stop.reason}`);
+    if (this.tracker.phase === 'SUCCEEDED' || stop?.trigger === 'cancel' || stop?.trigger === 'rollback') return result;
     throw ApplicationFailure.create({
       type: FailureTypes.deploymentFailed,
-      message: failure,
+      message: failureMessage(this.tracker.phase, this.tracker.data.error),
       nonRetryable: true,
       details: [result],
     });
   }
-  return result;
+}
+
+function failureMessage(phase: DeploymentPhase, error: string | undefined): string {
+  const why = error ?? 'failed';
+  return phase === 'ROLLED_BACK' ? `${why}; rolled back` : why;
 }
 
 function validateInput(input: DeploymentInput): { manifest: Manifest; plan: Plan } {
@@ -139,16 +309,17 @@ function validateInput(input: DeploymentInput): { manifest: Manifest; plan: Plan
 async function runDeploymentHealthChecks(manifest: Manifest, health: HealthReport): Promise<string | undefined> {
   const results = await Promise.all(
     manifest.deployment.health_checks.map(async (check) => {
-      const { checkEndpoint } = proxyActivities<Activities>({
+      const { checkEndpoint } = proxyActivities<TugboatActivities>({
         summary: `health ${check.endpoint}`,
         startToCloseTimeout: parseDuration(check.timeout) + 5_000,
         // A health probe has no side effect to wait for.
-        cancellationType: ActivityCancellationType.TRY_CANCEL,
+        cancellationType: ActivityCancellation.tryCancel,
         retry: { maximumAttempts: check.retries + 1, initialInterval: 1_000, backoffCoefficient: 2 },
       });
       try {
         return await checkEndpoint(check);
       } catch (err) {
+        if (isCancellation(err)) throw err;
         return { target: check.endpoint, healthy: false, detail: describeFailure(err).message, checkedAt: now() };
       }
     }),

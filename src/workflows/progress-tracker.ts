@@ -6,8 +6,11 @@ import type {
   DeploymentPhase,
   DeploymentProgress,
   DeploymentResult,
+  OperatorRequest,
+  ResourceRef,
   ServiceError,
   ServiceProgress,
+  ServiceState,
 } from '../api/progress';
 import type { ServiceWorkflowResult } from '../api/workflow-types';
 import type { Manifest } from '../manifest/schema';
@@ -43,7 +46,33 @@ export class ProgressTracker {
       waves: plan.waves,
       criticalPath: plan.criticalPath,
       services,
+      orphans: [],
+      retained: [],
+      requests: [],
     };
+  }
+
+  /** The mutable record behind the queries, for the parts the rollback and operator code own. */
+  get data(): DeploymentProgress {
+    return this.progress;
+  }
+
+  setState(name: string, state: ServiceState, error?: ServiceError): void {
+    const service = this.service(name);
+    service.state = state;
+    if (error) service.error = error;
+  }
+
+  resourcesOf(name: string): ResourceRef[] {
+    return this.service(name).resources;
+  }
+
+  cancelled(name: string): void {
+    Object.assign(this.service(name), { state: 'CANCELLED', endedAt: now() });
+  }
+
+  record(request: Omit<OperatorRequest, 'at'>): void {
+    this.progress.requests.push({ ...request, at: now() });
   }
 
   private service(name: string): ServiceProgress {
@@ -76,9 +105,9 @@ export class ProgressTracker {
     }
   }
 
-  /** After a failure: whatever never started is SKIPPED, naming why. */
-  skipUnstarted(started: ReadonlySet<string>, failure: string | undefined): void {
-    if (!failure) return;
+  /** After a stop: whatever never started is SKIPPED, naming why. */
+  skipUnstarted(started: ReadonlySet<string>, stopReason: string | undefined): void {
+    if (!stopReason) return;
     for (const s of Object.values(this.progress.services)) {
       if (started.has(s.name)) continue;
       const failedUpstream = this.failedUpstream(s.name);
@@ -87,7 +116,7 @@ export class ProgressTracker {
         type: 'Skipped',
         message: failedUpstream
           ? `not deployed: depends on ${failedUpstream}, which failed`
-          : 'not deployed: the deployment stopped after a failure',
+          : `not deployed: the deployment stopped (${stopReason})`,
       };
     }
   }
@@ -117,7 +146,8 @@ export class ProgressTracker {
     for (const s of Object.values(this.progress.services)) {
       services[s.name] = { state: s.state, outputs: s.outputs, error: s.error };
     }
-    return { deploymentId: this.progress.deploymentId, phase: this.phase, services, error: this.progress.error };
+    const { deploymentId, error, rollback, orphans, retained } = this.progress;
+    return { deploymentId, phase: this.phase, services, error, rollback, orphans, retained };
   }
 }
 

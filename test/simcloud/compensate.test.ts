@@ -1,25 +1,10 @@
-import { SimCloudTransientError, type ApplyRequest, type CompensateRequest } from '../../src/simcloud';
-import { newKey, startTestCloud, type TestCloud } from './helpers';
+import { SimCloudTransientError, type CompensateRequest } from '../../src/simcloud';
+import { applyRequest, newKey, useTestCloud } from './helpers';
 
-let cloud: TestCloud;
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud?.dispose();
-});
-beforeEach(async () => {
-  await cloud.client.reset();
-});
+const cloud = useTestCloud();
 
 const apply = (service: string, version: string, deploymentId = 'dep-1') =>
-  cloud.client.apply({
-    service,
-    deploymentId,
-    type: 'terraform',
-    version,
-    idempotencyKey: newKey(service),
-  } satisfies ApplyRequest);
+  cloud().client.apply(applyRequest(service, { type: 'terraform', version, deploymentId }));
 
 const compensateReq = (service: string, over: Partial<CompensateRequest>): CompensateRequest => ({
   service,
@@ -31,7 +16,7 @@ const compensateReq = (service: string, over: Partial<CompensateRequest>): Compe
 
 describe('compensate', () => {
   test('delete removes the record and its resources; deleting again is a noop', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     await apply('orders-db', 'v1');
     await apply('keep-vpc', 'v1');
     const deleted = await client.compensate(compensateReq('orders-db', { action: 'delete' }));
@@ -44,7 +29,7 @@ describe('compensate', () => {
   });
 
   test('restore puts back the previous version, outputs and resource IDs', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     const v1 = await apply('core-vpc', 'v1', 'dep-1');
     const v2 = await apply('core-vpc', 'v2', 'dep-2');
     expect(v2.previous).not.toBeNull();
@@ -64,7 +49,7 @@ describe('compensate', () => {
   });
 
   test('restore recreates missing resources with their old IDs', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     const v1 = await apply('stack-a', 'v1');
     await client.compensate(compensateReq('stack-a', { action: 'delete' }));
     expect(await client.resources()).toEqual([]);
@@ -75,7 +60,7 @@ describe('compensate', () => {
   });
 
   test('restore without a previous state removes a service that did not exist before', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     const created = await apply('fresh', 'v1');
     const result = await client.compensate(
       compensateReq('fresh', { action: 'restore', previous: created.previous }),
@@ -85,7 +70,7 @@ describe('compensate', () => {
   });
 
   test('retain changes nothing', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     await apply('main-database', 'v1');
     const before = await client.getService('main-database');
     const result = await client.compensate(compensateReq('main-database', { action: 'retain' }));
@@ -94,7 +79,7 @@ describe('compensate', () => {
   });
 
   test('fail_compensation fails every time until an override fixes it', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     await apply('broken', 'v1');
     const req = compensateReq('broken', { action: 'delete', simulate: { fail_compensation: true } });
     for (let i = 0; i < 3; i++) {
@@ -112,7 +97,7 @@ describe('compensate', () => {
   });
 
   test('idempotent by key: a repeat answers the stored result and does not act again', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     const v1 = await apply('idem', 'v1');
     const req = compensateReq('idem', { action: 'delete' });
     const first = await client.compensate(req);

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimCloudClient, startSimCloud, type RunningSimCloud } from '../../src/simcloud';
+import { SimCloudClient, startSimCloud, type ApplyRequest, type RunningSimCloud } from '../../src/simcloud';
 
 export interface TestCloud {
   server: RunningSimCloud;
@@ -38,6 +38,28 @@ export async function startTestCloud(): Promise<TestCloud> {
   return cloud;
 }
 
+/**
+ * One cloud per test file, reset before each test; call it at the top of the file.
+ * It returns a getter rather than the cloud because the cloud only exists once `beforeAll` has run.
+ */
+export function useTestCloud(): () => TestCloud {
+  let cloud: TestCloud | undefined;
+  const get = (): TestCloud => {
+    if (!cloud) throw new Error('the test cloud is not started: use it inside a test or hook, not at file load');
+    return cloud;
+  };
+  beforeAll(async () => {
+    cloud = await startTestCloud();
+  });
+  afterAll(async () => {
+    await cloud?.dispose();
+  });
+  beforeEach(async () => {
+    await get().client.reset();
+  });
+  return get;
+}
+
 /** Polls `check` until it returns a truthy value or the deadline passes (then throws `what`). */
 export async function eventually<T>(
   what: string,
@@ -56,3 +78,13 @@ export async function eventually<T>(
 let keyCounter = 0;
 /** A fresh idempotency key. */
 export const newKey = (label = 'k') => `${label}-${++keyCounter}-${process.pid}`;
+
+/** An apply request with a fresh idempotency key; `overrides` replace any field. */
+export const applyRequest = (service: string, overrides: Partial<ApplyRequest> = {}): ApplyRequest => ({
+  service,
+  deploymentId: 'dep-1',
+  type: 'kubernetes',
+  version: 'v1',
+  idempotencyKey: newKey(service),
+  ...overrides,
+});

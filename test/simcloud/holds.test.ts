@@ -1,28 +1,14 @@
-import { SimCloudError, type ApplyRequest } from '../../src/simcloud';
-import { eventually, newKey, startTestCloud, type TestCloud } from './helpers';
+import { SimCloudError } from '../../src/simcloud';
+import { applyRequest, eventually, newKey, useTestCloud } from './helpers';
 
-let cloud: TestCloud;
-beforeAll(async () => {
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud?.dispose();
-});
-beforeEach(async () => {
-  await cloud.client.reset();
-});
+const cloud = useTestCloud();
 
-const applyReq = (service: string, idempotencyKey = newKey(service)): ApplyRequest => ({
-  service,
-  deploymentId: 'dep-h',
-  type: 'docker',
-  version: 'v1',
-  idempotencyKey,
-});
+const applyReq = (service: string, idempotencyKey = newKey(service)) =>
+  applyRequest(service, { deploymentId: 'dep-h', type: 'docker', idempotencyKey });
 
 describe('holds', () => {
   test('a held apply is visible in flight and completes after release', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     await client.hold('api', 'apply');
     const pending = client.apply(applyReq('api'));
     await client.waitUntilHeld('api', 'apply');
@@ -43,7 +29,7 @@ describe('holds', () => {
   });
 
   test('two held applies are in flight at once (overlapping seq ranges)', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     await client.hold('a', 'apply');
     await client.hold('b', 'apply');
     const pendingA = client.apply(applyReq('a'));
@@ -63,7 +49,7 @@ describe('holds', () => {
   });
 
   test('waitUntilHeld counts several waiters and names what it waited for on timeout', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     await client.hold('multi', 'apply');
     const pending = [client.apply(applyReq('multi')), client.apply(applyReq('multi'))];
     await client.waitUntilHeld('multi', 'apply', { count: 2 });
@@ -77,7 +63,7 @@ describe('holds', () => {
   });
 
   test('an aborted client rejects promptly with the AbortError; the call still completes; a retry is a repeat', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     await client.hold('gone', 'apply');
     const key = newKey('gone');
     const controller = new AbortController();
@@ -100,7 +86,7 @@ describe('holds', () => {
   });
 
   test('verify can be held too, and reports health', async () => {
-    const { client } = cloud;
+    const { client } = cloud();
     const absent = await client.verify({ service: 'svc', deploymentId: 'dep-h', idempotencyKey: newKey() });
     expect(absent).toMatchObject({ healthy: false, outcome: 'unhealthy', version: null });
 

@@ -58,6 +58,7 @@ export async function createWorld(prefix: string, opts: { worker?: boolean } = {
         namespace: testEnv().namespace,
         taskQueue: name,
         simCloudUrl: sim.url,
+        stateDir: path.join(stateDir, 'state'),
         workflowBundle: workflowBundle(),
       });
       worker = { instance, running: instance.run() };

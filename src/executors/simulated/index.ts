@@ -3,7 +3,12 @@
  * demo's target and the test double for the world, with the same contract a real executor has:
  * idempotency keys, cancellation, and transient/permanent classification.
  */
-import { SimCloudClient, SimCloudPermanentError, SimCloudTransientError } from '../../simcloud';
+import {
+  SimCloudClient,
+  SimCloudPermanentError,
+  SimCloudTransientError,
+  type PreviousState as SimPreviousState,
+} from '../../simcloud';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import { PermanentDeployError, TransientDeployError } from '../errors';
 import type { Executor, ExecutorContext, ExecutorFactory } from '../types';
@@ -58,6 +63,49 @@ export const simulatedExecutor: ExecutorFactory = {
           version: result.version ?? null,
           detail: result.healthy ? `healthy at ${result.version ?? 'unknown version'}` : 'not deployed or unhealthy',
         };
+      },
+      async snapshot(service, signal) {
+        signal.throwIfAborted();
+        const record = await classified(() => cloud.getService(service.name));
+        if (!record) return null;
+        const previous: SimPreviousState = {
+          version: record.version,
+          outputs: record.outputs,
+          resources: record.resources,
+          deploymentId: record.deploymentId,
+        };
+        return {
+          version: record.version,
+          outputs: record.outputs,
+          resources: record.resources.map((r) => ({ id: r.id, kind: r.kind })),
+          detail: previous,
+        };
+      },
+      async compensate(ctx, action, previous) {
+        const result = await classified(() =>
+          cloud.compensate(
+            {
+              service: ctx.service.name,
+              deploymentId: ctx.deploymentId,
+              idempotencyKey: ctx.idempotencyKey,
+              action,
+              previous: (previous?.detail as SimPreviousState | undefined) ?? null,
+              simulate: ctx.service.simulate ? { fail_compensation: ctx.service.simulate.fail_compensation } : undefined,
+            },
+            ctx.signal,
+          ),
+        );
+        const outcome = result.outcome === 'repeat' ? result.firstOutcome : result.outcome;
+        ctx.log(`compensate ${ctx.service.name}: ${action} → ${result.outcome}`);
+        return { action, outcome, resources: (result.record?.resources ?? []).map((r) => ({ id: r.id, kind: r.kind })) };
+      },
+      async inventory(deploymentId, services, signal) {
+        signal.throwIfAborted();
+        const names = new Set(services.map((s) => s.name));
+        const live = await classified(() => cloud.resources());
+        return live
+          .filter((r) => r.deploymentId === deploymentId && names.has(r.service))
+          .map((r) => ({ id: r.id, kind: r.kind, service: r.service, deploymentId: r.deploymentId }));
       },
     };
   },

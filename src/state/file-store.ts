@@ -1,0 +1,79 @@
+/**
+ * The default state store: JSON files under <TUGBOAT_HOME>/state, one directory per deployment.
+ * Each ledger entry is its own file (named by its idempotency key), so workers in several
+ * processes never rewrite each other's records; every write is atomic.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomically } from '../system/atomic-file';
+import type { IntentEntry, RollbackManifest, StateStore } from './types';
+
+export class FileStateStore implements StateStore {
+  constructor(readonly location: string) {}
+
+  private dir(deploymentId: string): string {
+    return path.join(this.location, 'deployments', safeName(deploymentId));
+  }
+
+  private intentFile(deploymentId: string, key: string): string {
+    return path.join(this.dir(deploymentId), 'ledger', `${safeName(key)}.json`);
+  }
+
+  async saveRollbackManifest(manifest: RollbackManifest): Promise<string> {
+    const file = path.join(this.dir(manifest.deploymentId), 'rollback-manifest.json');
+    await writeFileAtomically(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    return file;
+  }
+
+  async getRollbackManifest(deploymentId: string): Promise<RollbackManifest | undefined> {
+    return readJson<RollbackManifest>(path.join(this.dir(deploymentId), 'rollback-manifest.json'));
+  }
+
+  async recordIntent(entry: Omit<IntentEntry, 'status' | 'recordedAt'>): Promise<void> {
+    const file = this.intentFile(entry.deploymentId, entry.idempotencyKey);
+    const existing = await readJson<IntentEntry>(file);
+    // A retry of a confirmed step keeps its confirmation: the side effect already happened.
+    if (existing?.status === 'confirmed') return;
+    const record: IntentEntry = { ...entry, status: 'intent', recordedAt: new Date().toISOString() };
+    await writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async confirmIntent(
+    idempotencyKey: string,
+    deploymentId: string,
+    result: Pick<IntentEntry, 'resources' | 'outcome'>,
+  ): Promise<void> {
+    const file = this.intentFile(deploymentId, idempotencyKey);
+    const existing = await readJson<IntentEntry>(file);
+    if (!existing) throw new Error(`no intent recorded for ${idempotencyKey} in ${file}`);
+    const record: IntentEntry = { ...existing, ...result, status: 'confirmed', confirmedAt: new Date().toISOString() };
+    await writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async listIntents(deploymentId: string): Promise<IntentEntry[]> {
+    const dir = path.join(this.dir(deploymentId), 'ledger');
+    let files: string[];
+    try {
+      files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const entries = await Promise.all(files.map((f) => readJson<IntentEntry>(path.join(dir, f))));
+    return entries.filter((e): e is IntentEntry => e !== undefined).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
+  }
+}
+
+/** Deployment IDs and keys are ours, but never let one escape its directory. */
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

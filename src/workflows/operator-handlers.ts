@@ -1,0 +1,95 @@
+/**
+ * The operator's doors into a running deployment: cancel and rollback as signals (Web UI,
+ * `temporal workflow signal`) and as updates (the tugboat CLI) sharing one handler, accept for a
+ * manual rollback strategy, continue_rollback for a blocked rollback, and Temporal's own
+ * cancellation, which means the same as the cancel signal. Every request is recorded in progress.
+ */
+import { CancellationScope, setHandler } from '@temporalio/workflow';
+import {
+  acceptSignal,
+  acceptUpdate,
+  cancelSignal,
+  cancelUpdate,
+  continueRollbackUpdate,
+  rollbackSignal,
+  rollbackUpdate,
+  type OperatorRequestInput,
+  type RequestAccepted,
+} from '../api/messages';
+import type { OperatorRequest } from '../api/progress';
+import type { RunState } from './deployment';
+import { acceptRefusal, continueRollbackRefusal, stopRefusal, type RequestContext } from './operator-rules';
+import type { ProgressTracker } from './progress-tracker';
+
+type Via = OperatorRequest['via'];
+
+export function installOperatorHandlers(state: RunState, tracker: ProgressTracker): void {
+  const context = (): RequestContext => ({
+    phase: tracker.phase,
+    stopped: state.awaitingDecision ? undefined : state.stop?.trigger,
+    awaitingDecision: state.awaitingDecision,
+    blocked: tracker.data.rollback?.blocked ?? [],
+  });
+  const accepted = (message: string): RequestAccepted => ({ accepted: true, phase: tracker.phase, message });
+
+  const stop = (kind: 'cancel' | 'rollback', input: OperatorRequestInput | undefined, via: Via): RequestAccepted => {
+    const refusal = stopRefusal(kind, context());
+    const base = { kind, by: input?.by, reason: input?.reason, via };
+    if (refusal) {
+      tracker.record({ ...base, outcome: 'ignored', note: refusal });
+      return accepted(`ignored: ${refusal}`);
+    }
+    tracker.record({ ...base, outcome: 'accepted' });
+    const reason = `${kind} requested${input?.by ? ` by ${input.by}` : ''}${input?.reason ? `: ${input.reason}` : ''}`;
+    if (state.awaitingDecision) {
+      state.decision = kind;
+      if (via === 'temporal-cancel' && state.stop) state.stop.viaTemporalCancel = true;
+    } else {
+      state.stop = { trigger: kind, reason, viaTemporalCancel: via === 'temporal-cancel' };
+    }
+    return accepted(kind === 'cancel' ? 'cancelling: rolling back what was deployed' : 'rolling back what was deployed');
+  };
+
+  const accept = (input: OperatorRequestInput | undefined, via: Via): RequestAccepted => {
+    const refusal = acceptRefusal(context());
+    if (refusal) {
+      tracker.record({ kind: 'accept', by: input?.by, reason: input?.reason, via, outcome: 'ignored', note: refusal });
+      return accepted(`ignored: ${refusal}`);
+    }
+    tracker.record({ kind: 'accept', by: input?.by, reason: input?.reason, via, outcome: 'accepted' });
+    state.decision = 'accept';
+    return accepted('accepted: what was deployed stays; the deployment ends FAILED');
+  };
+
+  const refuseWith = (refusal: string | undefined) => {
+    // An update validator's error is the refusal the caller sees; nothing is recorded in history.
+    if (refusal) throw new Error(refusal);
+  };
+
+  setHandler(cancelSignal, (input) => void stop('cancel', input, 'signal'));
+  setHandler(rollbackSignal, (input) => void stop('rollback', input, 'signal'));
+  setHandler(acceptSignal, (input) => void accept(input, 'signal'));
+  setHandler(cancelUpdate, (input) => stop('cancel', input, 'update'), {
+    validator: (_input: OperatorRequestInput) => refuseWith(stopRefusal('cancel', context())),
+  });
+  setHandler(rollbackUpdate, (input) => stop('rollback', input, 'update'), {
+    validator: (_input: OperatorRequestInput) => refuseWith(stopRefusal('rollback', context())),
+  });
+  setHandler(acceptUpdate, (input) => accept(input, 'update'), {
+    validator: (_input: OperatorRequestInput) => refuseWith(acceptRefusal(context())),
+  });
+  setHandler(
+    continueRollbackUpdate,
+    (input) => {
+      tracker.record({ kind: 'continue_rollback', by: input.by, reason: input.reason, via: 'update', outcome: 'accepted' });
+      state.continueRequests.push({ retry: input.retry, skip: input.skip });
+      return accepted(input.retry ? 'retrying the blocked compensations' : `skipping ${input.skip?.join(', ')}`);
+    },
+    { validator: (input) => refuseWith(continueRollbackRefusal(input, context())) },
+  );
+
+  // Temporal's own cancellation (temporal workflow cancel, the Web UI's Cancel) is a cancel request.
+  CancellationScope.current().cancelRequested.catch(() => {
+    stop('cancel', { reason: 'Temporal cancellation requested' }, 'temporal-cancel');
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * The saga's compensation phase. Every service whose child was started was registered for
+ * compensation before its first side effect; here they are undone in reverse dependency order —
+ * a service only after everything depending on it — independent ones in parallel under the same
+ * cap. Runs inside a non-cancellable scope: a rollback is never left half-done. A compensation
+ * that still fails after its retries parks the rollback (ROLLBACK_BLOCKED) until an operator
+ * retries or skips it.
+ */
+import { condition, proxyActivities } from '@temporalio/workflow';
+import type { TugboatActivities } from '../activities';
+import type { ContinueRollbackInput } from '../api/messages';
+import type { BlockedCompensation, DeploymentPhase, RollbackProgress, StopTrigger } from '../api/progress';
+import { idempotencyKey, type CompensateResult } from '../api/workflow-types';
+import type { Manifest, ServiceSpec } from '../manifest/schema';
+import type { Plan } from '../plan';
+import { serviceActivityOptions } from './activity-options';
+import { describeFailure } from './failures';
+import type { ProgressTracker } from './progress-tracker';
+import { servicesReleasedBySkip } from './operator-rules';
+
+export interface RollbackContext {
+  deploymentId: string;
+  manifest: Manifest;
+  plan: Plan;
+  tracker: ProgressTracker;
+  /** Services that were started (their compensations registered), dependency-closed. */
+  registered: ReadonlySet<string>;
+  /** Per service, "absent" or "present …" before the deployment: delete vs restore. */
+  previous: Record<string, string>;
+  setPhase(phase: DeploymentPhase): void;
+  /** Operator decisions for a blocked rollback, consumed in order. */
+  continueRequests: ContinueRollbackInput[];
+}
+
+export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reason: string): Promise<void> {
+  const { plan, tracker } = ctx;
+  const specs = new Map(ctx.manifest.deployment.services.map((s) => [s.name, s]));
+  const toUndo = [...plan.order].reverse().filter((s) => ctx.registered.has(s));
+  const progress: RollbackProgress = { state: 'RUNNING', trigger, reason, order: [], blocked: [] };
+  tracker.data.rollback = progress;
+  const done = new Set<string>();
+  const inFlight = new Set<string>();
+  const cap = ctx.manifest.deployment.strategy.max_parallel;
+
+  const ready = (s: string) =>
+    !done.has(s) &&
+    !inFlight.has(s) &&
+    !progress.blocked.some((b) => b.service === s) &&
+    plan.dependents[s].every((d) => !ctx.registered.has(d) || done.has(d));
+
+  const compensate = async (name: string) => {
+    const service = specs.get(name)!;
+    tracker.setState(name, 'ROLLING_BACK');
+    try {
+      const result = await compensateOnce(ctx, service);
+      finishService(ctx, name, result);
+      done.add(name);
+      progress.order.push(name);
+    } catch (err) {
+      tracker.setState(name, 'ROLLBACK_BLOCKED');
+      const resources = tracker.resourcesOf(name);
+      progress.blocked.push({ service: name, resources, error: describeFailure(err).message });
+    } finally {
+      inFlight.delete(name);
+    }
+  };
+
+  ctx.setPhase('ROLLING_BACK');
+  while (done.size < toUndo.length) {
+    for (const name of toUndo) {
+      if (inFlight.size >= cap) break;
+      if (!ready(name)) continue;
+      inFlight.add(name);
+      void compensate(name);
+    }
+    if (inFlight.size === 0 && progress.blocked.length > 0) {
+      progress.state = 'BLOCKED';
+      ctx.setPhase('ROLLBACK_BLOCKED');
+      await condition(() => ctx.continueRequests.length > 0);
+      applyDecision(ctx, ctx.continueRequests.shift()!, progress, done);
+      progress.state = 'RUNNING';
+      ctx.setPhase('ROLLING_BACK');
+      continue;
+    }
+    const snapshot = { inFlight: inFlight.size, done: done.size, blocked: progress.blocked.length };
+    await condition(
+      () => inFlight.size < snapshot.inFlight || done.size !== snapshot.done || progress.blocked.length !== snapshot.blocked,
+    );
+  }
+  progress.state = 'DONE';
+}
+
+async function compensateOnce(ctx: RollbackContext, service: ServiceSpec): Promise<CompensateResult> {
+  const action =
+    service.on_rollback === 'retain' ? 'retain' : ctx.previous[service.name] === 'absent' ? 'delete' : 'restore';
+  const { compensateService } = proxyActivities<TugboatActivities>(
+    serviceActivityOptions(service, `rollback ${service.name}: ${action}`),
+  );
+  return compensateService({
+    deploymentId: ctx.deploymentId,
+    service,
+    action,
+    idempotencyKey: idempotencyKey(ctx.deploymentId, service.name, 'compensate'),
+  });
+}
+
+function finishService(ctx: RollbackContext, name: string, result: CompensateResult): void {
+  if (result.action === 'retain') {
+    ctx.tracker.setState(name, 'RETAINED');
+    for (const r of result.resources) ctx.tracker.data.retained.push({ ...r, service: name, why: 'on_rollback: retain' });
+    return;
+  }
+  ctx.tracker.setState(name, 'ROLLED_BACK');
+}
+
+function applyDecision(
+  ctx: RollbackContext,
+  decision: ContinueRollbackInput,
+  progress: RollbackProgress,
+  done: Set<string>,
+): void {
+  if (decision.retry) {
+    progress.blocked = [];
+    return;
+  }
+  const released = new Set(servicesReleasedBySkip(decision.skip ?? [], progress.blocked));
+  const stillBlocked: BlockedCompensation[] = [];
+  for (const b of progress.blocked) {
+    if (!released.has(b.service)) {
+      stillBlocked.push(b);
+      continue;
+    }
+    ctx.tracker.setState(b.service, 'RETAINED');
+    for (const r of b.resources) ctx.tracker.data.retained.push({ ...r, service: b.service, why: 'skipped by operator' });
+    done.add(b.service);
+    progress.order.push(b.service);
+  }
+  progress.blocked = stillBlocked;
+}
