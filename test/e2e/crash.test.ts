@@ -19,7 +19,7 @@ describe('worker crash', () => {
   });
 
   it('completes after the worker is killed while a service is being applied, creating each resource once', async () => {
-    const first = await spawnWorker({ taskQueue: world.taskQueue, simCloudUrl: world.simCloudUrl });
+    const first = await spawnWorker({ taskQueue: world.taskQueue, simCloudUrl: world.simCloudUrl, home: world.stateDir });
     workers.push(first);
     await world.cloud.hold('backend', 'apply');
     const manifest = world.manifest([
@@ -34,7 +34,7 @@ describe('worker crash', () => {
     const exit = await first.process.exited;
     expect(exit.signal).toBe('SIGKILL');
 
-    workers.push(await spawnWorker({ taskQueue: world.taskQueue, simCloudUrl: world.simCloudUrl }));
+    workers.push(await spawnWorker({ taskQueue: world.taskQueue, simCloudUrl: world.simCloudUrl, home: world.stateDir }));
     // The new worker retries the step once the dead one's heartbeat times out.
     await waitFor(async () => callsOf(await world.cloud.calls(), 'backend', 'apply').length >= 2, {
       timeoutMs: 60_000,

@@ -1,25 +1,12 @@
 /**
- * Faults: transient errors retried (attempts visible in status), a permanent error fails the
- * deployment with its dependents SKIPPED, and a bad manifest fails before touching the world.
+ * Faults: transient errors retried (attempts visible in status), and a bad manifest failing
+ * before it touches the world. Permanent errors start a rollback: see rollback.test.ts.
  */
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { deploymentStatus } from '../../src/client/status';
 import { deploymentWorkflow } from '../../src/workflows';
-import type { DeploymentResult } from '../../src/api/progress';
 import { callsOf, createWorld, type World } from '../support/world';
 import { waitFor } from '../support/wait';
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const cause = (err as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+import { failureOf } from '../support/failures';
 
 describe('faults', () => {
   let world: World;
@@ -57,40 +44,6 @@ describe('faults', () => {
       .filter((c) => c.deploymentId === deploymentId)
       .map((c) => c.outcome);
     expect(outcomes).toEqual(['transient_error', 'transient_error', 'created']);
-  });
-
-  it('fails fast on a permanent error: dependents SKIPPED, running siblings finish, FAILED names the service', async () => {
-    const manifest = world.manifest(
-      [
-        { name: 'base', type: 'terraform', simulate: { duration: '10ms' } },
-        { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: { duration: '10ms', fail_permanent: true } },
-        { name: 'web', type: 'kubernetes', dependencies: ['api'], simulate: { duration: '10ms' } },
-        { name: 'metrics', type: 'monitoring', dependencies: ['base'], simulate: { duration: '10ms' } },
-      ],
-      { environment: 'permanent' },
-    );
-    // metrics runs beside api; hold it so it is provably still running when api fails.
-    await world.cloud.hold('metrics', 'apply');
-    const { handle, deploymentId } = await world.deploy(manifest);
-    await world.cloud.waitUntilHeld('metrics', 'apply');
-    await waitFor(async () => callsOf(await world.cloud.calls(), 'api', 'apply').some((c) => c.outcome === 'permanent_error'), {
-      what: 'api to fail',
-    });
-    await world.cloud.release('metrics', 'apply');
-
-    const failure = await failureOf(handle.result());
-    expect(failure.type).toBe('DeploymentFailed');
-    expect(failure.message).toMatch(/^api failed: .*simulated permanent failure/);
-    const result = failure.details?.[0] as DeploymentResult;
-    expect(result.services.api.state).toBe('FAILED');
-    expect(result.services.api.error?.type).toBe('PermanentDeployError');
-    expect(result.services.web.state).toBe('SKIPPED');
-    expect(result.services.web.error?.message).toMatch(/depends on api/);
-    expect(result.services.metrics.state).toBe('SUCCEEDED');
-    // Permanent means one attempt: no retries reached the cloud.
-    const apiApplies = callsOf(await world.cloud.calls(), 'api', 'apply').filter((c) => c.deploymentId === deploymentId);
-    expect(apiApplies).toHaveLength(1);
-    expect(callsOf(await world.cloud.calls(), 'web', 'apply')).toHaveLength(0);
   });
 
   it('fails a hand-started workflow with a bad manifest before any call reaches the cloud', async () => {

@@ -14,7 +14,8 @@ export interface WorkerProcess {
   output: string[];
 }
 
-export async function spawnWorker(opts: { taskQueue: string; simCloudUrl: string }): Promise<WorkerProcess> {
+/** `home` is the worker's TUGBOAT_HOME: its state store is <home>/state, as for the in-process worker. */
+export async function spawnWorker(opts: { taskQueue: string; simCloudUrl: string; home: string }): Promise<WorkerProcess> {
   const env = testEnv();
   const output: string[] = [];
   const proc = startProcess([process.execPath, CLI, 'worker'], {
@@ -24,6 +25,7 @@ export async function spawnWorker(opts: { taskQueue: string; simCloudUrl: string
       TEMPORAL_NAMESPACE: env.namespace,
       TUGBOAT_TASK_QUEUE: opts.taskQueue,
       TUGBOAT_SIMCLOUD_URL: opts.simCloudUrl,
+      TUGBOAT_HOME: opts.home,
       TUGBOAT_WORKFLOW_BUNDLE: env.bundlePath,
       TUGBOAT_LOG_LEVEL: 'WARN',
     },

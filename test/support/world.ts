@@ -37,7 +37,14 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function createWorld(prefix: string, opts: { worker?: boolean } = {}): Promise<World> {
+export interface WorldOptions {
+  /** false: no in-process worker (the test spawns worker processes). */
+  worker?: boolean;
+  /** Where the worker's state store lives (default: <stateDir>/state). */
+  storeDir?: string;
+}
+
+export async function createWorld(prefix: string, opts: WorldOptions = {}): Promise<World> {
   const name = uniqueName(prefix);
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `tugboat-${prefix}-`));
   const sim = await startSimCloud({ port: 0, stateFile: path.join(stateDir, 'simcloud.json') });
@@ -58,7 +65,7 @@ export async function createWorld(prefix: string, opts: { worker?: boolean } = {
         namespace: testEnv().namespace,
         taskQueue: name,
         simCloudUrl: sim.url,
-        stateDir: path.join(stateDir, 'state'),
+        stateDir: opts.storeDir ?? path.join(stateDir, 'state'),
         workflowBundle: workflowBundle(),
       });
       worker = { instance, running: instance.run() };

@@ -1,0 +1,99 @@
+/**
+ * Operator requests from the CLI: updates, so a request that makes no sense now is refused with
+ * the workflow's reason. An update needs a worker to answer; rather than hang when none polls,
+ * it gives up after a deadline and says which task queue has no worker and how to start one.
+ */
+import {
+  type Client,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import {
+  acceptUpdate,
+  cancelUpdate,
+  continueRollbackUpdate,
+  rollbackUpdate,
+  type ContinueRollbackInput,
+  type OperatorRequestInput,
+  type RequestAccepted,
+} from '../api/messages';
+
+export const DEFAULT_UPDATE_DEADLINE_MS = 15_000;
+
+/** The workflow refused the request; the message is its reason. */
+export class RequestRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestRefusedError';
+  }
+}
+
+/** Nobody answered in time; the message says what to check. */
+export class NoWorkerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoWorkerError';
+  }
+}
+
+export type OperatorRequestKind = 'cancel' | 'rollback' | 'accept';
+
+const UPDATES = { cancel: cancelUpdate, rollback: rollbackUpdate, accept: acceptUpdate } as const;
+
+export async function requestStop(
+  client: Client,
+  handle: WorkflowHandle,
+  kind: OperatorRequestKind,
+  input: OperatorRequestInput,
+  deadlineMs = DEFAULT_UPDATE_DEADLINE_MS,
+): Promise<RequestAccepted> {
+  return withUpdateDeadline(client, handle, deadlineMs, () => handle.executeUpdate(UPDATES[kind], { args: [input] }));
+}
+
+export async function continueRollback(
+  client: Client,
+  handle: WorkflowHandle,
+  input: ContinueRollbackInput,
+  deadlineMs = DEFAULT_UPDATE_DEADLINE_MS,
+): Promise<RequestAccepted> {
+  return withUpdateDeadline(client, handle, deadlineMs, () => handle.executeUpdate(continueRollbackUpdate, { args: [input] }));
+}
+
+async function withUpdateDeadline<T>(client: Client, handle: WorkflowHandle, deadlineMs: number, call: () => Promise<T>): Promise<T> {
+  try {
+    return await client.withDeadline(Date.now() + deadlineMs, call);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new RequestRefusedError(err.cause?.message ?? err.message);
+    }
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+      throw new NoWorkerError(await noAnswerHint(client, handle, deadlineMs));
+    }
+    throw err;
+  }
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
+}
+
+async function noAnswerHint(client: Client, handle: WorkflowHandle, deadlineMs: number): Promise<string> {
+  const seconds = Math.round(deadlineMs / 1000);
+  try {
+    const { taskQueue } = await handle.describe();
+    const pollers = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+    });
+    if ((pollers.pollers ?? []).length === 0) {
+      return (
+        `no answer in ${seconds}s: no worker polls task queue "${taskQueue}". ` +
+        `Start one with: TUGBOAT_TASK_QUEUE=${taskQueue} npx tugboat worker; nothing was accepted, check with tugboat status`
+      );
+    }
+    return `no answer in ${seconds}s from the workers on task queue "${taskQueue}"; they may be overloaded. Try again.`;
+  } catch {
+    return `no answer in ${seconds}s; is a worker running (npx tugboat worker)?`;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Operator controls on a real server: cancel and rollback through every door (signal, update,
+ * Temporal's own cancellation), refusals that change nothing, a blocked rollback continued by
+ * retry or skip, and the manual rollback strategy's accept.
+ */
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { cancelSignal, progressQuery, rollbackSignal } from '../../src/api/messages';
+import type { DeploymentProgress } from '../../src/api/progress';
+import { continueRollback, RequestRefusedError, requestStop } from '../../src/client/operations';
+import type { ServiceInput } from '../../src/manifest/schema';
+import { createWorld, waitForProgress, type World } from '../support/world';
+import { failedResult } from '../support/failures';
+
+const pair = (extra: Partial<ServiceInput> = {}): ServiceInput[] => [
+  { name: 'db', type: 'terraform', simulate: { duration: '10ms' } },
+  { name: 'app', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms' }, ...extra },
+];
+
+/** Deploys the pair with app's apply held, so the deployment is provably mid-flight. */
+async function midFlight(world: World, environment: string) {
+  await world.cloud.hold('app', 'apply');
+  const started = await world.deploy(world.manifest(pair(), { environment }));
+  await world.cloud.waitUntilHeld('app', 'apply');
+  return started;
+}
+
+async function liveResourcesOf(world: World, deploymentId: string) {
+  return (await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId);
+}
+
+describe('operator controls', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld('operator');
+  });
+  afterEach(async () => {
+    for (const h of await world.cloud.holds()) await world.cloud.release(h.service, h.op);
+  });
+  afterAll(() => world?.close());
+
+  it('cancel signal: stops, rolls back, ends CANCELLED with the request recorded', async () => {
+    const { handle, deploymentId } = await midFlight(world, 'cancel-signal');
+    await handle.signal(cancelSignal, { by: 'alice', reason: 'wrong build' });
+    const result = await handle.result();
+    expect(result.phase).toBe('CANCELLED');
+    expect(result.orphans).toEqual([]);
+    expect(result.services.db.state).toBe('ROLLED_BACK');
+    expect(await liveResourcesOf(world, deploymentId)).toEqual([]);
+    const progress: DeploymentProgress = await handle.query(progressQuery);
+    expect(progress.requests).toEqual([expect.objectContaining({ kind: 'cancel', by: 'alice', reason: 'wrong build', via: 'signal', outcome: 'accepted' })]);
+  });
+
+  it('cancel update: accepted once, a second one refused with its reason and changing nothing', async () => {
+    const { handle } = await midFlight(world, 'cancel-update');
+    const ok = await requestStop(world.client, handle, 'cancel', { by: 'bob' });
+    expect(ok.message).toMatch(/cancelling/);
+    await expect(requestStop(world.client, handle, 'rollback', { by: 'carol' })).rejects.toThrow(
+      new RequestRefusedError('a cancel was already accepted; the deployment is rolling back (phase DEPLOYING)'),
+    );
+    const result = await handle.result();
+    expect(result.phase).toBe('CANCELLED');
+    const progress: DeploymentProgress = await handle.query(progressQuery);
+    expect(progress.requests.map((r) => `${r.kind}/${r.via}/${r.outcome}`)).toEqual(['cancel/update/accepted']);
+  });
+
+  it("Temporal's own cancellation: rolls back, ends CANCELLED, and the workflow closes as cancelled", async () => {
+    const { handle, deploymentId } = await midFlight(world, 'temporal-cancel');
+    await handle.cancel();
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const progress: DeploymentProgress = await handle.query(progressQuery);
+    expect(progress.phase).toBe('CANCELLED');
+    expect(progress.requests[0]).toMatchObject({ kind: 'cancel', via: 'temporal-cancel', outcome: 'accepted' });
+    expect(await liveResourcesOf(world, deploymentId)).toEqual([]);
+  });
+
+  it('rollback signal: ends ROLLED_BACK, undoing app before db', async () => {
+    const { handle } = await midFlight(world, 'rollback-signal');
+    await handle.signal(rollbackSignal, { reason: 'canary errors' });
+    const result = await handle.result();
+    expect(result.phase).toBe('ROLLED_BACK');
+    expect(result.rollback).toMatchObject({ trigger: 'rollback', state: 'DONE', order: ['app', 'db'] });
+  });
+
+  it('refuses accept when there is nothing to accept', async () => {
+    const { handle } = await midFlight(world, 'accept-refused');
+    await expect(requestStop(world.client, handle, 'accept', {})).rejects.toThrow(/accept only applies to a failed deployment/);
+    await world.cloud.release('app', 'apply');
+    expect((await handle.result()).phase).toBe('SUCCEEDED');
+  });
+});
+
+describe('a blocked rollback', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld('blocked');
+  });
+  afterAll(() => world?.close());
+
+  const failingRollback = (): ServiceInput[] => [
+    { name: 'db', type: 'terraform', retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '10ms', fail_compensation: true } },
+    { name: 'app', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms', fail_permanent: true } },
+  ];
+
+  async function blocked(environment: string): Promise<{ handle: WorkflowHandle; deploymentId: string; progress: DeploymentProgress }> {
+    const { handle, deploymentId } = await world.deploy(world.manifest(failingRollback(), { environment }));
+    const progress = await waitForProgress(handle, (p) => p.phase === 'ROLLBACK_BLOCKED', 'ROLLBACK_BLOCKED');
+    expect(progress.rollback?.blocked).toEqual([
+      expect.objectContaining({ service: 'db', error: expect.stringMatching(/compensation/) }),
+    ]);
+    expect(progress.services.db.state).toBe('ROLLBACK_BLOCKED');
+    return { handle, deploymentId, progress };
+  }
+
+  it('continue_rollback retry: runs the compensation again once the cause is fixed', async () => {
+    const { handle, deploymentId } = await blocked('retry');
+    await expect(continueRollback(world.client, handle, {})).rejects.toThrow(/either retry: true or skip/);
+    await world.cloud.setOverride('db', { fail_compensation: false });
+    try {
+      await continueRollback(world.client, handle, { retry: true, by: 'ops' });
+      const { result } = await failedResult(handle.result());
+      expect(result.phase).toBe('ROLLED_BACK');
+      expect(result.orphans).toEqual([]);
+      expect(result.services.db.state).toBe('ROLLED_BACK');
+      expect((await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId)).toEqual([]);
+    } finally {
+      await world.cloud.clearOverride('db');
+    }
+  });
+
+  it('continue_rollback skip: reports the skipped resource as retained, not orphaned', async () => {
+    const { handle, progress } = await blocked('skip');
+    const resourceId = progress.rollback!.blocked[0].resources[0].id;
+    await expect(continueRollback(world.client, handle, { skip: ['nope'] })).rejects.toThrow(/not blocked: nope/);
+    await continueRollback(world.client, handle, { skip: [resourceId] });
+    const { result } = await failedResult(handle.result());
+    expect(result.phase).toBe('ROLLED_BACK');
+    expect(result.services.db.state).toBe('RETAINED');
+    expect(result.retained).toEqual([expect.objectContaining({ id: resourceId, service: 'db', why: 'skipped by operator' })]);
+    expect(result.orphans).toEqual([]);
+  });
+});
+
+describe('rollback_strategy: manual', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld('manual');
+  });
+  afterAll(() => world?.close());
+
+  const failing = (): ServiceInput[] => pair({ simulate: { duration: '10ms', fail_permanent: true } });
+
+  it('holds the lock in FAILED until accept, then ends FAILED keeping what was deployed', async () => {
+    const { handle, deploymentId } = await world.deploy(
+      world.manifest(failing(), { environment: 'accept', rollback_strategy: 'manual' }),
+    );
+    await waitForProgress(handle, (p) => p.awaitingDecision === true, 'waiting for a decision');
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    await requestStop(world.client, handle, 'accept', { by: 'ops' });
+    const { result } = await failedResult(handle.result());
+    expect(result.phase).toBe('FAILED');
+    expect((await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId).map((r) => r.service)).toEqual(['db']);
+  });
+
+  it('rolls back when asked to', async () => {
+    const { handle, deploymentId } = await world.deploy(
+      world.manifest(failing(), { environment: 'rollback', rollback_strategy: 'manual' }),
+    );
+    await waitForProgress(handle, (p) => p.awaitingDecision === true, 'waiting for a decision');
+    await requestStop(world.client, handle, 'rollback', { by: 'ops' });
+    const { result } = await failedResult(handle.result());
+    expect(result.phase).toBe('ROLLED_BACK');
+    expect(result.orphans).toEqual([]);
+    expect((await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId)).toEqual([]);
+  });
+});
