@@ -12,6 +12,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient } from '../src/client/connection';
 import { startDeployment } from '../src/client/deployments';
+import { continueRollback, requestStop } from '../src/client/operations';
+import { cancelSignal, progressQuery } from '../src/api/messages';
+import type { DeploymentProgress } from '../src/api/progress';
 import { validateManifestOrThrow } from '../src/manifest/validate';
 import type { ServiceInput } from '../src/manifest/schema';
 import { findTemporalCli } from '../src/server/temporal-cli';
@@ -27,14 +30,29 @@ interface Scenario {
   name: string;
   services: ServiceInput[];
   strategy?: { max_parallel?: number; execution?: 'eager' | 'waves' };
-  /** Runs against the cloud while the deployment goes, e.g. holds for a deterministic shape. */
-  drive?: (cloud: SimCloudClient) => Promise<void>;
+  rollback_strategy?: 'automated' | 'manual';
+  /** Deployment health checks; `SIM` is replaced by the sim cloud's URL. */
+  health_checks?: Array<{ endpoint: string }>;
+  /** Set up before the deployment starts (holds, overrides). */
+  before?: (cloud: SimCloudClient) => Promise<void>;
+  /** Drives the deployment to its end: operator requests, releases. */
+  drive?: (ctx: { cloud: SimCloudClient; client: Client; handle: WorkflowHandle }) => Promise<void>;
 }
+
+const waitForPhase = async (handle: WorkflowHandle, done: (p: DeploymentProgress) => boolean) => {
+  for (let i = 0; i < 600; i++) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p && done(p)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('scenario did not reach its expected state in 60 s');
+};
 
 const ms = (d: string) => ({ duration: d });
 const SCENARIOS: Scenario[] = [
   {
     name: 'ecommerce-success',
+    health_checks: [{ endpoint: 'SIM/health/frontend-app' }],
     services: [
       { name: 'vpc', type: 'terraform', simulate: ms('20ms') },
       { name: 'rds-database', type: 'terraform', dependencies: ['vpc'], config: { vpc_id: '${{ services.vpc.outputs.vpc_id }}' }, retry: { initial_interval: '100ms' }, simulate: { duration: '20ms', fail_transient: 1 } },
@@ -45,12 +63,59 @@ const SCENARIOS: Scenario[] = [
     ],
   },
   {
-    name: 'permanent-failure',
+    name: 'permanent-failure-rollback',
+    services: [
+      { name: 'base', type: 'terraform', simulate: ms('20ms') },
+      { name: 'db', type: 'terraform', dependencies: ['base'], on_rollback: 'retain', simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '20ms', fail_permanent: true } },
+      { name: 'web', type: 'kubernetes', dependencies: ['api'], simulate: ms('20ms') },
+      { name: 'metrics', type: 'monitoring', dependencies: ['base'], simulate: ms('20ms') },
+    ],
+    before: (cloud) => cloud.hold('metrics', 'verify'),
+    drive: async ({ cloud, handle }) => {
+      await waitForPhase(handle, (p) => p.phase === 'ROLLED_BACK');
+      await cloud.release('metrics', 'verify');
+    },
+  },
+  {
+    name: 'cancel-signal',
+    services: [
+      { name: 'base', type: 'terraform', simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
+    ],
+    before: (cloud) => cloud.hold('api', 'apply'),
+    drive: async ({ cloud, handle }) => {
+      await cloud.waitUntilHeld('api', 'apply');
+      await handle.signal(cancelSignal, { by: 'recorder', reason: 'fixture' });
+      await waitForPhase(handle, (p) => p.phase === 'CANCELLED');
+      await cloud.release('api', 'apply');
+    },
+  },
+  {
+    name: 'blocked-then-retried',
+    services: [
+      { name: 'base', type: 'terraform', retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '20ms', fail_compensation: true } },
+      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: { duration: '20ms', fail_permanent: true } },
+    ],
+    drive: async ({ cloud, handle, client }) => {
+      await waitForPhase(handle, (p) => p.phase === 'ROLLBACK_BLOCKED');
+      await cloud.setOverride('base', { fail_compensation: false });
+      await continueRollback(client, handle, { retry: true, by: 'recorder' });
+      await waitForPhase(handle, (p) => p.phase === 'ROLLED_BACK');
+      await cloud.clearOverride('base');
+    },
+  },
+  {
+    name: 'manual-accept',
+    rollback_strategy: 'manual',
     services: [
       { name: 'base', type: 'terraform', simulate: ms('20ms') },
       { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: { duration: '20ms', fail_permanent: true } },
-      { name: 'web', type: 'kubernetes', dependencies: ['api'], simulate: ms('20ms') },
     ],
+    drive: async ({ client, handle }) => {
+      await waitForPhase(handle, (p) => p.awaitingDecision === true);
+      await requestStop(client, handle, 'accept', { by: 'recorder' });
+    },
   },
   {
     name: 'waves-capped',
@@ -75,7 +140,7 @@ async function main(): Promise<void> {
   const client = await connectClient({ address: server.address, namespace: 'default' });
   try {
     await worker.runUntil(async () => {
-      for (const scenario of SCENARIOS) await record(client, scenario, new SimCloudClient(sim.url));
+      for (const scenario of SCENARIOS) await record(client, scenario, new SimCloudClient(sim.url), sim.url);
     });
   } finally {
     await client.connection.close();
@@ -86,12 +151,20 @@ async function main(): Promise<void> {
   }
 }
 
-async function record(client: Client, scenario: Scenario, cloud: SimCloudClient): Promise<void> {
+async function record(client: Client, scenario: Scenario, cloud: SimCloudClient, simUrl: string): Promise<void> {
   const manifest = validateManifestOrThrow({
-    deployment: { name: scenario.name, environment: 'fixture', strategy: scenario.strategy ?? {}, services: scenario.services },
+    deployment: {
+      name: scenario.name,
+      environment: 'fixture',
+      strategy: scenario.strategy ?? {},
+      rollback_strategy: scenario.rollback_strategy ?? 'automated',
+      health_checks: (scenario.health_checks ?? []).map((h) => ({ endpoint: h.endpoint.replace('SIM', simUrl) })),
+      services: scenario.services,
+    },
   });
+  await scenario.before?.(cloud);
   const { handle, deploymentId } = await startDeployment(client, manifest, { taskQueue: TASK_QUEUE });
-  await Promise.all([handle.result().catch(() => undefined), scenario.drive?.(cloud)]);
+  await Promise.all([handle.result().catch(() => undefined), scenario.drive?.({ cloud, client, handle })]);
   await write(`${scenario.name}.parent`, handle);
   for (const service of scenario.services) {
     const child = client.workflow.getHandle(`${deploymentId}.${service.name}`);
@@ -105,6 +178,7 @@ async function record(client: Client, scenario: Scenario, cloud: SimCloudClient)
 
 async function write(name: string, handle: WorkflowHandle): Promise<void> {
   const history = await handle.fetchHistory();
+  fs.mkdirSync(OUT_DIR, { recursive: true });
   const file = path.join(OUT_DIR, `${name}.json`);
   fs.writeFileSync(file, `${JSON.stringify({ workflowId: handle.workflowId, history: JSON.parse(historyToJSON(history)) }, null, 1)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), file)} (${history.events?.length ?? 0} events)`);

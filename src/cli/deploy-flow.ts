@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { EnvironmentLockedError } from '../client/errors';
 import { startDeployment } from '../client/deployments';
 import type { DeploymentStatus } from '../client/status';
-import { CliError, ExitCode } from './exit-codes';
+import { CliError, ExitCode, exitCodeForStatus } from './exit-codes';
 import type { LoadedManifest } from './manifest-input';
 import { renderStatus } from './render-status';
 import { watchDeployment } from './watch';
@@ -50,21 +50,33 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
     print(`detached; follow it with: tugboat status ${started.deploymentId}`);
     return { exitCode: ExitCode.ok };
   }
-  const status = await watchDeployment(client, started.handle, { print: opts.json ? () => {} : print, stop: opts.stop });
-  const done = status.phase === 'SUCCEEDED' || status.phase === 'FAILED';
+  const { status, end } = await watchDeployment(client, started.handle, { print: opts.json ? () => {} : print, stop: opts.stop });
   if (opts.json) {
     print(JSON.stringify(status));
-  } else if (!done) {
+  } else if (end === 'detached') {
     print(`\nstopped watching; the deployment goes on. Follow it with: tugboat status ${started.deploymentId}`);
   } else {
     print('');
     print(renderStatus(status));
-    const wallMs = Date.now() - began;
-    print(
-      `\n${status.phase} in ${(wallMs / 1000).toFixed(1)}s wall time; serial sum of service durations ` +
-        `${(loaded.plan.serialSumMs / 1000).toFixed(1)}s, critical path ${(loaded.plan.criticalPathMs / 1000).toFixed(1)}s`,
+    if (end === 'closed') print(`\n${summaryLine(status, loaded, Date.now() - began)}`);
+  }
+  if (end === 'detached') return { exitCode: ExitCode.ok, status };
+  return { exitCode: exitCodeForStatus(status), status };
+}
+
+/** Success: wall time against the serial sum. Otherwise the timeline: when it failed, when it was undone. */
+export function summaryLine(status: DeploymentStatus, loaded: LoadedManifest, wallMs: number): string {
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  if (status.phase === 'SUCCEEDED') {
+    return (
+      `SUCCEEDED in ${secs(wallMs)} wall time; serial sum of service durations ${secs(loaded.plan.serialSumMs)}, ` +
+      `critical path ${secs(loaded.plan.criticalPathMs)}`
     );
   }
-  if (!done) return { exitCode: ExitCode.ok, status };
-  return { exitCode: status.phase === 'SUCCEEDED' ? ExitCode.ok : ExitCode.failed, status };
+  const start = Date.parse(status.started_at);
+  const failed = Object.entries(status.services).find(([, s]) => s.state === 'FAILED' || (s.error && !s.error.startsWith('not deployed')));
+  const failedAt = failed?.[1].ended_at ? `${failed[0]} failed at +${secs(Date.parse(failed[1].ended_at) - start)}; ` : '';
+  const endedAt = status.ended_at ? `${status.phase} at +${secs(Date.parse(status.ended_at) - start)}` : status.phase;
+  const orphans = status.orphans.length === 0 ? 'no orphans' : `${status.orphans.length} ORPHANS`;
+  return `${failedAt}${endedAt}; ${orphans}`;
 }

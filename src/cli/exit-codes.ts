@@ -5,8 +5,10 @@ export const ExitCode = {
   failed: 1,
   /** Bad input: a manifest that does not validate, unknown flags, a missing argument. */
   badInput: 2,
-  /** Refused: the environment is locked by a running deployment. */
+  /** Refused: the environment is locked by a running deployment, or the request makes no sense now. */
   refused: 3,
+  /** The rollback is blocked, or it left orphaned resources: a person must look. */
+  needsAttention: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -19,4 +21,12 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+const GOING_WELL = ['VALIDATING', 'DEPLOYING', 'HEALTH_CHECKING', 'SUCCEEDED'];
+
+/** The exit code a deployment's state deserves: 0 while it goes well or succeeded. */
+export function exitCodeForStatus(status: { phase: string; orphans: unknown[] }): ExitCode {
+  if (status.phase === 'ROLLBACK_BLOCKED' || status.orphans.length > 0) return ExitCode.needsAttention;
+  return GOING_WELL.includes(status.phase) ? ExitCode.ok : ExitCode.failed;
 }

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDeploy } from './commands/deploy';
 import { registerDevServer } from './commands/dev-server';
+import { registerOperate } from './commands/operate';
 import { registerPlan } from './commands/plan';
 import { registerSimCloud } from './commands/sim-cloud';
 import { registerStatus } from './commands/status';
@@ -25,9 +26,10 @@ Start here:
   tugboat up examples/ecommerce.yaml     run the demo: local Temporal, simulated cloud, worker, deploy
   tugboat plan <manifest>                check a manifest and see its waves and critical path
 
-Exit codes: 0 ok, 1 deployment failed, 2 bad input, 3 environment locked.`,
+Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
+request makes no sense now), 4 rollback blocked or orphans left.`,
     );
-  for (const register of [registerPlan, registerDeploy, registerStatus, registerWorker, registerUp, registerDevServer, registerSimCloud]) {
+  for (const register of [registerPlan, registerDeploy, registerStatus, registerOperate, registerWorker, registerUp, registerDevServer, registerSimCloud]) {
     register(program);
   }
   return program;

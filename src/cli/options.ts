@@ -8,3 +8,11 @@ export function parsePort(value: string): number {
   }
   return port;
 }
+
+export function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new InvalidArgumentError('expected a number of seconds from 1 to 3600');
+  }
+  return seconds;
+}

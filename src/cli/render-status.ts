@@ -1,4 +1,4 @@
-/** `tugboat status` as text: one line per service, wave by wave. */
+/** `tugboat status` as text: one line per service, wave by wave, then the rollback's story. */
 import type { DeploymentStatus } from '../client/status';
 import { describeService } from './watch';
 
@@ -12,5 +12,40 @@ export function renderStatus(status: DeploymentStatus): string {
     for (const name of wave) lines.push(`  ${name.padEnd(22)} ${describeService(status.services[name])}`);
   });
   if (status.error) lines.push(`error: ${status.error}`);
+  if (status.rollback) {
+    const r = status.rollback;
+    lines.push(`rollback ${r.state} (${r.reason}); undone in order: ${r.order.join(' → ') || '(nothing yet)'}`);
+    for (const b of r.blocked) {
+      lines.push(`  BLOCKED ${b.service} [${b.resources.map((x) => x.id).join(', ')}]: ${b.error}`);
+    }
+  }
+  if (status.retained.length > 0) {
+    lines.push(`retained: ${status.retained.map((r) => `${r.id} (${r.service}, ${r.why})`).join(', ')}`);
+  }
+  if (status.rollback?.state === 'DONE' || status.orphans.length > 0) {
+    lines.push(status.orphans.length === 0 ? 'orphans: none (checked against the live inventory)' : `ORPHANS: ${status.orphans.map((o) => `${o.id} (${o.service})`).join(', ')}`);
+  }
+  if (status.rollback_manifest) lines.push(`rollback manifest: ${status.rollback_manifest}`);
+  lines.push(...nextSteps(status));
   return lines.join('\n');
+}
+
+/** What an operator can do now, spelled out. */
+export function nextSteps(status: DeploymentStatus): string[] {
+  if (status.phase === 'ROLLBACK_BLOCKED') {
+    const ids = status.rollback?.blocked.flatMap((b) => b.resources.map((r) => r.id)) ?? [];
+    return [
+      'the rollback is blocked. Fix the cause, then:',
+      `  tugboat continue-rollback ${status.id} --retry`,
+      `  or give up on resources (reported as retained): tugboat continue-rollback ${status.id} --skip ${ids.join(' ') || '<service>'}`,
+    ];
+  }
+  if (status.awaiting_decision) {
+    return [
+      'failed; rollback_strategy is manual, so the deployment waits (and holds the environment lock):',
+      `  tugboat rollback ${status.id}    undo what was deployed`,
+      `  tugboat accept ${status.id}      keep it and end FAILED`,
+    ];
+  }
+  return [];
 }

@@ -1,6 +1,7 @@
 /**
- * Follows a deployment until its workflow closes, printing each service's transitions as they
- * happen. Polls the progress query (and describes children for retry attempts); the CLI is only a
+ * Follows a deployment until its workflow closes — or until it waits for a person (a blocked
+ * rollback, a manual-strategy decision) — printing each service's transitions as they happen.
+ * Polls the progress query (and describes children for retry attempts); the CLI is only a
  * viewer, so stopping it never affects the deployment.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -13,7 +14,13 @@ export interface WatchOptions {
   stop?: Promise<void>;
 }
 
-export async function watchDeployment(client: Client, handle: WorkflowHandle, opts: WatchOptions): Promise<DeploymentStatus> {
+export type WatchEnd = 'closed' | 'needs-operator' | 'detached';
+
+export async function watchDeployment(
+  client: Client,
+  handle: WorkflowHandle,
+  opts: WatchOptions,
+): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
   const began = Date.now();
   const seen = new Map<string, string>();
   let stopped = false;
@@ -34,8 +41,10 @@ export async function watchDeployment(client: Client, handle: WorkflowHandle, op
           opts.print(`${elapsed(began)}  ${name.padEnd(22)} ${line}`);
         }
       }
+      if (closed) return { status, end: 'closed' };
+      if (status.awaiting_decision || status.phase === 'ROLLBACK_BLOCKED') return { status, end: 'needs-operator' };
     }
-    if ((closed && status) || stopped) return status ?? (await deploymentStatus(client, handle));
+    if (stopped) return { status: status ?? (await deploymentStatus(client, handle)), end: 'detached' };
     await Promise.race([delay(opts.intervalMs ?? 400), opts.stop]);
   }
 }
@@ -60,11 +69,9 @@ export function describeService(s: ServiceStatus): string {
         .join(' ');
       return outputs ? `SUCCEEDED  ${outputs}` : 'SUCCEEDED';
     }
-    case 'FAILED':
-    case 'SKIPPED':
-      return `${s.state}  ${s.error ?? ''}`.trimEnd();
     default:
-      return s.state;
+      // A rolled-back service that had failed keeps saying why.
+      return `${s.state}  ${s.error ?? ''}`.trimEnd();
   }
 }
 

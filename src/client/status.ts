@@ -4,7 +4,7 @@
  * server-side activity retries are invisible to workflow code, so RETRYING only shows from here.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { DeploymentPhase, DeploymentProgress, ResourceRef, ServiceState } from '../api/progress';
+import type { BlockedCompensation, DeploymentPhase, DeploymentProgress, ResourceRef, ServiceState } from '../api/progress';
 import { queryProgress } from './deployments';
 
 export type ReportedServiceState = ServiceState | 'RETRYING';
@@ -33,6 +33,14 @@ export interface DeploymentStatus {
   error: string | null;
   waves: string[][];
   services: Record<string, ServiceStatus>;
+  /** Where each service's previous state is stored (what a rollback restores). */
+  rollback_manifest: string | null;
+  rollback: { state: string; trigger: string; reason: string; order: string[]; blocked: BlockedCompensation[] } | null;
+  orphans: DeploymentProgress['orphans'];
+  retained: DeploymentProgress['retained'];
+  requests: DeploymentProgress['requests'];
+  /** rollback_strategy manual, after a failure: waiting for `tugboat rollback` or `tugboat accept`. */
+  awaiting_decision: boolean;
 }
 
 export async function deploymentStatus(client: Client, handle: WorkflowHandle): Promise<DeploymentStatus> {
@@ -50,7 +58,8 @@ export async function deploymentStatus(client: Client, handle: WorkflowHandle): 
         last_failure: attempt?.lastFailure ?? null,
         started_at: s.startedAt ?? null,
         ended_at: s.endedAt ?? null,
-        error: s.error ? `${s.error.type}: ${s.error.message}` : null,
+        // A skip explains itself; a failure leads with the type the executor classified.
+        error: s.error ? (s.error.type === 'Skipped' ? s.error.message : `${s.error.type}: ${s.error.message}`) : null,
         outputs: s.outputs,
         resources: s.resources,
       };
@@ -73,6 +82,12 @@ function toStatus(workflowId: string, p: DeploymentProgress, services: Record<st
     error: p.error ?? null,
     waves: p.waves,
     services: ordered,
+    rollback_manifest: p.rollbackManifest ?? null,
+    rollback: p.rollback ?? null,
+    orphans: p.orphans,
+    retained: p.retained,
+    requests: p.requests,
+    awaiting_decision: p.awaitingDecision === true,
   };
 }
 

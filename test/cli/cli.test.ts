@@ -143,7 +143,40 @@ describe('tugboat deploy and status', () => {
     );
     const r = await tugboat(['deploy', file], env);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/db\s+FAILED\s+PermanentDeployError/);
-    expect(r.stdout).toMatch(/app\s+SKIPPED/);
+    expect(r.stdout).toMatch(/db\s+ROLLED_BACK\s+PermanentDeployError/);
+    expect(r.stdout).toMatch(/app\s+SKIPPED\s+not deployed: depends on db/);
+    expect(r.stdout).toMatch(/db failed at \+[\d.]+s; ROLLED_BACK at \+[\d.]+s; no orphans/);
+    const status = await tugboat(['status', `${world.name}/broken`, '--json'], env);
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'ROLLED_BACK', orphans: [], rollback: { state: 'DONE', order: ['db'] } });
+  });
+
+  it('cancels through the CLI, refuses what makes no sense (exit 3), and validates flags (exit 2)', async () => {
+    const env = { TEMPORAL_ADDRESS: testEnv().address, TUGBOAT_TASK_QUEUE: world.taskQueue };
+    const file = writeManifest('cancel.yaml', manifestText(`${world.name}-c`));
+    await world.cloud.hold('app', 'apply');
+    const { id } = JSON.parse((await tugboat(['deploy', file, '--detach', '--json'], env)).stdout);
+    await world.cloud.waitUntilHeld('app', 'apply');
+    const ref = `${world.name}-c/staging`;
+    expect((await tugboat(['continue-rollback', ref], env)).code).toBe(2);
+    const refused = await tugboat(['accept', ref], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/refused: accept only applies/);
+    const cancelled = await tugboat(['cancel', id, '--reason', 'test'], env);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toMatch(/cancelling/);
+    await world.cloud.release('app', 'apply');
+    const result = await world.client.workflow.getHandle(`deploy-${world.name}-c-staging`).result();
+    expect(result.phase).toBe('CANCELLED');
+  });
+
+  it('gives up on a request no worker answers, naming the task queue', async () => {
+    const file = writeManifest('noworker.yaml', manifestText(`${world.name}-n`));
+    const env = { TEMPORAL_ADDRESS: testEnv().address, TUGBOAT_TASK_QUEUE: `${world.taskQueue}-nobody` };
+    expect((await tugboat(['deploy', file, '--detach'], env)).code).toBe(0);
+    const r = await tugboat(['rollback', `${world.name}-n/staging`, '--timeout', '2'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`no worker polls task queue "${world.taskQueue}-nobody"`));
+    await world.client.workflow.getHandle(`deploy-${world.name}-n-staging`).terminate('test cleanup');
   });
 });

@@ -24,7 +24,8 @@ Examples:
   tugboat deploy examples/ecommerce.yaml
   tugboat deploy examples/ecommerce.yaml --detach --json
 
-Exit codes: 0 succeeded (or detached), 1 failed, 2 invalid manifest, 3 environment locked.
+Exit codes: 0 succeeded (or detached), 1 failed (and rolled back), 2 invalid manifest,
+3 environment locked, 4 rollback blocked or orphans left.
 Ctrl-C stops watching; the deployment goes on.`,
     )
     .action(async (path: string, opts: { detach?: boolean; json?: boolean; taskQueue?: string }) => {
