@@ -5,21 +5,12 @@
  *
  *   npm run bench
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { connectClient } from '../src/client/connection';
 import { startDeployment } from '../src/client/deployments';
 import { validateManifestOrThrow } from '../src/manifest/validate';
 import type { ServiceInput } from '../src/manifest/schema';
 import { planOrThrow } from '../src/plan';
-import { freePort, startDevServer } from '../src/server/dev-server';
-import { findTemporalCli } from '../src/server/temporal-cli';
-import { startSimCloud } from '../src/simcloud';
-import { createTugboatWorker } from '../src/worker';
-import { installWorkerLogging } from '../src/worker/logging';
+import { withEphemeralStack } from '../scripts/lib/ephemeral-stack';
 
 const TASK_QUEUE = 'bench';
 
@@ -57,50 +48,34 @@ async function deploy(client: Client, name: string, services: ServiceInput[], st
 }
 
 async function main(): Promise<void> {
-  installWorkerLogging('ERROR');
-  const binary = await findTemporalCli({ log: console.log });
-  const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-bench-'));
-  const sim = await startSimCloud({ port: 0, stateFile: path.join(tmp, 'sim.json') });
-  const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createTugboatWorker({ connection, taskQueue: TASK_QUEUE, simCloudUrl: sim.url, stateDir: path.join(tmp, 'state') });
-  const client = await connectClient({ address: server.address, namespace: 'default' });
-  try {
-    await worker.runUntil(async () => {
-      const rows: string[] = [];
-      const modes: Array<[string, object]> = [
-        ['eager', { execution: 'eager' }],
-        ['waves', { execution: 'waves' }],
-        ['serial', { max_parallel: 1 }],
-      ];
-      let serialWall = 0;
-      const results = [];
-      for (const [mode, strategy] of modes) {
-        const r = await deploy(client, `skewed-${mode}`, skewed(), strategy);
-        results.push({ mode, ...r });
-        if (mode === 'serial') serialWall = r.wallMs;
-      }
-      const { plan } = results[0];
-      console.log(`skewed manifest: 7 services, serial sum ${plan.serialSumMs} ms, critical path ${plan.criticalPathMs} ms`);
-      for (const r of results) {
-        rows.push(
-          `  ${r.mode.padEnd(7)} wall ${String(r.wallMs).padStart(6)} ms   ${(r.wallMs / serialWall).toFixed(2)}× serial run   ` +
-            `${(r.wallMs / plan.criticalPathMs).toFixed(2)}× critical path   ${r.phase}`,
-        );
-      }
-      console.log(rows.join('\n'));
-      for (const shape of ['wide', 'chain'] as const) {
-        const r = await deploy(client, `fifty-${shape}`, fifty(shape), {});
-        console.log(`50 services, ${shape.padEnd(5)}: parent history ${r.events} events = ${(r.events / 50).toFixed(2)} per service (budget 8); wall ${r.wallMs} ms`);
-      }
-    });
-  } finally {
-    await client.connection.close();
-    await connection.close();
-    await sim.close();
-    await server.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  await withEphemeralStack(TASK_QUEUE, async ({ client }) => {
+    const rows: string[] = [];
+    const modes: Array<[string, object]> = [
+      ['eager', { execution: 'eager' }],
+      ['waves', { execution: 'waves' }],
+      ['serial', { max_parallel: 1 }],
+    ];
+    let serialWall = 0;
+    const results = [];
+    for (const [mode, strategy] of modes) {
+      const r = await deploy(client, `skewed-${mode}`, skewed(), strategy);
+      results.push({ mode, ...r });
+      if (mode === 'serial') serialWall = r.wallMs;
+    }
+    const { plan } = results[0];
+    console.log(`skewed manifest: 7 services, serial sum ${plan.serialSumMs} ms, critical path ${plan.criticalPathMs} ms`);
+    for (const r of results) {
+      rows.push(
+        `  ${r.mode.padEnd(7)} wall ${String(r.wallMs).padStart(6)} ms   ${(r.wallMs / serialWall).toFixed(2)}× serial run   ` +
+          `${(r.wallMs / plan.criticalPathMs).toFixed(2)}× critical path   ${r.phase}`,
+      );
+    }
+    console.log(rows.join('\n'));
+    for (const shape of ['wide', 'chain'] as const) {
+      const r = await deploy(client, `fifty-${shape}`, fifty(shape), {});
+      console.log(`50 services, ${shape.padEnd(5)}: parent history ${r.events} events = ${(r.events / 50).toFixed(2)} per service (budget 8); wall ${r.wallMs} ms`);
+    }
+  });
 }
 
 main().catch((err) => {

@@ -5,23 +5,17 @@
  * message that says why. Old fixtures of released versions must keep replaying (patched()).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection } from '@temporalio/worker';
-import { connectClient } from '../src/client/connection';
 import { startDeployment } from '../src/client/deployments';
 import { continueRollback, requestStop } from '../src/client/operations';
 import { cancelSignal, progressQuery } from '../src/api/messages';
 import type { DeploymentProgress } from '../src/api/progress';
 import { validateManifestOrThrow } from '../src/manifest/validate';
 import type { ServiceInput } from '../src/manifest/schema';
-import { findTemporalCli } from '../src/server/temporal-cli';
-import { freePort, startDevServer } from '../src/server/dev-server';
-import { SimCloudClient, startSimCloud } from '../src/simcloud';
-import { createTugboatWorker } from '../src/worker';
-import { installWorkerLogging } from '../src/worker/logging';
+import { SimCloudClient } from '../src/simcloud';
+import { withEphemeralStack } from './lib/ephemeral-stack';
 
 const OUT_DIR = path.resolve(__dirname, '..', 'test', 'histories');
 const TASK_QUEUE = 'record-histories';
@@ -130,25 +124,9 @@ const SCENARIOS: Scenario[] = [
 ];
 
 async function main(): Promise<void> {
-  installWorkerLogging('ERROR');
-  const binary = await findTemporalCli({ log: console.log });
-  const server = await startDevServer({ binary, port: await freePort(), uiPort: false });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-record-'));
-  const sim = await startSimCloud({ port: 0, stateFile: path.join(tmp, 'simcloud.json') });
-  const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createTugboatWorker({ connection, taskQueue: TASK_QUEUE, simCloudUrl: sim.url, stateDir: path.join(tmp, 'state') });
-  const client = await connectClient({ address: server.address, namespace: 'default' });
-  try {
-    await worker.runUntil(async () => {
-      for (const scenario of SCENARIOS) await record(client, scenario, new SimCloudClient(sim.url), sim.url);
-    });
-  } finally {
-    await client.connection.close();
-    await connection.close();
-    await sim.close();
-    await server.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  await withEphemeralStack(TASK_QUEUE, async ({ client, simCloudUrl }) => {
+    for (const scenario of SCENARIOS) await record(client, scenario, new SimCloudClient(simCloudUrl), simCloudUrl);
+  });
 }
 
 async function record(client: Client, scenario: Scenario, cloud: SimCloudClient, simUrl: string): Promise<void> {
