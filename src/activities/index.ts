@@ -12,6 +12,7 @@ import type {
   StepInput,
   VerifyOutcome,
 } from '../api/workflow-types';
+import { PermanentDeployError } from '../executors/errors';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { StateStore } from '../state';
 import { checkEndpoint } from './health';
@@ -39,8 +40,15 @@ export function createActivities(deps: ActivityDependencies) {
     async compensateService(input: CompensateInput): Promise<CompensateResult> {
       return runStep('compensate', input, { store }, async (ctx) => {
         const manifest = await store.getRollbackManifest(input.deploymentId);
-        const previous = manifest?.services[input.service.name]?.previous ?? null;
-        return executors.get(input.service.executor).compensate(ctx, input.action, previous);
+        const entry = manifest?.services[input.service.name];
+        // Never guess: restoring without the recorded previous state would delete what existed.
+        if (input.action === 'restore' && !entry?.previous) {
+          throw new PermanentDeployError(
+            `cannot restore ${input.service.name}: its previous state is not in the rollback manifest ` +
+              `(${store.location}); restore the state store or skip it with continue-rollback`,
+          );
+        }
+        return executors.get(input.service.executor).compensate(ctx, input.action, entry?.previous ?? null);
       });
     },
 

@@ -10,7 +10,7 @@ import type { ExecutorContext } from '../executors/types';
 import type { StateStore } from '../state';
 import { nextRetryDelayMs } from './retry-delay';
 
-/** Heartbeat well inside the 5 s heartbeat timeout; the SDK throttles what it sends. */
+/** Beat at least every second, and at least three times per heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
 /** Steps with side effects pass the store: intent is recorded before, confirmed after. */
@@ -29,7 +29,8 @@ export async function runStep<T extends object>(
   const ledgerKey = { idempotencyKey: input.idempotencyKey, deploymentId: input.deploymentId };
   const beat = () => activity.heartbeat({ step, service: input.service.name, attempt });
   beat();
-  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
+  const timer = setInterval(beat, timeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3) : HEARTBEAT_EVERY_MS);
   const ctx: ExecutorContext = {
     deploymentId: input.deploymentId,
     service: input.service,
@@ -48,15 +49,26 @@ export async function runStep<T extends object>(
     });
     return result;
   } catch (err) {
-    throw toFailure(err, input, attempt, activity.cancellationSignal);
+    throw toFailure(err, input, attempt, activity);
   } finally {
     clearInterval(timer);
   }
 }
 
-function toFailure(err: unknown, input: StepInput, attempt: number, signal: AbortSignal): unknown {
-  // Cancellation must surface as cancellation, not as a retryable error.
-  if (signal.aborted) return signal.reason instanceof CancelledFailure ? signal.reason : err;
+function toFailure(err: unknown, input: StepInput, attempt: number, activity: Context): unknown {
+  // Cancellation the workflow asked for must surface as cancellation; an abort for any other
+  // reason (the worker shutting down) is a retryable interruption.
+  const { cancellationSignal: signal } = activity;
+  if (signal.aborted && activity.cancellationDetails?.cancelRequested) {
+    return signal.reason instanceof CancelledFailure ? signal.reason : err;
+  }
+  if (signal.aborted) {
+    return ApplicationFailure.create({
+      type: FailureTypes.transient,
+      message: `interrupted (${describeAbort(activity)}); the step will be retried with the same idempotency key`,
+      nextRetryDelay: nextRetryDelayMs(input.service.retry, attempt),
+    });
+  }
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof PermanentDeployError) {
     return ApplicationFailure.create({ type: FailureTypes.permanent, message, nonRetryable: true, cause: asError(err.cause) });
@@ -72,4 +84,13 @@ function toFailure(err: unknown, input: StepInput, attempt: number, signal: Abor
 
 function asError(cause: unknown): Error | undefined {
   return cause instanceof Error ? cause : undefined;
+}
+
+function describeAbort(activity: Context): string {
+  const d = activity.cancellationDetails;
+  if (d?.workerShutdown) return 'worker shutting down';
+  if (d?.timedOut) return 'timed out';
+  if (d?.paused) return 'paused';
+  if (d?.notFound) return 'no longer known to the server';
+  return 'aborted';
 }

@@ -139,6 +139,8 @@ export interface DeploymentProgress {
   rollback?: RollbackProgress;
   /** Resources this deployment created that the rollback could not remove (checked against the live inventory). */
   orphans: Array<ResourceRef & { service: string }>;
+  /** Set when the live inventory could not be checked: orphans are unknown. */
+  orphanCheckError?: string;
   retained: RetainedResource[];
   requests: OperatorRequest[];
   /** Under rollback_strategy manual, after a failure: waiting for `rollback` or `accept`. */

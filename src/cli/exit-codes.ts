@@ -26,7 +26,9 @@ export class CliError extends Error {
 const GOING_WELL = ['VALIDATING', 'DEPLOYING', 'HEALTH_CHECKING', 'SUCCEEDED'];
 
 /** The exit code a deployment's state deserves: 0 while it goes well or succeeded. */
-export function exitCodeForStatus(status: { phase: string; orphans: unknown[] }): ExitCode {
-  if (status.phase === 'ROLLBACK_BLOCKED' || status.orphans.length > 0) return ExitCode.needsAttention;
+export function exitCodeForStatus(status: { phase: string; orphans: unknown[]; orphan_check_error?: string | null }): ExitCode {
+  if (status.phase === 'ROLLBACK_BLOCKED' || status.orphans.length > 0 || status.orphan_check_error) {
+    return ExitCode.needsAttention;
+  }
   return GOING_WELL.includes(status.phase) ? ExitCode.ok : ExitCode.failed;
 }

@@ -37,6 +37,8 @@ export interface DeploymentStatus {
   rollback_manifest: string | null;
   rollback: { state: string; trigger: string; reason: string; order: string[]; blocked: BlockedCompensation[] } | null;
   orphans: DeploymentProgress['orphans'];
+  /** The live inventory could not be checked: orphans are unknown. */
+  orphan_check_error: string | null;
   retained: DeploymentProgress['retained'];
   requests: DeploymentProgress['requests'];
   /** rollback_strategy manual, after a failure: waiting for `tugboat rollback` or `tugboat accept`. */
@@ -85,6 +87,7 @@ function toStatus(workflowId: string, p: DeploymentProgress, services: Record<st
     rollback_manifest: p.rollbackManifest ?? null,
     rollback: p.rollback ?? null,
     orphans: p.orphans,
+    orphan_check_error: p.orphanCheckError ?? null,
     retained: p.retained,
     requests: p.requests,
     awaiting_decision: p.awaitingDecision === true,

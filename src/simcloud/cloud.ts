@@ -185,6 +185,9 @@ export class SimulatedCloud {
     signal: AbortSignal,
   ): Promise<CompensateResult> {
     const { service } = req;
+    // Like a state lock (Terraform's, a Kubernetes resourceVersion): an apply still running on the
+    // service — even one whose client went away — finishes before anything undoes it.
+    await this.applyingSettled(service, signal);
     await this.holds.wait(service, 'compensate', signal);
     signal.throwIfAborted();
     if (this.faultsFor(service, req.simulate).fail_compensation) {
@@ -278,6 +281,16 @@ export class SimulatedCloud {
   }
 
   /** Answers a completed key as a repeat; waits out a running attempt with the same key first. */
+  private async applyingSettled(service: string, signal: AbortSignal): Promise<void> {
+    const prefix = `apply/${service}/`;
+    for (;;) {
+      const running = [...this.inflight].filter(([key]) => key.startsWith(prefix)).map(([, p]) => p);
+      if (running.length === 0) return;
+      await Promise.allSettled(running);
+      signal.throwIfAborted();
+    }
+  }
+
   private async singleFlight<R extends ApplyResult | CompensateResult>(
     op: MutatingOp,
     id: CallIdentity,

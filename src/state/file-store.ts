@@ -46,6 +46,8 @@ export class FileStateStore implements StateStore {
     const file = this.intentFile(deploymentId, idempotencyKey);
     const existing = await readJson<IntentEntry>(file);
     if (!existing) throw new Error(`no intent recorded for ${idempotencyKey} in ${file}`);
+    // The first confirmation is the record of what happened; a retry's repeat adds nothing.
+    if (existing.status === 'confirmed') return;
     const record: IntentEntry = { ...existing, ...result, status: 'confirmed', confirmedAt: new Date().toISOString() };
     await writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
   }

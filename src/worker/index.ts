@@ -30,6 +30,9 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
+    // Cancellation reaches an activity through heartbeat responses: keep the throttle short so a
+    // stopped deployment stops its steps within about a second.
+    maxHeartbeatThrottleInterval: '1 second',
     ...opts.overrides,
   });
 }

@@ -6,8 +6,11 @@ import { ActivityCancellationType, type ActivityOptions } from '@temporalio/work
 import { parseDuration, type ServiceSpec } from '../manifest/schema';
 import { FailureTypes } from '../api/workflow-types';
 
-/** Long enough to survive a GC pause, short enough that a killed worker's step is retried soon. */
-export const HEARTBEAT_TIMEOUT_MS = 5_000;
+/**
+ * Long enough to survive a GC pause or a slow event loop (steps beat every second), short enough
+ * that a killed worker's step is retried soon.
+ */
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 export function serviceActivityOptions(service: ServiceSpec, summary: string): ActivityOptions {
   const timeoutMs = parseDuration(service.timeout);

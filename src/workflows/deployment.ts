@@ -42,8 +42,6 @@ import { ActivityCancellation } from './activity-options';
 export interface StopRequest {
   trigger: StopTrigger;
   reason: string;
-  /** Temporal's own cancellation: the workflow must end as cancelled. */
-  viaTemporalCancel?: boolean;
 }
 
 /** The run's mutable state, shared by the scheduler, the operator handlers and the rollback. */
@@ -53,13 +51,15 @@ export interface RunState {
   decision?: 'rollback' | 'cancel' | 'accept';
   awaitingDecision: boolean;
   continueRequests: ContinueRollbackInput[];
+  /** Temporal's own cancellation was requested: whatever else happens, the workflow ends cancelled. */
+  temporalCancelRequested: boolean;
 }
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentResult> {
   const { manifest, plan } = validateInput(input);
   const tracker = new ProgressTracker(input.deploymentId, manifest, plan, now());
   const health: HealthReport = { services: {}, deployment: [] };
-  const state: RunState = { awaitingDecision: false, continueRequests: [] };
+  const state: RunState = { awaitingDecision: false, continueRequests: [], temporalCancelRequested: false };
   setHandler(progressQuery, () => tracker.snapshot());
   setHandler(healthQuery, () => health);
   installOperatorHandlers(state, tracker);
@@ -112,16 +112,17 @@ class DeploymentRun {
     await forward;
     await condition(() => this.running === 0);
 
-    const stop = this.state.stop;
-    if (!stop) {
+    if (!this.state.stop) {
       this.setPhase('SUCCEEDED');
       return this.end();
     }
-    this.tracker.skipUnstarted(this.started, stop.reason);
-    if (stop.trigger === 'failure') {
-      this.tracker.data.error = stop.reason;
+    this.tracker.skipUnstarted(this.started, this.state.stop.reason);
+    if (this.state.stop.trigger === 'failure') {
+      this.tracker.data.error = this.state.stop.reason;
       if (this.manifest.deployment.rollback_strategy === 'manual' && !(await this.rollbackDecided())) return this.end();
     }
+    // Read after the decision: a manual cancel turns the failure's rollback into a cancellation.
+    const stop = this.state.stop;
     await rollBack(
       {
         deploymentId: this.input.deploymentId,
@@ -148,7 +149,7 @@ class DeploymentRun {
       startToCloseTimeout: '1 minute',
       heartbeatTimeout: '20 seconds',
       cancellationType: ActivityCancellation.wait,
-      retry: { maximumAttempts: 3, initialInterval: '500 ms' },
+      retry: { maximumAttempts: 3, initialInterval: '500 ms', nonRetryableErrorTypes: [FailureTypes.permanent] },
     });
     const spec = this.manifest.deployment;
     try {
@@ -228,6 +229,9 @@ class DeploymentRun {
     } catch (err) {
       if (isCancellation(err)) {
         this.tracker.cancelled(name);
+        // Cancelled by us as part of a stop, or by someone else (the Web UI on the child): the
+        // latter must stop the deployment too, or its dependents would wait forever.
+        this.requestStop({ trigger: 'failure', reason: `${name} was cancelled outside Tugboat` });
       } else {
         const error = describeFailure(err);
         this.tracker.failed(name, error);
@@ -243,11 +247,12 @@ class DeploymentRun {
     this.setPhase('FAILED');
     this.state.awaitingDecision = true;
     this.tracker.data.awaitingDecision = true;
-    await condition(() => this.state.decision !== undefined);
+    await condition(() => this.state.decision !== undefined || this.state.temporalCancelRequested);
     this.state.awaitingDecision = false;
     this.tracker.data.awaitingDecision = false;
-    if (this.state.decision === 'accept') return false;
-    this.state.stop = { ...this.state.stop!, trigger: this.state.decision === 'cancel' ? 'cancel' : 'failure' };
+    const decision = this.state.decision ?? 'cancel';
+    if (decision === 'accept') return false;
+    this.state.stop = { ...this.state.stop!, trigger: decision === 'cancel' ? 'cancel' : 'failure' };
     return true;
   }
 
@@ -259,11 +264,16 @@ class DeploymentRun {
       retry: { maximumAttempts: 5, initialInterval: '1 second' },
     });
     const specs = this.manifest.deployment.services.filter((s) => this.started.has(s.name));
-    this.tracker.data.orphans = await findOrphans({
-      deploymentId: this.input.deploymentId,
-      services: specs,
-      retainedResourceIds: this.tracker.data.retained.map((r) => r.id),
-    });
+    try {
+      this.tracker.data.orphans = await findOrphans({
+        deploymentId: this.input.deploymentId,
+        services: specs,
+        retainedResourceIds: this.tracker.data.retained.map((r) => r.id),
+      });
+    } catch (err) {
+      // The rollback itself is done; an unverifiable inventory is reported, not fatal.
+      this.tracker.data.orphanCheckError = `could not check the live inventory: ${describeFailure(err).message}`;
+    }
   }
 
   /** Records the end and closes the workflow the way its trigger asks. */
@@ -272,7 +282,9 @@ class DeploymentRun {
     const result = this.tracker.result();
     await condition(allHandlersFinished);
     const stop = this.state.stop;
-    if (stop?.viaTemporalCancel) throw new CancelledFailure(`cancelled: ${stop.reason}`);
+    if (this.state.temporalCancelRequested && this.tracker.phase !== 'SUCCEEDED') {
+      throw new CancelledFailure(`cancelled: ${stop?.reason ?? 'Temporal cancellation requested'}`, [result]);
+    }
     if (this.tracker.phase === 'SUCCEEDED' || stop?.trigger === 'cancel' || stop?.trigger === 'rollback') return result;
     throw ApplicationFailure.create({
       type: FailureTypes.deploymentFailed,

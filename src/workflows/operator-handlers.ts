@@ -28,6 +28,8 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     phase: tracker.phase,
     stopped: state.awaitingDecision ? undefined : state.stop?.trigger,
     awaitingDecision: state.awaitingDecision,
+    decided: state.decision !== undefined,
+    continuePending: state.continueRequests.length > 0,
     blocked: tracker.data.rollback?.blocked ?? [],
   });
   const accepted = (message: string): RequestAccepted => ({ accepted: true, phase: tracker.phase, message });
@@ -41,12 +43,8 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     }
     tracker.record({ ...base, outcome: 'accepted' });
     const reason = `${kind} requested${input?.by ? ` by ${input.by}` : ''}${input?.reason ? `: ${input.reason}` : ''}`;
-    if (state.awaitingDecision) {
-      state.decision = kind;
-      if (via === 'temporal-cancel' && state.stop) state.stop.viaTemporalCancel = true;
-    } else {
-      state.stop = { trigger: kind, reason, viaTemporalCancel: via === 'temporal-cancel' };
-    }
+    if (state.awaitingDecision) state.decision = kind;
+    else state.stop = { trigger: kind, reason };
     return accepted(kind === 'cancel' ? 'cancelling: rolling back what was deployed' : 'rolling back what was deployed');
   };
 
@@ -89,7 +87,9 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   );
 
   // Temporal's own cancellation (temporal workflow cancel, the Web UI's Cancel) is a cancel request.
+  // Even when the stop itself is refused (a rollback already runs), the workflow must end cancelled.
   CancellationScope.current().cancelRequested.catch(() => {
+    state.temporalCancelRequested = true;
     stop('cancel', { reason: 'Temporal cancellation requested' }, 'temporal-cancel');
   });
 }

@@ -12,6 +12,10 @@ export interface RequestContext {
   stopped?: StopTrigger;
   /** Manual rollback strategy, after a failure: waiting for rollback or accept. */
   awaitingDecision: boolean;
+  /** A decision was taken and is about to be acted on. */
+  decided: boolean;
+  /** A continue_rollback request is queued and not yet acted on. */
+  continuePending: boolean;
   blocked: BlockedCompensation[];
 }
 
@@ -20,6 +24,7 @@ const FINAL: readonly DeploymentPhase[] = ['SUCCEEDED', 'ROLLED_BACK', 'CANCELLE
 /** Why a cancel or rollback request is refused now, or undefined when it is accepted. */
 export function stopRefusal(kind: 'cancel' | 'rollback', ctx: RequestContext): string | undefined {
   if (FINAL.includes(ctx.phase)) return `the deployment already ended ${ctx.phase}`;
+  if (ctx.decided) return 'a decision was already taken for this failed deployment';
   if (ctx.awaitingDecision) return undefined;
   if (ctx.stopped === 'failure') return `the deployment failed and is already rolling back (phase ${ctx.phase})`;
   if (ctx.stopped === 'cancel') return `a cancel was already accepted; the deployment is rolling back (phase ${ctx.phase})`;
@@ -29,19 +34,31 @@ export function stopRefusal(kind: 'cancel' | 'rollback', ctx: RequestContext): s
 }
 
 export function acceptRefusal(ctx: RequestContext): string | undefined {
+  if (ctx.decided) return 'a decision was already taken for this failed deployment';
   if (ctx.awaitingDecision) return undefined;
   return 'accept only applies to a failed deployment with rollback_strategy: manual that is waiting for a decision';
 }
 
 export function continueRollbackRefusal(input: ContinueRollbackInput | undefined, ctx: RequestContext): string | undefined {
   if (ctx.phase !== 'ROLLBACK_BLOCKED') return `nothing to continue: the rollback is not blocked (phase ${ctx.phase})`;
+  if (ctx.continuePending) return 'a continue_rollback request is already being acted on';
   const retry = input?.retry === true;
+  if (input?.skip !== undefined && (!Array.isArray(input.skip) || input.skip.some((id) => typeof id !== 'string'))) {
+    return 'skip must be a list of resource IDs or service names';
+  }
   const skip = input?.skip ?? [];
   if (retry === skip.length > 0) return 'say either retry: true or skip: [resource IDs or service names], not both or neither';
   const known = new Set(ctx.blocked.flatMap((b) => [b.service, ...b.resources.map((r) => r.id)]));
   const unknown = skip.filter((id) => !known.has(id));
   if (unknown.length > 0) {
     return `not blocked: ${unknown.join(', ')}; blocked are ${[...known].join(', ')}`;
+  }
+  const partial = ctx.blocked.filter(
+    (b) => !skip.includes(b.service) && b.resources.some((r) => skip.includes(r.id)) && servicesReleasedBySkip(skip, [b]).length === 0,
+  );
+  if (partial.length > 0) {
+    const missing = partial.flatMap((b) => b.resources.filter((r) => !skip.includes(r.id)).map((r) => r.id));
+    return `skipping only part of ${partial.map((b) => b.service).join(', ')} would leave it blocked; also skip ${missing.join(', ')} (or name the service)`;
   }
   return undefined;
 }

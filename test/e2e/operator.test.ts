@@ -9,7 +9,9 @@ import { cancelSignal, progressQuery, rollbackSignal } from '../../src/api/messa
 import type { DeploymentProgress } from '../../src/api/progress';
 import { continueRollback, RequestRefusedError, requestStop } from '../../src/client/operations';
 import type { ServiceInput } from '../../src/manifest/schema';
-import { createWorld, waitForProgress, type World } from '../support/world';
+import type { CallRecord } from '../../src/simcloud';
+import { callsOf, createWorld, waitForProgress, type World } from '../support/world';
+import { waitFor } from '../support/wait';
 import { failedResult } from '../support/failures';
 
 const pair = (extra: Partial<ServiceInput> = {}): ServiceInput[] => [
@@ -23,6 +25,25 @@ async function midFlight(world: World, environment: string) {
   const started = await world.deploy(world.manifest(pair(), { environment }));
   await world.cloud.waitUntilHeld('app', 'apply');
   return started;
+}
+
+/**
+ * The held apply is still running in the cloud after its activity was cancelled; the rollback's
+ * compensation waits for it (the cloud's per-service lock). Release the apply once that
+ * compensation has arrived, and check it only completed after the apply.
+ */
+async function releaseHeldApplyOnceCompensating(world: World, deploymentId: string): Promise<void> {
+  await waitFor(async () => callsOf(await world.cloud.calls(), 'app', 'compensate').some((c) => c.deploymentId === deploymentId), {
+    what: "app's compensation to arrive",
+  });
+  await world.cloud.release('app', 'apply');
+}
+
+function expectCompensatedAfterApply(calls: CallRecord[], deploymentId: string): void {
+  const mine = calls.filter((c) => c.deploymentId === deploymentId && c.service === 'app');
+  const apply = mine.find((c) => c.op === 'apply')!;
+  const compensate = mine.find((c) => c.op === 'compensate')!;
+  expect(compensate.completedSeq!).toBeGreaterThan(apply.completedSeq!);
 }
 
 async function liveResourcesOf(world: World, deploymentId: string) {
@@ -42,7 +63,9 @@ describe('operator controls', () => {
   it('cancel signal: stops, rolls back, ends CANCELLED with the request recorded', async () => {
     const { handle, deploymentId } = await midFlight(world, 'cancel-signal');
     await handle.signal(cancelSignal, { by: 'alice', reason: 'wrong build' });
+    await releaseHeldApplyOnceCompensating(world, deploymentId);
     const result = await handle.result();
+    expectCompensatedAfterApply(await world.cloud.calls(), deploymentId);
     expect(result.phase).toBe('CANCELLED');
     expect(result.orphans).toEqual([]);
     expect(result.services.db.state).toBe('ROLLED_BACK');
@@ -52,12 +75,13 @@ describe('operator controls', () => {
   });
 
   it('cancel update: accepted once, a second one refused with its reason and changing nothing', async () => {
-    const { handle } = await midFlight(world, 'cancel-update');
+    const { handle, deploymentId } = await midFlight(world, 'cancel-update');
     const ok = await requestStop(world.client, handle, 'cancel', { by: 'bob' });
     expect(ok.message).toMatch(/cancelling/);
     await expect(requestStop(world.client, handle, 'rollback', { by: 'carol' })).rejects.toThrow(
       new RequestRefusedError('a cancel was already accepted; the deployment is rolling back (phase DEPLOYING)'),
     );
+    await releaseHeldApplyOnceCompensating(world, deploymentId);
     const result = await handle.result();
     expect(result.phase).toBe('CANCELLED');
     const progress: DeploymentProgress = await handle.query(progressQuery);
@@ -67,6 +91,7 @@ describe('operator controls', () => {
   it("Temporal's own cancellation: rolls back, ends CANCELLED, and the workflow closes as cancelled", async () => {
     const { handle, deploymentId } = await midFlight(world, 'temporal-cancel');
     await handle.cancel();
+    await releaseHeldApplyOnceCompensating(world, deploymentId);
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
@@ -78,11 +103,22 @@ describe('operator controls', () => {
   });
 
   it('rollback signal: ends ROLLED_BACK, undoing app before db', async () => {
-    const { handle } = await midFlight(world, 'rollback-signal');
+    const { handle, deploymentId } = await midFlight(world, 'rollback-signal');
     await handle.signal(rollbackSignal, { reason: 'canary errors' });
+    await releaseHeldApplyOnceCompensating(world, deploymentId);
     const result = await handle.result();
     expect(result.phase).toBe('ROLLED_BACK');
     expect(result.rollback).toMatchObject({ trigger: 'rollback', state: 'DONE', order: ['app', 'db'] });
+  });
+
+  it('a child cancelled from outside Tugboat stops the deployment and rolls it back', async () => {
+    const { handle, deploymentId } = await midFlight(world, 'child-cancelled');
+    await world.client.workflow.getHandle(`${deploymentId}.app`).cancel();
+    await releaseHeldApplyOnceCompensating(world, deploymentId);
+    const { result } = await failedResult(handle.result());
+    expect(result.phase).toBe('ROLLED_BACK');
+    expect(result.error).toBe('app was cancelled outside Tugboat');
+    expect(result.orphans).toEqual([]);
   });
 
   it('refuses accept when there is nothing to accept', async () => {
@@ -126,6 +162,24 @@ describe('a blocked rollback', () => {
       expect(result.orphans).toEqual([]);
       expect(result.services.db.state).toBe('ROLLED_BACK');
       expect((await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId)).toEqual([]);
+    } finally {
+      await world.cloud.clearOverride('db');
+    }
+  });
+
+  it("Temporal's cancellation during a blocked rollback: the rollback still waits, then the workflow closes as cancelled", async () => {
+    const { handle } = await blocked('temporal-cancel');
+    await handle.cancel();
+    const progress = await waitForProgress(handle, (p) => p.requests.some((r) => r.via === 'temporal-cancel'), 'the cancel recorded');
+    expect(progress.phase).toBe('ROLLBACK_BLOCKED');
+    expect(progress.requests.at(-1)).toMatchObject({ kind: 'cancel', outcome: 'ignored' });
+    await world.cloud.setOverride('db', { fail_compensation: false });
+    try {
+      await continueRollback(world.client, handle, { retry: true });
+      const err = await handle.result().catch((e: unknown) => e);
+      expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      expect((await handle.query(progressQuery)).phase).toBe('ROLLED_BACK');
     } finally {
       await world.cloud.clearOverride('db');
     }

@@ -56,10 +56,11 @@ describe('worker crashes during a rollback', () => {
   beforeAll(async () => {
     world = await createWorld('rbcrash', { worker: false });
   });
-  afterAll(async () => {
-    for (const w of workers) await w.process.stop({ graceMs: 5_000 });
-    await world?.close();
+  // Each test starts from no worker: a survivor of the previous test would retry its steps.
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await w.process.stop({ graceMs: 5_000 });
   });
+  afterAll(() => world?.close());
 
   it('a compensation interrupted by SIGKILL runs once; nothing is orphaned', async () => {
     const first = await spawn();

@@ -45,7 +45,7 @@ export const simulatedExecutor: ExecutorFactory = {
         );
         ctx.log(`apply ${service.name}: ${result.outcome}`, { seq: result.seq });
         return {
-          outcome: result.outcome === 'repeat' ? 'repeat' : result.outcome,
+          outcome: result.outcome,
           version: result.version ?? null,
           outputs: result.outputs,
           resources: result.resources.map((r) => ({ id: r.id, kind: r.kind })),

@@ -1,0 +1,74 @@
+/** When operator requests are accepted or refused (pure rules behind the update validators). */
+import type { BlockedCompensation } from '../../src/api/progress';
+import {
+  acceptRefusal,
+  continueRollbackRefusal,
+  servicesReleasedBySkip,
+  stopRefusal,
+  type RequestContext,
+} from '../../src/workflows/operator-rules';
+
+const blocked: BlockedCompensation[] = [
+  { service: 'db', resources: [{ id: 'database-1', kind: 'database' }, { id: 'database-2', kind: 'database' }], error: 'boom' },
+  { service: 'cache', resources: [], error: 'boom' },
+];
+const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({
+  phase: 'DEPLOYING',
+  awaitingDecision: false,
+  decided: false,
+  continuePending: false,
+  blocked: [],
+  ...over,
+});
+
+describe('stopRefusal', () => {
+  it.each<[string, Partial<RequestContext>, 'cancel' | 'rollback', RegExp | undefined]>([
+    ['accepts a cancel while deploying', {}, 'cancel', undefined],
+    ['accepts a rollback while health checking', { phase: 'HEALTH_CHECKING' }, 'rollback', undefined],
+    ['refuses after the end', { phase: 'ROLLED_BACK' }, 'cancel', /already ended ROLLED_BACK/],
+    ['refuses a second stop', { stopped: 'cancel', phase: 'ROLLING_BACK' }, 'rollback', /a cancel was already accepted/],
+    ['refuses during a failure rollback', { stopped: 'failure', phase: 'ROLLING_BACK' }, 'cancel', /failed and is already rolling back/],
+    ['accepts as the manual decision', { phase: 'FAILED', awaitingDecision: true }, 'rollback', undefined],
+    ['refuses once decided', { phase: 'FAILED', awaitingDecision: true, decided: true }, 'cancel', /decision was already taken/],
+  ])('%s', (_name, over, kind, expected) => {
+    const refusal = stopRefusal(kind, ctx(over));
+    if (expected) expect(refusal).toMatch(expected);
+    else expect(refusal).toBeUndefined();
+  });
+});
+
+describe('acceptRefusal', () => {
+  it('accepts only a manual deployment awaiting its decision, once', () => {
+    expect(acceptRefusal(ctx())).toMatch(/only applies to a failed deployment/);
+    expect(acceptRefusal(ctx({ awaitingDecision: true, phase: 'FAILED' }))).toBeUndefined();
+    expect(acceptRefusal(ctx({ awaitingDecision: true, decided: true }))).toMatch(/already taken/);
+  });
+});
+
+describe('continueRollbackRefusal', () => {
+  const blockedCtx = ctx({ phase: 'ROLLBACK_BLOCKED', blocked });
+  it.each<[string, unknown, RegExp | undefined]>([
+    ['retry', { retry: true }, undefined],
+    ['skip a whole service by its resources', { skip: ['database-1', 'database-2'] }, undefined],
+    ['skip a service by name', { skip: ['cache'] }, undefined],
+    ['neither', {}, /either retry: true or skip/],
+    ['both', { retry: true, skip: ['cache'] }, /either retry: true or skip/],
+    ['an unknown id', { skip: ['nope'] }, /not blocked: nope; blocked are db, database-1, database-2, cache/],
+    ['part of a service', { skip: ['database-1'] }, /would leave it blocked; also skip database-2/],
+    ['skip that is not a list', { skip: 'cache' }, /must be a list/],
+  ])('%s', (_name, input, expected) => {
+    const refusal = continueRollbackRefusal(input as never, blockedCtx);
+    if (expected) expect(refusal).toMatch(expected);
+    else expect(refusal).toBeUndefined();
+  });
+
+  it('refuses when nothing is blocked or a request is already queued', () => {
+    expect(continueRollbackRefusal({ retry: true }, ctx({ phase: 'ROLLING_BACK' }))).toMatch(/not blocked/);
+    expect(continueRollbackRefusal({ retry: true }, { ...blockedCtx, continuePending: true })).toMatch(/already being acted on/);
+  });
+
+  it('releases exactly the services whose resources are all skipped', () => {
+    expect(servicesReleasedBySkip(['database-1', 'database-2', 'cache'], blocked)).toEqual(['db', 'cache']);
+    expect(servicesReleasedBySkip(['database-1'], blocked)).toEqual([]);
+  });
+});
