@@ -123,13 +123,34 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/**
+ * Usage: record-histories [--only <scenario>[,<scenario>…]] [--label <label>]
+ * --label writes <scenario>@<label>.*.json beside the existing fixtures instead of replacing them:
+ * how a patched() change adds histories of the new code path while the old ones keep proving the
+ * old path still replays.
+ */
+function parseArgs(argv: string[]): { only?: string[]; label?: string } {
+  const out: { only?: string[]; label?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--only') out.only = argv[++i]?.split(',');
+    else if (argv[i] === '--label') out.label = argv[++i];
+    else throw new Error(`unknown argument ${argv[i]}; usage: record-histories [--only a,b] [--label name]`);
+  }
+  const unknown = (out.only ?? []).filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length > 0) throw new Error(`no scenario ${unknown.join(', ')}; have ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  return out;
+}
+
 async function main(): Promise<void> {
+  const { only, label } = parseArgs(process.argv.slice(2));
+  const chosen = SCENARIOS.filter((s) => !only || only.includes(s.name));
   await withEphemeralStack(TASK_QUEUE, async ({ client, simCloudUrl }) => {
-    for (const scenario of SCENARIOS) await record(client, scenario, new SimCloudClient(simCloudUrl), simCloudUrl);
+    for (const scenario of chosen) await record(client, scenario, new SimCloudClient(simCloudUrl), simCloudUrl, label);
   });
 }
 
-async function record(client: Client, scenario: Scenario, cloud: SimCloudClient, simUrl: string): Promise<void> {
+async function record(client: Client, scenario: Scenario, cloud: SimCloudClient, simUrl: string, label?: string): Promise<void> {
+  const fixture = label ? `${scenario.name}@${label}` : scenario.name;
   const manifest = validateManifestOrThrow({
     deployment: {
       name: scenario.name,
@@ -143,14 +164,14 @@ async function record(client: Client, scenario: Scenario, cloud: SimCloudClient,
   await scenario.before?.(cloud);
   const { handle, deploymentId } = await startDeployment(client, manifest, { taskQueue: TASK_QUEUE });
   await Promise.all([handle.result().catch(() => undefined), scenario.drive?.({ cloud, client, handle })]);
-  await write(`${scenario.name}.parent`, handle);
+  await write(`${fixture}.parent`, handle);
   for (const service of scenario.services) {
     const child = client.workflow.getHandle(`${deploymentId}.${service.name}`);
     const exists = await child.describe().then(
       () => true,
       () => false,
     );
-    if (exists) await write(`${scenario.name}.${service.name}`, child);
+    if (exists) await write(`${fixture}.${service.name}`, child);
   }
 }
 

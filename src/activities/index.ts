@@ -14,7 +14,7 @@ import type {
 } from '../api/workflow-types';
 import { PermanentDeployError } from '../executors/errors';
 import type { ExecutorRegistry } from '../executors/registry';
-import type { StateStore } from '../state';
+import type { DeploymentRecord, StateStore } from '../state';
 import { checkEndpoint } from './health';
 import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
@@ -53,6 +53,9 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     findOrphans: (input: FindOrphansInput) => findOrphans(deps, input),
+
+    /** Keeps how the deployment ended beyond Temporal's retention of closed workflows. */
+    recordDeployment: (record: DeploymentRecord): Promise<string> => store.saveDeploymentRecord(record),
 
     checkEndpoint,
   };

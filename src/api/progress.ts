@@ -136,6 +136,8 @@ export interface DeploymentProgress {
   error?: string;
   /** Where the rollback manifest (each service's previous state) is stored. */
   rollbackManifest?: string;
+  /** Where the deployment record (how it ended) is stored, once it ended. */
+  record?: string;
   rollback?: RollbackProgress;
   /** Resources this deployment created that the rollback could not remove (checked against the live inventory). */
   orphans: Array<ResourceRef & { service: string }>;

@@ -27,6 +27,7 @@ export function renderStatus(status: DeploymentStatus): string {
   }
   if (status.orphan_check_error) lines.push(`ORPHANS UNKNOWN: ${status.orphan_check_error}`);
   if (status.rollback_manifest) lines.push(`rollback manifest: ${status.rollback_manifest}`);
+  if (status.record) lines.push(`deployment record: ${status.record}`);
   lines.push(...nextSteps(status));
   return lines.join('\n');
 }

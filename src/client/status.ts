@@ -35,6 +35,8 @@ export interface DeploymentStatus {
   services: Record<string, ServiceStatus>;
   /** Where each service's previous state is stored (what a rollback restores). */
   rollback_manifest: string | null;
+  /** Where the deployment record (kept after Temporal's retention) is stored, once it ended. */
+  record: string | null;
   rollback: { state: string; trigger: string; reason: string; order: string[]; blocked: BlockedCompensation[] } | null;
   orphans: DeploymentProgress['orphans'];
   /** The live inventory could not be checked: orphans are unknown. */
@@ -85,6 +87,7 @@ function toStatus(workflowId: string, p: DeploymentProgress, services: Record<st
     waves: p.waves,
     services: ordered,
     rollback_manifest: p.rollbackManifest ?? null,
+    record: p.record ?? null,
     rollback: p.rollback ?? null,
     orphans: p.orphans,
     orphan_check_error: p.orphanCheckError ?? null,

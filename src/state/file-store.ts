@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomically } from '../system/atomic-file';
-import type { IntentEntry, RollbackManifest, StateStore } from './types';
+import type { DeploymentRecord, IntentEntry, RollbackManifest, StateStore } from './types';
 
 export class FileStateStore implements StateStore {
   constructor(readonly location: string) {}
@@ -27,6 +27,16 @@ export class FileStateStore implements StateStore {
 
   async getRollbackManifest(deploymentId: string): Promise<RollbackManifest | undefined> {
     return readJson<RollbackManifest>(path.join(this.dir(deploymentId), 'rollback-manifest.json'));
+  }
+
+  async saveDeploymentRecord(record: DeploymentRecord): Promise<string> {
+    const file = path.join(this.dir(record.deploymentId), 'deployment.json');
+    await writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
+    return file;
+  }
+
+  async getDeploymentRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {
+    return readJson<DeploymentRecord>(path.join(this.dir(deploymentId), 'deployment.json'));
   }
 
   async recordIntent(entry: Omit<IntentEntry, 'status' | 'recordedAt'>): Promise<void> {

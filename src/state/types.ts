@@ -29,6 +29,22 @@ export interface IntentEntry {
   outcome?: string;
 }
 
+/** How a deployment ended, kept after Temporal forgets the workflow. */
+export interface DeploymentRecord {
+  deploymentId: string;
+  workflowId: string;
+  name: string;
+  environment: string;
+  phase: string;
+  startedAt: string;
+  endedAt: string;
+  error?: string;
+  services: Record<string, { state: string; version?: string; error?: string }>;
+  orphans: Array<{ id: string; kind: string; service: string }>;
+  retained: Array<{ id: string; kind: string; service: string; why: string }>;
+  rollbackManifest?: string;
+}
+
 export interface StateStore {
   /** Where records live, for humans (a directory, a connection string without credentials). */
   readonly location: string;
@@ -37,4 +53,6 @@ export interface StateStore {
   recordIntent(entry: Omit<IntentEntry, 'status' | 'recordedAt'>): Promise<void>;
   confirmIntent(idempotencyKey: string, deploymentId: string, result: Pick<IntentEntry, 'resources' | 'outcome'>): Promise<void>;
   listIntents(deploymentId: string): Promise<IntentEntry[]>;
+  saveDeploymentRecord(record: DeploymentRecord): Promise<string>;
+  getDeploymentRecord(deploymentId: string): Promise<DeploymentRecord | undefined>;
 }

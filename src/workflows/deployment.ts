@@ -17,10 +17,13 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { DeploymentRecord } from '../state/types';
 import type { TugboatActivities } from '../activities';
 import type { ContinueRollbackInput } from '../api/messages';
 import { healthQuery, progressQuery } from '../api/messages';
@@ -37,6 +40,9 @@ import { ProgressTracker } from './progress-tracker';
 import { rollBack } from './rollback';
 import { serviceWorkflow } from './service';
 import { ActivityCancellation } from './activity-options';
+
+/** patched() IDs: each guards a change to the command sequence so older histories still replay. */
+export const PATCH_DEPLOYMENT_RECORD = 'deployment-record-v1';
 
 /** Why the deployment stops early; set once, by a failure or an operator. */
 export interface StopRequest {
@@ -276,9 +282,44 @@ class DeploymentRun {
     }
   }
 
+  private async recordDeployment(): Promise<void> {
+    const { recordDeployment } = proxyActivities<TugboatActivities>({
+      summary: 'store the deployment record',
+      startToCloseTimeout: '30 seconds',
+      cancellationType: ActivityCancellation.wait,
+      retry: { maximumAttempts: 5, initialInterval: '1 second' },
+    });
+    const p = this.tracker.snapshot();
+    const services: DeploymentRecord['services'] = {};
+    for (const s of Object.values(p.services)) {
+      services[s.name] = { state: s.state, version: s.version, error: s.error?.message };
+    }
+    try {
+      this.tracker.data.record = await recordDeployment({
+        deploymentId: p.deploymentId,
+        workflowId: workflowInfo().workflowId,
+        name: p.name,
+        environment: p.environment,
+        phase: p.phase,
+        startedAt: p.startedAt,
+        endedAt: p.endedAt ?? now(),
+        error: p.error,
+        services,
+        orphans: p.orphans,
+        retained: p.retained,
+        rollbackManifest: p.rollbackManifest,
+      });
+    } catch (err) {
+      // The deployment's outcome stands; only its long-term record is missing, and progress says so.
+      this.tracker.data.record = `not stored: ${describeFailure(err).message}`;
+    }
+  }
+
   /** Records the end and closes the workflow the way its trigger asks. */
   private async end(): Promise<DeploymentResult> {
     this.tracker.finish(now(), this.tracker.data.error);
+    // Added after histories were recorded without it: old runs replay down the old path.
+    if (patched(PATCH_DEPLOYMENT_RECORD)) await this.recordDeployment();
     const result = this.tracker.result();
     await condition(allHandlersFinished);
     const stop = this.state.stop;

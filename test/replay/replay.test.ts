@@ -10,6 +10,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal-env';
 import { installWorkerLogging } from '../../src/worker/logging';
+import { PATCH_DEPLOYMENT_RECORD } from '../../src/workflows/deployment';
 
 installWorkerLogging('ERROR');
 
@@ -25,6 +26,16 @@ describe('replay of recorded histories', () => {
     const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
     expect(parents.length).toBeGreaterThanOrEqual(3);
     expect(fixtures.length).toBeGreaterThan(parents.length);
+  });
+
+  it('covers both sides of every patch: histories recorded before it and after it', () => {
+    const hasMarker = (f: (typeof fixtures)[number], patchId: string) =>
+      JSON.stringify(f.history).includes(`"${patchId}"`) && f.file.endsWith('.parent.json');
+    const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
+    for (const patchId of [PATCH_DEPLOYMENT_RECORD]) {
+      expect(parents.filter((f) => hasMarker(f, patchId)).length).toBeGreaterThan(0);
+      expect(parents.filter((f) => !hasMarker(f, patchId)).length).toBeGreaterThan(0);
+    }
   });
 
   it('replays every fixture without a determinism error', async () => {
