@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCommand } from '../../src/system/process';
+import { FileStateStore } from '../../src/state';
 import { testEnv } from '../support/temporal-env';
 import { createWorld, type World } from '../support/world';
 
@@ -148,7 +149,20 @@ describe('tugboat deploy and status', () => {
     expect(r.stdout).toMatch(/db failed at \+[\d.]+s; ROLLED_BACK at \+[\d.]+s; no orphans/);
     const status = await tugboat(['status', `${world.name}/broken`, '--json'], env);
     expect(status.code).toBe(1);
-    expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'ROLLED_BACK', orphans: [], rollback: { state: 'DONE', order: ['db'] } });
+    const json = JSON.parse(status.stdout);
+    expect(json).toMatchObject({ phase: 'ROLLED_BACK', orphans: [], rollback: { state: 'DONE', order: ['db'] } });
+
+    // The deployment record outlives Temporal's retention: once the server forgets the workflow
+    // (simulated with an ID it never had), status reads the record from TUGBOAT_HOME/state.
+    const record = JSON.parse(fs.readFileSync(json.record, 'utf8'));
+    expect(record).toMatchObject({ deploymentId: json.id, phase: 'ROLLED_BACK', orphans: [] });
+    const forgotten = 'dep-20200101t000000000z-aaaaaa';
+    await new FileStateStore(path.join(world.stateDir, 'state')).saveDeploymentRecord({ ...record, deploymentId: forgotten });
+    const fromRecord = await tugboat(['status', forgotten], { ...env, TUGBOAT_HOME: world.stateDir });
+    expect(fromRecord.code).toBe(1);
+    expect(fromRecord.stdout).toMatch(/from the deployment record \(Temporal no longer has workflow/);
+    expect(fromRecord.stdout).toMatch(/db\s+ROLLED_BACK/);
+    expect((await tugboat(['status', 'dep-20200101t000000000z-bbbbbb'], env)).code).toBe(2);
   });
 
   it('cancels through the CLI, refuses what makes no sense (exit 3), and validates flags (exit 2)', async () => {

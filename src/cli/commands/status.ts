@@ -5,6 +5,25 @@ import { DeploymentNotFoundError } from '../../client/errors';
 import { deploymentStatus } from '../../client/status';
 import { CliError, ExitCode, exitCodeForStatus } from '../exit-codes';
 import { renderStatus } from '../render-status';
+import { DEPLOYMENT_ID_PATTERN } from '../../client/deployment-id';
+import { FileStateStore, type DeploymentRecord } from '../../state';
+import { workerSettingsFromEnv } from '../../worker/config';
+
+async function localRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {
+  return new FileStateStore(workerSettingsFromEnv().stateDir).getDeploymentRecord(deploymentId);
+}
+
+function renderRecord(r: DeploymentRecord): string {
+  const lines = [
+    `${r.name} → ${r.environment}   ${r.phase}   ${r.deploymentId}`,
+    `from the deployment record (Temporal no longer has workflow ${r.workflowId}); ${r.startedAt} → ${r.endedAt}`,
+  ];
+  for (const [name, s] of Object.entries(r.services)) lines.push(`  ${name.padEnd(22)} ${s.state}${s.error ? `  ${s.error}` : ''}`);
+  if (r.error) lines.push(`error: ${r.error}`);
+  if (r.retained.length > 0) lines.push(`retained: ${r.retained.map((x) => `${x.id} (${x.service})`).join(', ')}`);
+  lines.push(r.orphans.length === 0 ? 'orphans: none' : `ORPHANS: ${r.orphans.map((o) => `${o.id} (${o.service})`).join(', ')}`);
+  return lines.join('\n');
+}
 
 export function registerStatus(program: Command): void {
   program
@@ -14,7 +33,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print {"id","phase","services":{name:{"state","attempt",…}},"orphans","retained","rollback",…}')
     .addHelpText(
       'after',
-      '\nExamples:\n  tugboat status ecommerce-app/production\n  tugboat status dep-20261123t183012345z-k3f9q2 --json\n\nExit codes: 0 succeeded (or still running well), 1 failed/rolled back/cancelled, 2 not found,\n4 rollback blocked or orphans left.',
+      '\nExamples:\n  tugboat status ecommerce-app/production\n  tugboat status dep-20261123t183012345z-k3f9q2 --json\n\nA deployment Temporal no longer keeps (after its retention) is read from the deployment record\nin TUGBOAT_HOME/state.\n\nExit codes: 0 succeeded (or still running well), 1 failed/rolled back/cancelled, 2 not found,\n4 rollback blocked or orphans left.',
     )
     .action(async (ref: string, opts: { json?: boolean }) => {
       const client = await connectClient();
@@ -24,8 +43,12 @@ export function registerStatus(program: Command): void {
         process.stdout.write(`${opts.json ? JSON.stringify(status) : renderStatus(status)}\n`);
         process.exitCode = exitCodeForStatus(status);
       } catch (err) {
-        if (err instanceof DeploymentNotFoundError) throw new CliError(err.message, ExitCode.badInput);
-        throw err;
+        if (!(err instanceof DeploymentNotFoundError)) throw err;
+        // Temporal forgets closed workflows after its retention; the state store does not.
+        const record = DEPLOYMENT_ID_PATTERN.test(ref) ? await localRecord(ref) : undefined;
+        if (!record) throw new CliError(err.message, ExitCode.badInput);
+        process.stdout.write(opts.json ? `${JSON.stringify({ source: 'deployment-record', ...record })}\n` : `${renderRecord(record)}\n`);
+        process.exitCode = exitCodeForStatus(record);
       } finally {
         await client.connection.close();
       }
