@@ -21,11 +21,12 @@ export interface DeployFlowOptions {
   uiBase?: string;
   print: (line: string) => void;
   stop?: Promise<void>;
+  /** When the environment is locked by a running deployment, follow it instead of refusing. */
+  followIfLocked?: boolean;
 }
 
 export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCode: ExitCode; status?: DeploymentStatus }> {
   const { client, loaded, print } = opts;
-  const began = Date.now();
   let started;
   try {
     started = await startDeployment(client, loaded.manifest, {
@@ -34,8 +35,13 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
       requestedBy: `${os.userInfo().username}@${os.hostname()}`,
     });
   } catch (err) {
-    if (err instanceof EnvironmentLockedError) throw new CliError(err.message, ExitCode.refused);
-    throw err;
+    if (!(err instanceof EnvironmentLockedError)) throw err;
+    if (!opts.followIfLocked) throw new CliError(err.message, ExitCode.refused);
+    // `up` after a Ctrl-C: the earlier deployment resumed on this worker; follow it to its end.
+    print(`${err.message}\nfollowing that deployment instead (it resumed on this worker)`);
+    const handle = client.workflow.getHandle(err.workflowId);
+    const { runId } = await handle.describe();
+    started = { deploymentId: err.runningDeploymentId ?? err.workflowId, workflowId: err.workflowId, runId, handle };
   }
   const link = webUiLink(opts.uiBase, client.options.namespace, started.workflowId, started.runId);
   if (opts.json && opts.detach) {
@@ -58,15 +64,17 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
   } else {
     print('');
     print(renderStatus(status));
-    if (end === 'closed') print(`\n${summaryLine(status, loaded, Date.now() - began)}`);
+    if (end === 'closed') print(`\n${summaryLine(status, loaded)}`);
   }
   if (end === 'detached') return { exitCode: ExitCode.ok, status };
   return { exitCode: exitCodeForStatus(status), status };
 }
 
 /** Success: wall time against the serial sum. Otherwise the timeline: when it failed, when it was undone. */
-export function summaryLine(status: DeploymentStatus, loaded: LoadedManifest, wallMs: number): string {
+export function summaryLine(status: DeploymentStatus, loaded: LoadedManifest): string {
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  // The workflow's own clock: right even when this CLI only followed part of the run.
+  const wallMs = status.ended_at ? Date.parse(status.ended_at) - Date.parse(status.started_at) : 0;
   if (status.phase === 'SUCCEEDED') {
     return (
       `SUCCEEDED in ${secs(wallMs)} wall time; serial sum of service durations ${secs(loaded.plan.serialSumMs)}, ` +

@@ -44,7 +44,7 @@ export async function startLocalStack(opts: { print: (line: string) => void; tas
     }
 
     // Retries are part of the show (printed as RETRYING); keep the worker's own log to errors.
-    installWorkerLogging('ERROR');
+    installWorkerLogging('ERROR', process.env, false);
     const connection = await NativeConnection.connect({ address: server.address });
     stops.push(() => connection.close());
     const worker: Worker = await createTugboatWorker({ connection, taskQueue: opts.taskQueue, simCloudUrl, stateDir: path.join(home, 'state') });

@@ -26,10 +26,12 @@ export async function watchDeployment(
   let stopped = false;
   void opts.stop?.then(() => (stopped = true));
   let lastPhase = '';
+  let lastStatus: DeploymentStatus | undefined;
   for (;;) {
     const closed = (await handle.describe()).status.name !== 'RUNNING';
     const status = await tryStatus(client, handle);
     if (status) {
+      lastStatus = status;
       if (status.phase !== lastPhase) {
         opts.print(`${elapsed(began)}  phase ${status.phase}`);
         lastPhase = status.phase;
@@ -44,14 +46,19 @@ export async function watchDeployment(
       if (closed) return { status, end: 'closed' };
       if (status.awaiting_decision || status.phase === 'ROLLBACK_BLOCKED') return { status, end: 'needs-operator' };
     }
-    if (stopped) return { status: status ?? (await deploymentStatus(client, handle)), end: 'detached' };
+    // Detaching must not wait on anything: the last status seen is enough to say where it was.
+    if (stopped && lastStatus) return { status: lastStatus, end: 'detached' };
+    if (stopped) throw new Error('interrupted before the deployment reported any progress; follow it with tugboat status');
     await Promise.race([delay(opts.intervalMs ?? 400), opts.stop]);
   }
 }
 
+/** A query needs a worker; with none (or a busy one) skip this poll rather than hang the CLI. */
+const QUERY_DEADLINE_MS = 5_000;
+
 async function tryStatus(client: Client, handle: WorkflowHandle): Promise<DeploymentStatus | undefined> {
   try {
-    return await deploymentStatus(client, handle);
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => deploymentStatus(client, handle));
   } catch {
     // Before the first workflow task runs there is no query handler yet.
     return undefined;

@@ -30,6 +30,7 @@ export function registerUp(program: Command): void {
           uiBase: stack.uiUrl,
           print,
           stop: onInterrupt(),
+          followIfLocked: true,
         });
         process.exitCode = exitCode;
       } finally {
