@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCommand } from '../../src/system/process';
 import { FileStateStore } from '../../src/state';
+import { findTemporalCli } from '../../src/server/temporal-cli';
+import { waitFor } from '../support/wait';
 import { testEnv } from '../support/temporal-env';
 import { createWorld, type World } from '../support/world';
 
@@ -192,5 +194,43 @@ describe('tugboat deploy and status', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`no worker polls task queue "${world.taskQueue}-nobody"`));
     await world.client.workflow.getHandle(`deploy-${world.name}-n-staging`).terminate('test cleanup');
+  });
+});
+
+describe('the temporal CLI door', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld('tctl');
+  });
+  afterAll(() => world?.close());
+
+  it('queries progress and sends the rollback signal with `temporal workflow …`', async () => {
+    const temporal = await findTemporalCli({ build: false });
+    const address = testEnv().address;
+    await world.cloud.hold('app', 'apply');
+    const { handle, deploymentId } = await world.deploy(
+      world.manifest([
+        { name: 'db', type: 'terraform', simulate: { duration: '10ms' } },
+        { name: 'app', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms' } },
+      ]),
+    );
+    await world.cloud.waitUntilHeld('app', 'apply');
+    const base = ['--address', address, '--namespace', 'default', '--workflow-id', handle.workflowId];
+    const query = await runCommand([temporal, 'workflow', 'query', ...base, '--name', 'progress', '--output', 'json']);
+    expect(query.code).toBe(0);
+    expect(query.stdout).toContain(deploymentId);
+    expect(query.stdout).toContain('"phase": "DEPLOYING"');
+
+    const signal = await runCommand([
+      temporal, 'workflow', 'signal', ...base, '--name', 'rollback', '--input', '{"reason":"from the temporal CLI","by":"ops"}',
+    ]);
+    expect(signal.code).toBe(0);
+    await waitFor(async () => (await world.cloud.calls({ service: 'app', op: 'compensate' })).length > 0, {
+      what: "app's compensation",
+    });
+    await world.cloud.release('app', 'apply');
+    const result = await handle.result();
+    expect(result.phase).toBe('ROLLED_BACK');
+    expect(result.orphans).toEqual([]);
   });
 });
