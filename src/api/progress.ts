@@ -70,8 +70,11 @@ export interface RollbackProgress {
 
 export interface RetainedResource extends ResourceRef {
   service: string;
-  /** on_rollback: retain, or skipped by an operator in continue_rollback. */
-  why: 'on_rollback: retain' | 'skipped by operator';
+  /**
+   * on_rollback: retain; skipped by an operator in continue_rollback; or kept because a retained
+   * service depends on it (a retained database keeps its network).
+   */
+  why: 'on_rollback: retain' | 'skipped by operator' | `needed by ${string}`;
 }
 
 export interface ResourceRef {

@@ -6,7 +6,7 @@
  * that still fails after its retries parks the rollback (ROLLBACK_BLOCKED) until an operator
  * retries or skips it.
  */
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { condition, patched, proxyActivities } from '@temporalio/workflow';
 import type { TugboatActivities } from '../activities';
 import type { ContinueRollbackInput } from '../api/messages';
 import type { BlockedCompensation, DeploymentPhase, RollbackProgress, StopTrigger } from '../api/progress';
@@ -32,6 +32,9 @@ export interface RollbackContext {
   continueRequests: ContinueRollbackInput[];
 }
 
+/** patched() ID: what a retained (or skipped) service depends on is kept too, not undone under it. */
+export const PATCH_RETAIN_KEEPS_DEPENDENCIES = 'retain-keeps-dependencies-v1';
+
 export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reason: string): Promise<void> {
   const { plan, tracker } = ctx;
   const specs = new Map(ctx.manifest.deployment.services.map((s) => [s.name, s]));
@@ -41,6 +44,27 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
   const done = new Set<string>();
   const inFlight = new Set<string>();
   const cap = ctx.manifest.deployment.strategy.max_parallel;
+
+  // Undoing a network under a database that stays would break the database (or fail, as a
+  // cloud refuses to delete a VPC still in use): whatever a kept service depends on is kept too.
+  const keepsDependencies = patched(PATCH_RETAIN_KEEPS_DEPENDENCIES);
+  const neededBy = new Map<string, string>();
+  const keepUpstreamOf = (name: string) => {
+    if (!keepsDependencies) return;
+    for (const dep of plan.upstream[name]) {
+      if (ctx.registered.has(dep) && !neededBy.has(dep) && specs.get(dep)!.on_rollback !== 'retain') {
+        neededBy.set(dep, name);
+      }
+    }
+  };
+  for (const name of toUndo) if (specs.get(name)!.on_rollback === 'retain') keepUpstreamOf(name);
+  const keepForDependent = (name: string) => {
+    const dependent = neededBy.get(name)!;
+    tracker.setState(name, 'RETAINED');
+    for (const r of tracker.resourcesOf(name)) tracker.data.retained.push({ ...r, service: name, why: `needed by ${dependent}` });
+    done.add(name);
+    progress.order.push(name);
+  };
 
   const ready = (s: string) =>
     !done.has(s) &&
@@ -68,6 +92,7 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
   ctx.setPhase('ROLLING_BACK');
   while (done.size < toUndo.length) {
     for (const name of toUndo) {
+      if (neededBy.has(name) && !done.has(name)) keepForDependent(name);
       if (inFlight.size >= cap) break;
       if (!ready(name)) continue;
       inFlight.add(name);
@@ -77,7 +102,7 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
       progress.state = 'BLOCKED';
       ctx.setPhase('ROLLBACK_BLOCKED');
       await condition(() => ctx.continueRequests.length > 0);
-      applyDecision(ctx, ctx.continueRequests.shift()!, progress, done);
+      for (const skipped of applyDecision(ctx, ctx.continueRequests.shift()!, progress, done)) keepUpstreamOf(skipped);
       progress.state = 'RUNNING';
       ctx.setPhase('ROLLING_BACK');
       continue;
@@ -113,15 +138,16 @@ function finishService(ctx: RollbackContext, name: string, result: CompensateRes
   ctx.tracker.setState(name, 'ROLLED_BACK');
 }
 
+/** Applies an operator's decision; returns the services it skipped (kept as they are). */
 function applyDecision(
   ctx: RollbackContext,
   decision: ContinueRollbackInput,
   progress: RollbackProgress,
   done: Set<string>,
-): void {
+): string[] {
   if (decision.retry) {
     progress.blocked = [];
-    return;
+    return [];
   }
   const released = new Set(servicesReleasedBySkip(decision.skip ?? [], progress.blocked));
   const stillBlocked: BlockedCompensation[] = [];
@@ -136,4 +162,5 @@ function applyDecision(
     progress.order.push(b.service);
   }
   progress.blocked = stillBlocked;
+  return [...released];
 }

@@ -66,10 +66,15 @@ describe('rollback after a permanent failure', () => {
     expect(result.services['backend-api'].error?.type).toBe('PermanentDeployError');
     expect(result.services.monitoring.state).toBe('ROLLED_BACK');
     expect(result.services['rds-database'].state).toBe('RETAINED');
-    expect(result.services.vpc.state).toBe('ROLLED_BACK');
+    // The retained database keeps the network it runs in.
+    expect(result.services.vpc.state).toBe('RETAINED');
+    expect(result.services['k8s-cluster'].state).toBe('ROLLED_BACK');
     expect(result.rollback?.state).toBe('DONE');
     expect(result.orphans).toEqual([]);
-    expect(result.retained).toEqual([expect.objectContaining({ service: 'rds-database', why: 'on_rollback: retain' })]);
+    expect(result.retained).toEqual([
+      expect.objectContaining({ service: 'vpc', why: 'needed by rds-database' }),
+      expect.objectContaining({ service: 'rds-database', why: 'on_rollback: retain' }),
+    ]);
 
     const calls = await world.cloud.calls();
     // The running sibling's child was cancelled (and waited for) before its compensation.
@@ -78,9 +83,10 @@ describe('rollback after a permanent failure', () => {
     expect(callsOf(calls, 'frontend-app', 'apply')).toHaveLength(0);
     expectReverseDependencyOrder(calls, services, deploymentId);
 
-    // Against the live inventory: only the retained database is left of this deployment.
+    // Against the live inventory: only the retained database and its network are left.
     const live = (await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId);
-    expect(live.map((r) => r.service)).toEqual(['rds-database']);
+    expect(live.map((r) => r.service).sort()).toEqual(['rds-database', 'vpc']);
+    expect(callsOf(calls, 'vpc', 'compensate').filter((c) => c.deploymentId === deploymentId)).toEqual([]);
   });
 
   it('restores the previous versions when a later deployment fails', async () => {
@@ -97,9 +103,10 @@ describe('rollback after a permanent failure', () => {
     expect(after?.version).toBe('v1');
     expect(after?.resources.map((r) => r.id)).toEqual(before?.resources.map((r) => r.id));
     expect((await world.cloud.getService('backend-api'))?.version).toBe('v1');
-    // Retained: the database keeps what v2 deployed.
+    // Retained: the database keeps what v2 deployed, and so does the network it needs.
     expect((await world.cloud.getService('rds-database'))?.version).toBe('v2');
+    expect((await world.cloud.getService('vpc'))?.version).toBe('v2');
     const restores = (await world.cloud.calls({ op: 'compensate' })).filter((c) => c.deploymentId === v2.deploymentId);
-    expect(restores.find((c) => c.service === 'vpc')?.outcome).toBe('restored');
+    expect(restores.find((c) => c.service === 'k8s-cluster')?.outcome).toBe('restored');
   });
 });

@@ -11,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal-env';
 import { installWorkerLogging } from '../../src/worker/logging';
 import { PATCH_DEPLOYMENT_RECORD } from '../../src/workflows/deployment';
+import { PATCH_RETAIN_KEEPS_DEPENDENCIES } from '../../src/workflows/rollback';
 
 installWorkerLogging('ERROR');
 
@@ -43,7 +44,7 @@ describe('replay of recorded histories', () => {
   it('covers both sides of every patch: histories recorded before it and after it', () => {
     const hasMarker = (f: (typeof fixtures)[number], patchId: string) => patchIds(f.history).includes(patchId);
     const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
-    for (const patchId of [PATCH_DEPLOYMENT_RECORD]) {
+    for (const patchId of [PATCH_DEPLOYMENT_RECORD, PATCH_RETAIN_KEEPS_DEPENDENCIES]) {
       expect(parents.filter((f) => hasMarker(f, patchId)).length).toBeGreaterThan(0);
       expect(parents.filter((f) => !hasMarker(f, patchId)).length).toBeGreaterThan(0);
     }
