@@ -39,16 +39,17 @@ export function createActivities(deps: ActivityDependencies) {
 
     async compensateService(input: CompensateInput): Promise<CompensateResult> {
       return runStep('compensate', input, { store }, async (ctx) => {
+        if (input.action !== 'restore') return executors.get(input.service.executor).compensate(ctx, input.action, null);
         const manifest = await store.getRollbackManifest(input.deploymentId);
         const entry = manifest?.services[input.service.name];
         // Never guess: restoring without the recorded previous state would delete what existed.
-        if (input.action === 'restore' && !entry?.previous) {
+        if (!entry?.previous) {
           throw new PermanentDeployError(
             `cannot restore ${input.service.name}: its previous state is not in the rollback manifest ` +
               `(${store.location}); restore the state store or skip it with continue-rollback`,
           );
         }
-        return executors.get(input.service.executor).compensate(ctx, input.action, entry?.previous ?? null);
+        return executors.get(input.service.executor).compensate(ctx, input.action, entry.previous);
       });
     },
 

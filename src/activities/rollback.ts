@@ -21,12 +21,18 @@ export async function prepareRollback(
   const { cancellationSignal: signal } = Context.current();
   const services: RollbackManifest['services'] = {};
   const previous: Record<string, string> = {};
-  for (const service of input.services) {
-    Context.current().heartbeat({ snapshot: service.name });
-    const state = await executors.get(service.executor).snapshot(service, signal);
-    services[service.name] = { executor: service.executor, previous: state };
-    previous[service.name] = state ? `present at ${state.version ?? 'unknown version'}` : 'absent';
-  }
+  // Snapshots are reads: take them side by side, this runs before any service may start.
+  const states = await Promise.all(
+    input.services.map(async (service) => {
+      const state = await executors.get(service.executor).snapshot(service, signal);
+      Context.current().heartbeat({ snapshot: service.name });
+      return state;
+    }),
+  );
+  input.services.forEach((service, i) => {
+    services[service.name] = { executor: service.executor, previous: states[i] };
+    previous[service.name] = states[i] ? `present at ${states[i]!.version ?? 'unknown version'}` : 'absent';
+  });
   const manifest: RollbackManifest = {
     deploymentId: input.deploymentId,
     name: input.name,

@@ -1,7 +1,6 @@
 /**
  * Start a deployment and (unless detached) follow it to the end: shared by `deploy` and `up`.
  */
-import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import { EnvironmentLockedError } from '../client/errors';
 import { startDeployment } from '../client/deployments';
@@ -11,6 +10,7 @@ import type { LoadedManifest } from './manifest-input';
 import { renderStatus } from './render-status';
 import { watchDeployment } from './watch';
 import { webUiLink } from './web-ui';
+import { operatorIdentity } from './identity';
 
 export interface DeployFlowOptions {
   client: Client;
@@ -32,7 +32,7 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
     started = await startDeployment(client, loaded.manifest, {
       taskQueue: opts.taskQueue,
       source: loaded.source,
-      requestedBy: `${os.userInfo().username}@${os.hostname()}`,
+      requestedBy: operatorIdentity(),
     });
   } catch (err) {
     if (!(err instanceof EnvironmentLockedError)) throw err;
@@ -82,7 +82,7 @@ export function summaryLine(status: DeploymentStatus, loaded: LoadedManifest): s
     );
   }
   const start = Date.parse(status.started_at);
-  const failed = Object.entries(status.services).find(([, s]) => s.state === 'FAILED' || (s.error && !s.error.startsWith('not deployed')));
+  const failed = Object.entries(status.services).find(([, s]) => s.state === 'FAILED' || (s.error && s.state !== 'SKIPPED'));
   const failedAt = failed?.[1].ended_at ? `${failed[0]} failed at +${secs(Date.parse(failed[1].ended_at) - start)}; ` : '';
   const endedAt = status.ended_at ? `${status.phase} at +${secs(Date.parse(status.ended_at) - start)}` : status.phase;
   const orphans = status.orphans.length === 0 ? 'no orphans' : `${status.orphans.length} ORPHANS`;

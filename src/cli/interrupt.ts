@@ -9,3 +9,11 @@ export function onInterrupt(): Promise<void> {
     process.once('SIGTERM', handler);
   });
 }
+
+/** Ctrl-C or SIGTERM for a long-running command (a server) that simply stops on it. */
+export function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}

@@ -2,15 +2,15 @@
  * The embedded default for `tugboat up`: a local Temporal dev server, the simulated cloud and a
  * worker, each reused when one already runs, and stopped at the end only if we started it.
  */
-import path from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { connectClient } from '../client/connection';
+import { connectLocalClient } from '../client/connection';
 import { runDevServer } from '../server/dev-server';
 import { SimCloudClient, startSimCloud } from '../simcloud';
-import { tugboatHome } from '../system/paths';
+import { CleanupStack } from '../system/cleanup';
+import { simCloudStateFile, stateDir, tugboatHome } from '../system/paths';
 import { createTugboatWorker } from '../worker';
 import { installWorkerLogging } from '../worker/logging';
-import { DEFAULT_SIMCLOUD_PORT } from '../worker/config';
+import { DEFAULT_SIMCLOUD_PORT, DEFAULT_SIMCLOUD_URL } from '../worker/config';
 import type { Client } from '@temporalio/client';
 
 export interface LocalStack {
@@ -19,14 +19,17 @@ export interface LocalStack {
   uiUrl?: string;
   taskQueue: string;
   simCloudUrl: string;
+  /** Resolves if the embedded worker stops on its own (a fatal error): stop watching then. */
+  workerStopped: Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startLocalStack(opts: { print: (line: string) => void; taskQueue: string }): Promise<LocalStack> {
   const home = tugboatHome();
-  const stops: Array<() => Promise<void>> = [];
+  const stops = new CleanupStack();
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    // Each failure was already reported where it happened; stopping goes on regardless.
+    await stops.run();
   };
   try {
     const server = await runDevServer({ home, log: opts.print });
@@ -34,11 +37,11 @@ export async function startLocalStack(opts: { print: (line: string) => void; tas
     const uiUrl = server.uiUrl ?? (server.reused ? 'http://localhost:8233' : undefined);
     opts.print(`Temporal ${server.reused ? 'server (already running)' : 'dev server'} on ${server.address}${uiUrl ? `, Web UI ${uiUrl}` : ''}`);
 
-    const simCloudUrl = `http://127.0.0.1:${DEFAULT_SIMCLOUD_PORT}`;
+    const simCloudUrl = DEFAULT_SIMCLOUD_URL;
     if (await new SimCloudClient(simCloudUrl).ping()) {
       opts.print(`simulated cloud (already running) on ${simCloudUrl}`);
     } else {
-      const sim = await startSimCloud({ port: DEFAULT_SIMCLOUD_PORT, stateFile: path.join(home, 'simcloud.json') });
+      const sim = await startSimCloud({ port: DEFAULT_SIMCLOUD_PORT, stateFile: simCloudStateFile() });
       stops.push(() => sim.close());
       opts.print(`simulated cloud on ${sim.url}`);
     }
@@ -47,17 +50,25 @@ export async function startLocalStack(opts: { print: (line: string) => void; tas
     installWorkerLogging('ERROR', process.env, false);
     const connection = await NativeConnection.connect({ address: server.address });
     stops.push(() => connection.close());
-    const worker: Worker = await createTugboatWorker({ connection, taskQueue: opts.taskQueue, simCloudUrl, stateDir: path.join(home, 'state') });
-    const running = worker.run();
+    const worker: Worker = await createTugboatWorker({ connection, taskQueue: opts.taskQueue, simCloudUrl, stateDir: stateDir() });
+    // Watched from the start: a worker that dies mid-deployment must end `up` cleanly (and stop
+    // what it started), not crash the process on an unhandled rejection.
+    let workerError: unknown;
+    const running = worker.run().catch((err: unknown) => {
+      workerError = err;
+      opts.print(`the embedded worker stopped: ${(err as Error).message}`);
+    });
     stops.push(async () => {
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      if (workerError) throw workerError;
     });
     opts.print(`worker polling task queue "${opts.taskQueue}"`);
 
-    const client = await connectClient({ address: server.address });
+    const client = await connectLocalClient(server.address);
     stops.push(() => client.connection.close());
-    return { client, address: server.address, uiUrl, taskQueue: opts.taskQueue, simCloudUrl, stop: stopAll };
+    const workerStopped = running.then(() => undefined);
+    return { client, address: server.address, uiUrl, taskQueue: opts.taskQueue, simCloudUrl, workerStopped, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

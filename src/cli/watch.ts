@@ -45,12 +45,25 @@ export async function watchDeployment(
       }
       if (closed) return { status, end: 'closed' };
       if (status.awaiting_decision || status.phase === 'ROLLBACK_BLOCKED') return { status, end: 'needs-operator' };
+    } else if (closed) {
+      // Closed without ever answering the progress query (failed before its first task, or
+      // terminated): say how it ended instead of polling forever.
+      throw new Error(await closedWithoutProgress(handle));
     }
     // Detaching must not wait on anything: the last status seen is enough to say where it was.
     if (stopped && lastStatus) return { status: lastStatus, end: 'detached' };
     if (stopped) throw new Error('interrupted before the deployment reported any progress; follow it with tugboat status');
     await Promise.race([delay(opts.intervalMs ?? 400), opts.stop]);
   }
+}
+
+async function closedWithoutProgress(handle: WorkflowHandle): Promise<string> {
+  const { status } = await handle.describe();
+  const why = await handle.result().then(
+    () => '',
+    (err: unknown) => `: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`,
+  );
+  return `workflow ${handle.workflowId} ended ${status.name} without reporting progress${why}`;
 }
 
 /** A query needs a worker; with none (or a busy one) skip this poll rather than hang the CLI. */

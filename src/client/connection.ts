@@ -30,6 +30,15 @@ export async function connectClient(overrides: Partial<TemporalTarget> = {}): Pr
   return new Client({ connection, namespace });
 }
 
+/**
+ * A plain connection to a local dev server this process found or started: none of the
+ * environment's TLS, API key or namespace settings apply to it.
+ */
+export async function connectLocalClient(address: string): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace: 'default' });
+}
+
 export async function connectWorkerConnection(overrides: Partial<TemporalTarget> = {}): Promise<NativeConnection> {
   const { connectionOptions } = connectConfig(overrides);
   return NativeConnection.connect(connectionOptions);

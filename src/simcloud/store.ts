@@ -4,8 +4,7 @@
  * reader (or a crash) only ever sees a complete file; saves are serialized and coalesced, so two
  * writes never interleave and a burst of saves costs one or two writes.
  */
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomically } from '../system/atomic-file';
+import { readJsonFile, writeFileAtomically } from '../system/atomic-file';
 import type { SimCloudState } from './types';
 
 export function emptyState(): SimCloudState {
@@ -26,15 +25,9 @@ export class SimCloudStore {
   /** Loads `file` if it exists (a missing file is a fresh cloud); no file: in memory. */
   static async open(file?: string): Promise<SimCloudStore> {
     if (file === undefined) return new SimCloudStore(emptyState(), undefined);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new SimCloudStore(emptyState(), file);
-      throw err;
-    }
     // A corrupt file is an error, never silently replaced: it is the only record of "the world".
-    const parsed = JSON.parse(text) as SimCloudState;
+    const parsed = await readJsonFile<SimCloudState>(file);
+    if (parsed === undefined) return new SimCloudStore(emptyState(), file);
     if (parsed?.format !== 1 || typeof parsed.seq !== 'number') {
       throw new Error(`${file} is not a sim-cloud state file (format 1)`);
     }

@@ -3,9 +3,9 @@
  * Each ledger entry is its own file (named by its idempotency key), so workers in several
  * processes never rewrite each other's records; every write is atomic.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from '../system/atomic-file';
+import { readJsonFile, writeJsonAtomically } from '../system/atomic-file';
 import type { DeploymentRecord, IntentEntry, RollbackManifest, StateStore } from './types';
 
 export class FileStateStore implements StateStore {
@@ -21,31 +21,31 @@ export class FileStateStore implements StateStore {
 
   async saveRollbackManifest(manifest: RollbackManifest): Promise<string> {
     const file = path.join(this.dir(manifest.deploymentId), 'rollback-manifest.json');
-    await writeFileAtomically(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeJsonAtomically(file, manifest);
     return file;
   }
 
   async getRollbackManifest(deploymentId: string): Promise<RollbackManifest | undefined> {
-    return readJson<RollbackManifest>(path.join(this.dir(deploymentId), 'rollback-manifest.json'));
+    return readJsonFile<RollbackManifest>(path.join(this.dir(deploymentId), 'rollback-manifest.json'));
   }
 
   async saveDeploymentRecord(record: DeploymentRecord): Promise<string> {
     const file = path.join(this.dir(record.deploymentId), 'deployment.json');
-    await writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
+    await writeJsonAtomically(file, record);
     return file;
   }
 
   async getDeploymentRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {
-    return readJson<DeploymentRecord>(path.join(this.dir(deploymentId), 'deployment.json'));
+    return readJsonFile<DeploymentRecord>(path.join(this.dir(deploymentId), 'deployment.json'));
   }
 
   async recordIntent(entry: Omit<IntentEntry, 'status' | 'recordedAt'>): Promise<void> {
     const file = this.intentFile(entry.deploymentId, entry.idempotencyKey);
-    const existing = await readJson<IntentEntry>(file);
+    const existing = await readJsonFile<IntentEntry>(file);
     // A retry of a confirmed step keeps its confirmation: the side effect already happened.
     if (existing?.status === 'confirmed') return;
     const record: IntentEntry = { ...entry, status: 'intent', recordedAt: new Date().toISOString() };
-    await writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
+    await writeJsonAtomically(file, record);
   }
 
   async confirmIntent(
@@ -54,12 +54,12 @@ export class FileStateStore implements StateStore {
     result: Pick<IntentEntry, 'resources' | 'outcome'>,
   ): Promise<void> {
     const file = this.intentFile(deploymentId, idempotencyKey);
-    const existing = await readJson<IntentEntry>(file);
+    const existing = await readJsonFile<IntentEntry>(file);
     if (!existing) throw new Error(`no intent recorded for ${idempotencyKey} in ${file}`);
     // The first confirmation is the record of what happened; a retry's repeat adds nothing.
     if (existing.status === 'confirmed') return;
     const record: IntentEntry = { ...existing, ...result, status: 'confirmed', confirmedAt: new Date().toISOString() };
-    await writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
+    await writeJsonAtomically(file, record);
   }
 
   async listIntents(deploymentId: string): Promise<IntentEntry[]> {
@@ -71,7 +71,7 @@ export class FileStateStore implements StateStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const entries = await Promise.all(files.map((f) => readJson<IntentEntry>(path.join(dir, f))));
+    const entries = await Promise.all(files.map((f) => readJsonFile<IntentEntry>(path.join(dir, f))));
     return entries.filter((e): e is IntentEntry => e !== undefined).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
   }
 }
@@ -79,13 +79,4 @@ export class FileStateStore implements StateStore {
 /** Deployment IDs and keys are ours, but never let one escape its directory. */
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }

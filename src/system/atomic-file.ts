@@ -2,7 +2,7 @@
  * Whole-file writes that a crash or a concurrent reader never sees half-done: write a temporary
  * file beside the target, fsync it, rename it over the target.
  */
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 let counter = 0;
@@ -22,5 +22,26 @@ export async function writeFileAtomically(file: string, text: string): Promise<v
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
+  }
+}
+
+/** Pretty JSON with a trailing newline, written atomically. */
+export function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+  return writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The parsed file, or undefined when it does not exist; a corrupt file is an error naming it. */
+export async function readJsonFile<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); fix or move it aside`);
   }
 }

@@ -7,6 +7,16 @@ export function tugboatHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.TUGBOAT_HOME || path.join(process.cwd(), '.tugboat');
 }
 
+/** The state store's directory (rollback manifests, intent ledger, deployment records). */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(tugboatHome(env), 'state');
+}
+
+/** The simulated cloud's state file when Tugboat runs it (sim-cloud, up). */
+export function simCloudStateFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(tugboatHome(env), 'simcloud.json');
+}
+
 /** The per-user cache root, following the XDG convention. */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');

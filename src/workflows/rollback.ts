@@ -9,7 +9,14 @@
 import { condition, patched, proxyActivities } from '@temporalio/workflow';
 import type { TugboatActivities } from '../activities';
 import type { ContinueRollbackInput } from '../api/messages';
-import type { BlockedCompensation, DeploymentPhase, RollbackProgress, StopTrigger } from '../api/progress';
+import type {
+  BlockedCompensation,
+  DeploymentPhase,
+  ResourceRef,
+  RetainedResource,
+  RollbackProgress,
+  StopTrigger,
+} from '../api/progress';
 import { idempotencyKey, type CompensateResult } from '../api/workflow-types';
 import type { Manifest, ServiceSpec } from '../manifest/schema';
 import type { Plan } from '../plan';
@@ -59,11 +66,8 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
   };
   for (const name of toUndo) if (specs.get(name)!.on_rollback === 'retain') keepUpstreamOf(name);
   const keepForDependent = (name: string) => {
-    const dependent = neededBy.get(name)!;
-    tracker.setState(name, 'RETAINED');
-    for (const r of tracker.resourcesOf(name)) tracker.data.retained.push({ ...r, service: name, why: `needed by ${dependent}` });
-    done.add(name);
-    progress.order.push(name);
+    retain(ctx, name, tracker.resourcesOf(name), `needed by ${neededBy.get(name)!}`);
+    markDone(progress, done, name);
   };
 
   const ready = (s: string) =>
@@ -77,9 +81,9 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
     tracker.setState(name, 'ROLLING_BACK');
     try {
       const result = await compensateOnce(ctx, service);
-      finishService(ctx, name, result);
-      done.add(name);
-      progress.order.push(name);
+      if (result.action === 'retain') retain(ctx, name, result.resources, 'on_rollback: retain');
+      else tracker.setState(name, 'ROLLED_BACK');
+      markDone(progress, done, name);
     } catch (err) {
       tracker.setState(name, 'ROLLBACK_BLOCKED');
       const resources = tracker.resourcesOf(name);
@@ -129,13 +133,15 @@ async function compensateOnce(ctx: RollbackContext, service: ServiceSpec): Promi
   });
 }
 
-function finishService(ctx: RollbackContext, name: string, result: CompensateResult): void {
-  if (result.action === 'retain') {
-    ctx.tracker.setState(name, 'RETAINED');
-    for (const r of result.resources) ctx.tracker.data.retained.push({ ...r, service: name, why: 'on_rollback: retain' });
-    return;
-  }
-  ctx.tracker.setState(name, 'ROLLED_BACK');
+/** A service left as it is: RETAINED, its resources reported with why (never as orphans). */
+function retain(ctx: RollbackContext, name: string, resources: ResourceRef[], why: RetainedResource['why']): void {
+  ctx.tracker.setState(name, 'RETAINED');
+  for (const r of resources) ctx.tracker.data.retained.push({ ...r, service: name, why });
+}
+
+function markDone(progress: RollbackProgress, done: Set<string>, name: string): void {
+  done.add(name);
+  progress.order.push(name);
 }
 
 /** Applies an operator's decision; returns the services it skipped (kept as they are). */
@@ -156,10 +162,8 @@ function applyDecision(
       stillBlocked.push(b);
       continue;
     }
-    ctx.tracker.setState(b.service, 'RETAINED');
-    for (const r of b.resources) ctx.tracker.data.retained.push({ ...r, service: b.service, why: 'skipped by operator' });
-    done.add(b.service);
-    progress.order.push(b.service);
+    retain(ctx, b.service, b.resources, 'skipped by operator');
+    markDone(progress, done, b.service);
   }
   progress.blocked = stillBlocked;
   return [...released];

@@ -31,17 +31,20 @@ Ctrl-C stops watching; the deployment goes on.`,
     .action(async (path: string, opts: { detach?: boolean; json?: boolean; taskQueue?: string }) => {
       const loaded = await loadAndPlan(path);
       const client = await connectClient();
-      const { exitCode } = await deployAndWatch({
-        client,
-        loaded,
-        taskQueue: opts.taskQueue ?? workerSettingsFromEnv().taskQueue,
-        detach: opts.detach,
-        json: opts.json,
-        uiBase: defaultUiBase(temporalTarget().address),
-        print: (line) => process.stdout.write(`${line}\n`),
-        stop: onInterrupt(),
-      });
-      await client.connection.close();
-      process.exitCode = exitCode;
+      try {
+        const { exitCode } = await deployAndWatch({
+          client,
+          loaded,
+          taskQueue: opts.taskQueue ?? workerSettingsFromEnv().taskQueue,
+          detach: opts.detach,
+          json: opts.json,
+          uiBase: defaultUiBase(temporalTarget().address),
+          print: (line) => process.stdout.write(`${line}\n`),
+          stop: onInterrupt(),
+        });
+        process.exitCode = exitCode;
+      } finally {
+        await client.connection.close();
+      }
     });
 }

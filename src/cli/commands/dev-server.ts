@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runDevServer } from '../../server/dev-server';
 import { tugboatHome } from '../../system/paths';
 import { parsePort } from '../options';
+import { untilInterrupted } from '../interrupt';
 
 export function registerDevServer(program: Command): void {
   program
@@ -25,10 +26,7 @@ export function registerDevServer(program: Command): void {
         return;
       }
       process.stdout.write(`Temporal dev server on ${server.address}; Web UI ${server.uiUrl ?? '(none)'}; Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilInterrupted();
       await server.stop();
     });
 }

@@ -3,7 +3,6 @@
  * request that makes no sense now is refused with the workflow's own reason (exit 3) and changes
  * nothing; with no worker to answer, it stops after a deadline and says how to start one.
  */
-import os from 'node:os';
 import type { Command } from 'commander';
 import { connectClient } from '../../client/connection';
 import { findDeployment } from '../../client/deployments';
@@ -18,8 +17,7 @@ import {
 import type { RequestAccepted } from '../../api/messages';
 import { CliError, ExitCode } from '../exit-codes';
 import { parseSeconds } from '../options';
-
-const WHO = `${os.userInfo().username}@${os.hostname()}`;
+import { operatorIdentity } from '../identity';
 
 const DESCRIPTIONS: Record<OperatorRequestKind, string> = {
   cancel: 'Stop a running deployment: no new services start, running ones are cancelled, what was done is rolled back; ends CANCELLED.',
@@ -56,7 +54,7 @@ export function registerOperate(program: Command): void {
         `\nThe same is possible from the Web UI or the temporal CLI by signal:\n  temporal workflow signal --workflow-id deploy-<name>-<environment> --name ${kind} --input '{"reason":"…"}'\n\nExit codes: 0 accepted, 2 no such deployment, 3 refused (the reason is printed), 1 no worker answered.`,
       )
       .action((ref: string, opts: { reason?: string; timeout: number }) =>
-        send(ref, (client, handle) => requestStop(client, handle, kind, { by: WHO, reason: opts.reason }, opts.timeout * 1000)),
+        send(ref, (client, handle) => requestStop(client, handle, kind, { by: operatorIdentity(), reason: opts.reason }, opts.timeout * 1000)),
       );
   }
 
@@ -71,10 +69,10 @@ export function registerOperate(program: Command): void {
     .addHelpText('after', '\nExamples:\n  tugboat continue-rollback shop/prod --retry\n  tugboat continue-rollback shop/prod --skip database-00000a')
     .action((ref: string, opts: { retry?: boolean; skip?: string[]; reason?: string; timeout: number }) => {
       if (Boolean(opts.retry) === Boolean(opts.skip?.length)) {
-        throw new CliError('say either --retry or --skip <ids...> (not both)', ExitCode.badInput);
+        throw new CliError('say either --retry or --skip <ids...>, exactly one of them', ExitCode.badInput);
       }
       return send(ref, (client, handle) =>
-        continueRollback(client, handle, { retry: opts.retry, skip: opts.skip, by: WHO, reason: opts.reason }, opts.timeout * 1000),
+        continueRollback(client, handle, { retry: opts.retry, skip: opts.skip, by: operatorIdentity(), reason: opts.reason }, opts.timeout * 1000),
       );
     });
 }

@@ -1,9 +1,9 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { startSimCloud } from '../../simcloud';
-import { tugboatHome } from '../../system/paths';
+import { simCloudStateFile } from '../../system/paths';
 import { DEFAULT_SIMCLOUD_PORT } from '../../worker/config';
 import { parsePort } from '../options';
+import { untilInterrupted } from '../interrupt';
 
 export function registerSimCloud(program: Command): void {
   program
@@ -13,13 +13,10 @@ export function registerSimCloud(program: Command): void {
     .option('--state <file>', 'JSON state file (default <TUGBOAT_HOME>/simcloud.json)')
     .addHelpText('after', '\nInspect it: curl localhost:4780/resources, /calls, /health/<service>.')
     .action(async (opts: { port: number; state?: string }) => {
-      const stateFile = opts.state ?? path.join(tugboatHome(), 'simcloud.json');
+      const stateFile = opts.state ?? simCloudStateFile();
       const server = await startSimCloud({ port: opts.port, stateFile });
       process.stdout.write(`sim cloud on ${server.url} (state ${stateFile}); Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilInterrupted();
       await server.close();
     });
 }

@@ -7,10 +7,10 @@ import { CliError, ExitCode, exitCodeForStatus } from '../exit-codes';
 import { renderStatus } from '../render-status';
 import { DEPLOYMENT_ID_PATTERN } from '../../client/deployment-id';
 import { FileStateStore, type DeploymentRecord } from '../../state';
-import { workerSettingsFromEnv } from '../../worker/config';
+import { stateDir } from '../../system/paths';
 
 async function localRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {
-  return new FileStateStore(workerSettingsFromEnv().stateDir).getDeploymentRecord(deploymentId);
+  return new FileStateStore(stateDir()).getDeploymentRecord(deploymentId);
 }
 
 function renderRecord(r: DeploymentRecord): string {

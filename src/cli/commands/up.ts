@@ -29,7 +29,7 @@ export function registerUp(program: Command): void {
           taskQueue: stack.taskQueue,
           uiBase: stack.uiUrl,
           print,
-          stop: onInterrupt(),
+          stop: Promise.race([onInterrupt(), stack.workerStopped]),
           followIfLocked: true,
         });
         process.exitCode = exitCode;

@@ -23,17 +23,20 @@ export function registerWorker(program: Command): void {
       installWorkerLogging('INFO');
       const target = temporalTarget();
       const connection = await connectWorkerConnection();
-      const worker = await createTugboatWorker({
-        connection,
-        namespace: target.namespace,
-        ...settings,
-        workflowBundle: process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : undefined,
-      });
-      process.stdout.write(
-        `worker polling task queue "${settings.taskQueue}" on ${target.address} (namespace ${target.namespace}); sim cloud ${settings.simCloudUrl}\n`,
-      );
-      // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
-      await worker.run();
-      await connection.close();
+      try {
+        const worker = await createTugboatWorker({
+          connection,
+          namespace: target.namespace,
+          ...settings,
+          workflowBundle: process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : undefined,
+        });
+        process.stdout.write(
+          `worker polling task queue "${settings.taskQueue}" on ${target.address} (namespace ${target.namespace}); sim cloud ${settings.simCloudUrl}\n`,
+        );
+        // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
+        await worker.run();
+      } finally {
+        await connection.close();
+      }
     });
 }
