@@ -63,7 +63,7 @@ export interface RollbackProgress {
   state: 'RUNNING' | 'BLOCKED' | 'DONE';
   trigger: StopTrigger;
   reason: string;
-  /** Services in the order their compensations completed (reverse dependency order). */
+  /** Services in the order their compensations completed (reverse dependency order); kept ones are in `retained`. */
   order: string[];
   blocked: BlockedCompensation[];
 }

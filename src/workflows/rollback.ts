@@ -67,7 +67,7 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
   for (const name of toUndo) if (specs.get(name)!.on_rollback === 'retain') keepUpstreamOf(name);
   const keepForDependent = (name: string) => {
     retain(ctx, name, tracker.resourcesOf(name), `needed by ${neededBy.get(name)!}`);
-    markDone(progress, done, name);
+    done.add(name);
   };
 
   const ready = (s: string) =>
@@ -83,7 +83,8 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
       const result = await compensateOnce(ctx, service);
       if (result.action === 'retain') retain(ctx, name, result.resources, 'on_rollback: retain');
       else tracker.setState(name, 'ROLLED_BACK');
-      markDone(progress, done, name);
+      done.add(name);
+      progress.order.push(name);
     } catch (err) {
       tracker.setState(name, 'ROLLBACK_BLOCKED');
       const resources = tracker.resourcesOf(name);
@@ -139,10 +140,7 @@ function retain(ctx: RollbackContext, name: string, resources: ResourceRef[], wh
   for (const r of resources) ctx.tracker.data.retained.push({ ...r, service: name, why });
 }
 
-function markDone(progress: RollbackProgress, done: Set<string>, name: string): void {
-  done.add(name);
-  progress.order.push(name);
-}
+
 
 /** Applies an operator's decision; returns the services it skipped (kept as they are). */
 function applyDecision(
@@ -163,7 +161,7 @@ function applyDecision(
       continue;
     }
     retain(ctx, b.service, b.resources, 'skipped by operator');
-    markDone(progress, done, b.service);
+    done.add(b.service);
   }
   progress.blocked = stillBlocked;
   return [...released];

@@ -70,6 +70,8 @@ describe('rollback after a permanent failure', () => {
     expect(result.services.vpc.state).toBe('RETAINED');
     expect(result.services['k8s-cluster'].state).toBe('ROLLED_BACK');
     expect(result.rollback?.state).toBe('DONE');
+    // The order lists compensations that ran; the kept network is reported as retained instead.
+    expect([...(result.rollback?.order ?? [])].sort()).toEqual(['backend-api', 'k8s-cluster', 'monitoring', 'rds-database']);
     expect(result.orphans).toEqual([]);
     expect(result.retained).toEqual([
       expect.objectContaining({ service: 'vpc', why: 'needed by rds-database' }),
