@@ -34,7 +34,7 @@ export async function startLocalStack(opts: { print: (line: string) => void; tas
   try {
     const server = await runDevServer({ home, log: opts.print });
     stops.push(() => server.stop());
-    const uiUrl = server.uiUrl ?? (server.reused ? 'http://localhost:8233' : undefined);
+    const { uiUrl } = server;
     opts.print(`Temporal ${server.reused ? 'server (already running)' : 'dev server'} on ${server.address}${uiUrl ? `, Web UI ${uiUrl}` : ''}`);
 
     const simCloudUrl = DEFAULT_SIMCLOUD_URL;

@@ -20,11 +20,6 @@ export interface OutputReference {
   path: string;
 }
 
-export interface MalformedExpression {
-  expression: string;
-  path: string;
-}
-
 export interface ScannedExpression {
   /** The whole `${{ … }}` text. */
   expression: string;
@@ -53,7 +48,7 @@ function eachString(value: unknown, path: PathSegment[], visit: (text: string, p
   else if (isRecord(value)) for (const [key, item] of Object.entries(value)) eachString(item, [...path, key], visit);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -72,13 +67,6 @@ export function scanExpressions(config: unknown, basePath = 'config'): ScannedEx
 /** Every well-formed reference in a config, in document order. */
 export function findReferences(config: unknown, basePath = 'config'): OutputReference[] {
   return scanExpressions(config, basePath).flatMap(({ path, reference }) => (reference ? [{ ...reference, path }] : []));
-}
-
-/** `${{ … }}` expressions that are not references (typos such as `service.x` or `outputs` missing). */
-export function findMalformedExpressions(config: unknown, basePath = 'config'): MalformedExpression[] {
-  return scanExpressions(config, basePath).flatMap(({ expression, path, reference }) =>
-    reference ? [] : [{ expression, path }],
-  );
 }
 
 function resolveValue(value: unknown, outputs: Record<string, Record<string, string>>): unknown {

@@ -6,6 +6,7 @@
  * round-trips unchanged through workflow history; `parseDuration` turns them into milliseconds.
  */
 import { z } from 'zod';
+import { SERVICE_TYPES } from '../api/service-types';
 
 /** "250ms", "30s", "5m", "1h"; a bare number is milliseconds. */
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -35,7 +36,7 @@ const nameSchema = z
   .regex(NAME_PATTERN, { message: 'use lowercase letters, digits and "-" (e.g. "backend-api")' })
   .max(63);
 
-export const SERVICE_TYPES = ['terraform', 'kubernetes', 'docker', 'monitoring', 'shell', 'http'] as const;
+export { SERVICE_TYPES };
 export const EXECUTORS = ['simulated'] as const;
 
 export const retrySchema = z.strictObject({

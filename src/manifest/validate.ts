@@ -6,13 +6,10 @@
 import { manifestSchema, type Manifest } from './schema';
 import { formatPath, ManifestError, type ManifestIssue } from './errors';
 import { didYouMean } from './suggest';
+import { isRecord } from './references';
 import { explainZodIssue, valueAt } from './zod-issues';
 
 export type ValidationResult = { ok: true; manifest: Manifest } | { ok: false; issues: ManifestIssue[] };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function listNames(names: readonly string[], limit = 8): string {
   return names.length <= limit ? names.join(', ') : `${names.slice(0, limit).join(', ')}, …`;

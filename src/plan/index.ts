@@ -54,11 +54,10 @@ export { computeWaves, type Waves } from './waves';
 export { computeCriticalPath, type CriticalPath } from './critical-path';
 export { resourceConflicts } from './conflicts';
 export { referenceIssues } from './references';
-export { nextServicesToStart, type ScheduleState } from './schedule';
+export { dependenciesSucceeded, nextServicesToStart, type ScheduleState } from './schedule';
 export { planToJson, renderPlan, formatMs, type PlanJson } from './render';
 export {
   findReferences,
-  findMalformedExpressions,
   resolveReferences,
   UnresolvedReferenceError,
   REFERENCE_SYNTAX,

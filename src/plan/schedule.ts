@@ -18,6 +18,11 @@ export interface ScheduleState {
  * (then by name) so that a scarce slot goes to what the most work is waiting on.
  * eager: every dependency succeeded. waves: additionally every earlier wave fully succeeded.
  */
+/** Every direct dependency of `name` has succeeded: the service may start (slots and waves aside). */
+export function dependenciesSucceeded(plan: Plan, name: string, succeeded: ReadonlySet<string>): boolean {
+  return plan.dependencies[name].every((dep) => succeeded.has(dep));
+}
+
 export function nextServicesToStart(
   plan: Plan,
   state: ScheduleState,
@@ -30,7 +35,7 @@ export function nextServicesToStart(
     (name) =>
       !state.started.has(name) &&
       !state.succeeded.has(name) &&
-      plan.dependencies[name].every((dep) => state.succeeded.has(dep)) &&
+      dependenciesSucceeded(plan, name, state.succeeded) &&
       (strategy.execution !== 'waves' || plan.waveOf[name] <= openWave),
   );
   ready.sort((a, b) => plan.remainingMs[b] - plan.remainingMs[a] || (a < b ? -1 : a > b ? 1 : 0));

@@ -212,8 +212,9 @@ export async function runDevServer(opts: RunDevServerOptions): Promise<RunningDe
   if (await isServerUp(address, namespace)) {
     opts.log(`Using the Temporal server already running at ${address}.`);
     await ensureSearchAttributes(address, namespace, opts.log);
-    // Not ours, so stopping it is not ours to do either.
-    return { reused: true, address, stop: async () => undefined };
+    // Not ours, so stopping it is not ours to do either. Its UI is assumed where a dev server
+    // started with these ports would serve it (TEMPORAL_UI_URL overrides links elsewhere).
+    return { reused: true, address, uiUrl: `http://127.0.0.1:${uiPort}`, stop: async () => undefined };
   }
   await fs.mkdir(opts.home, { recursive: true });
   const binary = await findTemporalCli({ env: opts.env, log: opts.log });

@@ -8,9 +8,9 @@ import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { runCommand } from '../system/process';
 import { temporalCacheDir } from '../system/paths';
+import { TEMPORAL_CLI_VERSION } from './temporal-version';
 
-/** Newest temporalio/cli tag that `go install` accepts (later tags carry replace directives). */
-export const TEMPORAL_CLI_VERSION = '1.5.1';
+export { TEMPORAL_CLI_VERSION };
 const TEMPORAL_CLI_PACKAGE = 'github.com/temporalio/cli/cmd/temporal';
 const EXE_SUFFIX = process.platform === 'win32' ? '.exe' : '';
 /** Longest we wait for another process's build before giving up on it. */

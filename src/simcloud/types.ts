@@ -4,8 +4,11 @@
  * state file holds.
  */
 
-export const SIM_SERVICE_TYPES = ['terraform', 'kubernetes', 'docker', 'monitoring', 'shell', 'http'] as const;
-export type SimServiceType = (typeof SIM_SERVICE_TYPES)[number];
+import { SERVICE_TYPES, type ServiceType } from '../api/service-types';
+
+/** The manifest's service types: the cloud accepts exactly what a manifest may declare. */
+export const SIM_SERVICE_TYPES = SERVICE_TYPES;
+export type SimServiceType = ServiceType;
 
 export type ResourceKind =
   | 'vpc'

@@ -1,6 +1,7 @@
 /** Where Tugboat keeps its state and caches. Pure functions of the environment, so tests can redirect them. */
 import os from 'node:os';
 import path from 'node:path';
+import { TEMPORAL_CLI_VERSION } from '../server/temporal-version';
 
 /** Tugboat's state (dev server database, logs): TUGBOAT_HOME, else .tugboat in the working directory. */
 export function tugboatHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -24,8 +25,7 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Where the Temporal CLI built from source is kept; versioned so an upgrade never reuses an old build.
- * Keep in step with TEMPORAL_CLI_VERSION (src/server/temporal-cli.ts; its test checks this).
  */
 export function temporalCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(userCacheDir(env), 'tugboat', 'temporal-1.5.1');
+  return path.join(userCacheDir(env), 'tugboat', `temporal-${TEMPORAL_CLI_VERSION}`);
 }

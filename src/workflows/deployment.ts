@@ -206,7 +206,7 @@ class DeploymentRun {
         this.running++;
         void this.runService(name);
       }
-      this.tracker.markWaiting(this.plan, this.succeeded, this.started);
+      this.tracker.markWaiting(this.succeeded, this.started);
       if (this.running === 0) return;
       const before = this.running;
       await condition(() => this.running < before || this.state.stop !== undefined);
@@ -317,7 +317,7 @@ class DeploymentRun {
 
   /** Records the end and closes the workflow the way its trigger asks. */
   private async end(): Promise<DeploymentResult> {
-    this.tracker.finish(now(), this.tracker.data.error);
+    this.tracker.finish(now());
     // Added after histories were recorded without it: old runs replay down the old path.
     if (patched(PATCH_DEPLOYMENT_RECORD)) await this.recordDeployment();
     const result = this.tracker.result();

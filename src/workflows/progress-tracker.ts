@@ -14,13 +14,17 @@ import type {
 } from '../api/progress';
 import type { ServiceWorkflowResult } from '../api/workflow-types';
 import type { Manifest } from '../manifest/schema';
-import type { Plan } from '../plan';
+import { dependenciesSucceeded, type Plan } from '../plan';
 
 export class ProgressTracker {
-  phase: DeploymentPhase = 'VALIDATING';
   private readonly progress: DeploymentProgress;
 
-  constructor(deploymentId: string, manifest: Manifest, plan: Plan, startedAt: string) {
+  constructor(
+    deploymentId: string,
+    manifest: Manifest,
+    private readonly plan: Plan,
+    startedAt: string,
+  ) {
     const spec = manifest.deployment;
     const services: Record<string, ServiceProgress> = {};
     for (const s of spec.services) {
@@ -39,7 +43,7 @@ export class ProgressTracker {
       deploymentId,
       name: spec.name,
       environment: spec.environment,
-      phase: this.phase,
+      phase: 'VALIDATING',
       execution: spec.strategy.execution,
       maxParallel: spec.strategy.max_parallel,
       startedAt,
@@ -50,6 +54,14 @@ export class ProgressTracker {
       retained: [],
       requests: [],
     };
+  }
+
+  get phase(): DeploymentPhase {
+    return this.progress.phase;
+  }
+
+  set phase(phase: DeploymentPhase) {
+    this.progress.phase = phase;
   }
 
   /** The mutable record behind the queries, for the parts the rollback and operator code own. */
@@ -97,20 +109,18 @@ export class ProgressTracker {
   }
 
   /** Services whose dependencies are done but that wait for a slot (or for their wave). */
-  markWaiting(plan: Plan, succeeded: ReadonlySet<string>, started: ReadonlySet<string>): void {
-    for (const name of plan.order) {
+  markWaiting(succeeded: ReadonlySet<string>, started: ReadonlySet<string>): void {
+    for (const name of this.plan.order) {
       if (started.has(name)) continue;
-      const ready = plan.dependencies[name].every((d) => succeeded.has(d));
-      this.service(name).state = ready ? 'WAITING' : 'PENDING';
+      this.service(name).state = dependenciesSucceeded(this.plan, name, succeeded) ? 'WAITING' : 'PENDING';
     }
   }
 
   /** After a stop: whatever never started is SKIPPED, naming why. */
-  skipUnstarted(started: ReadonlySet<string>, stopReason: string | undefined): void {
-    if (!stopReason) return;
+  skipUnstarted(started: ReadonlySet<string>, stopReason: string): void {
     for (const s of Object.values(this.progress.services)) {
       if (started.has(s.name)) continue;
-      const failedUpstream = this.failedUpstream(s.name);
+      const failedUpstream = this.plan.upstream[s.name].find((dep) => this.service(dep).state === 'FAILED');
       s.state = 'SKIPPED';
       s.error = {
         type: 'Skipped',
@@ -121,24 +131,12 @@ export class ProgressTracker {
     }
   }
 
-  private failedUpstream(name: string, seen = new Set<string>()): string | undefined {
-    for (const dep of this.service(name).dependencies) {
-      if (seen.has(dep)) continue;
-      seen.add(dep);
-      if (this.service(dep).state === 'FAILED') return dep;
-      const upstream = this.failedUpstream(dep, seen);
-      if (upstream) return upstream;
-    }
-    return undefined;
-  }
-
-  finish(endedAt: string, error: string | undefined): void {
+  finish(endedAt: string): void {
     this.progress.endedAt = endedAt;
-    this.progress.error = error;
   }
 
   snapshot(): DeploymentProgress {
-    return { ...this.progress, phase: this.phase };
+    return { ...this.progress };
   }
 
   result(): DeploymentResult {
