@@ -9,7 +9,7 @@ import { FileStateStore } from '../../src/state';
 import { findTemporalCli } from '../../src/server/temporal-cli';
 import { waitFor } from '../support/wait';
 import { testEnv } from '../support/temporal-env';
-import { createWorld, type World } from '../support/world';
+import { useWorld } from '../support/world';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'tugboat.js');
@@ -91,11 +91,7 @@ describe('tugboat plan', () => {
 });
 
 describe('tugboat deploy and status', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('cli');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('cli');
 
   const manifestText = (name: string) => `deployment:
   name: ${name}
@@ -198,11 +194,7 @@ describe('tugboat deploy and status', () => {
 });
 
 describe('the temporal CLI door', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('tctl');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('tctl');
 
   it('queries progress and sends the rollback signal with `temporal workflow …`', async () => {
     const temporal = await findTemporalCli({ build: false });

@@ -3,19 +3,16 @@
  * deployment up, the interrupted step is retried with the same idempotency key, and every
  * resource exists exactly once.
  */
-import { callsOf, createWorld, type World } from '../support/world';
+import { callsOf, useWorld } from '../support/world';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
 import { waitFor } from '../support/wait';
 
 describe('worker crash', () => {
-  let world: World;
+  const world = useWorld('crash', { worker: false });
   const workers: WorkerProcess[] = [];
-  beforeAll(async () => {
-    world = await createWorld('crash', { worker: false });
-  });
-  afterAll(async () => {
-    for (const w of workers) await w.process.stop({ graceMs: 5_000 });
-    await world?.close();
+  // Worker processes are stopped (by PID) before the world closes in afterAll.
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await w.process.stop({ graceMs: 5_000 });
   });
 
   it('completes after the worker is killed while a service is being applied, creating each resource once', async () => {

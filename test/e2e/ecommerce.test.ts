@@ -4,7 +4,7 @@
  */
 import { WorkflowHandle } from '@temporalio/client';
 import type { ServiceInput } from '../../src/manifest/schema';
-import { callsOf, createWorld, waitForProgress, type World } from '../support/world';
+import { callsOf, useWorld, waitForProgress } from '../support/world';
 
 const ecommerce = (fast = '50ms'): ServiceInput[] => [
   { name: 'vpc', type: 'terraform', simulate: { duration: fast } },
@@ -28,11 +28,7 @@ const ecommerce = (fast = '50ms'): ServiceInput[] => [
 ];
 
 describe('ecommerce deployment end to end', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('ecommerce');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('ecommerce');
 
   it('starts each service only after its dependencies completed, runs rds-database and k8s-cluster at once, hands outputs on', async () => {
     // Hold both second-wave services: both must reach the cloud before either is released.

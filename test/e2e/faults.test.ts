@@ -4,16 +4,12 @@
  */
 import { deploymentStatus } from '../../src/client/status';
 import { deploymentWorkflow } from '../../src/workflows';
-import { callsOf, createWorld, type World } from '../support/world';
+import { callsOf, useWorld } from '../support/world';
 import { waitFor } from '../support/wait';
 import { failureOf } from '../support/failures';
 
 describe('faults', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('faults');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('faults');
 
   it('retries transient errors with backoff and shows the attempt in status', async () => {
     const manifest = world.manifest(

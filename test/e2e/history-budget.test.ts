@@ -3,16 +3,12 @@
  * service on a successful 50-service deployment (Temporal's per-history limits are far away).
  */
 import type { ServiceInput } from '../../src/manifest/schema';
-import { createWorld, type World } from '../support/world';
+import { useWorld } from '../support/world';
 
 const EVENTS_PER_SERVICE_BUDGET = 8;
 
 describe('history budget', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('budget');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('budget');
 
   it(`keeps the parent at ≤ ${EVENTS_PER_SERVICE_BUDGET} events per service on 50 services`, async () => {
     // Five layers of ten: each service depends on its counterpart in the layer above, so the

@@ -10,7 +10,7 @@ import type { DeploymentProgress } from '../../src/api/progress';
 import { continueRollback, RequestRefusedError, requestStop } from '../../src/client/operations';
 import type { ServiceInput } from '../../src/manifest/schema';
 import type { CallRecord } from '../../src/simcloud';
-import { callsOf, createWorld, waitForProgress, type World } from '../support/world';
+import { callsOf, useWorld, waitForProgress, type World } from '../support/world';
 import { waitFor } from '../support/wait';
 import { failedResult } from '../support/failures';
 
@@ -51,14 +51,10 @@ async function liveResourcesOf(world: World, deploymentId: string) {
 }
 
 describe('operator controls', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('operator');
-  });
+  const world = useWorld('operator');
   afterEach(async () => {
     for (const h of await world.cloud.holds()) await world.cloud.release(h.service, h.op);
   });
-  afterAll(() => world?.close());
 
   it('cancel signal: stops, rolls back, ends CANCELLED with the request recorded', async () => {
     const { handle, deploymentId } = await midFlight(world, 'cancel-signal');
@@ -130,11 +126,7 @@ describe('operator controls', () => {
 });
 
 describe('a blocked rollback', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('blocked');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('blocked');
 
   const failingRollback = (): ServiceInput[] => [
     { name: 'db', type: 'terraform', retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '10ms', fail_compensation: true } },
@@ -199,11 +191,7 @@ describe('a blocked rollback', () => {
 });
 
 describe('rollback_strategy: manual', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('manual');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('manual');
 
   const failing = (): ServiceInput[] => pair({ simulate: { duration: '10ms', fail_permanent: true } });
 

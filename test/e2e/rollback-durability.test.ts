@@ -9,7 +9,7 @@ import type { IntentEntry } from '../../src/state';
 import { FileStateStore } from '../../src/state';
 import { rollbackSignal } from '../../src/api/messages';
 import type { ServiceInput } from '../../src/manifest/schema';
-import { callsOf, createWorld, type World } from '../support/world';
+import { callsOf, createWorld, useWorld, type World } from '../support/world';
 import { failedResult } from '../support/failures';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
 import { waitFor } from '../support/wait';
@@ -42,7 +42,7 @@ describe('rollback manifest', () => {
 });
 
 describe('worker crashes during a rollback', () => {
-  let world: World;
+  const world = useWorld('rbcrash', { worker: false });
   const workers: WorkerProcess[] = [];
   const spawn = async () => {
     const w = await spawnWorker({ taskQueue: world.taskQueue, simCloudUrl: world.simCloudUrl, home: world.stateDir });
@@ -53,14 +53,10 @@ describe('worker crashes during a rollback', () => {
     w.process.kill('SIGKILL');
     expect((await w.process.exited).signal).toBe('SIGKILL');
   };
-  beforeAll(async () => {
-    world = await createWorld('rbcrash', { worker: false });
-  });
   // Each test starts from no worker: a survivor of the previous test would retry its steps.
   afterEach(async () => {
     for (const w of workers.splice(0)) await w.process.stop({ graceMs: 5_000 });
   });
-  afterAll(() => world?.close());
 
   it('a compensation interrupted by SIGKILL runs once; nothing is orphaned', async () => {
     const first = await spawn();

@@ -5,7 +5,7 @@
  */
 import type { ServiceInput } from '../../src/manifest/schema';
 import type { CallRecord } from '../../src/simcloud';
-import { callsOf, createWorld, type World } from '../support/world';
+import { callsOf, useWorld } from '../support/world';
 import { failedResult } from '../support/failures';
 
 const shop = (version: string, failing?: string): ServiceInput[] => {
@@ -45,11 +45,7 @@ function expectReverseDependencyOrder(calls: CallRecord[], services: ServiceInpu
 }
 
 describe('rollback after a permanent failure', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('rollback');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('rollback');
 
   it('skips dependents, cancels running siblings, undoes in reverse order, retains, leaves no orphans', async () => {
     const services = shop('v1', 'backend-api');

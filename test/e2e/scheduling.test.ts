@@ -4,14 +4,10 @@
  * numbers and holds, never from timing.
  */
 import type { ServiceInput } from '../../src/manifest/schema';
-import { callsOf, createWorld, maxConcurrentServices, waitForProgress, type World } from '../support/world';
+import { callsOf, useWorld, maxConcurrentServices, waitForProgress } from '../support/world';
 
 describe('scheduling', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld('scheduling');
-  });
-  afterAll(() => world?.close());
+  const world = useWorld('scheduling');
 
   it('never runs more than max_parallel services at once, and does use every slot', async () => {
     const services: ServiceInput[] = Array.from({ length: 8 }, (_, i) => ({

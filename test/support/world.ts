@@ -103,6 +103,19 @@ export async function createWorld(prefix: string, opts: WorldOptions = {}): Prom
   return world;
 }
 
+/**
+ * The world of a describe block: created in beforeAll, closed in afterAll. The returned object is
+ * filled in when beforeAll runs, so tests use it as if it had been created inline.
+ */
+export function useWorld(prefix: string, opts: WorldOptions = {}): World {
+  const world = {} as World;
+  beforeAll(async () => {
+    Object.assign(world, await createWorld(prefix, opts));
+  });
+  afterAll(() => world.close?.());
+  return world;
+}
+
 export async function progressOf(handle: WorkflowHandle): Promise<DeploymentProgress> {
   return handle.query(progressQuery);
 }
