@@ -105,6 +105,18 @@ export interface ServiceProgress {
   error?: ServiceError;
   /** The child workflow running it, once started. */
   workflowId?: string;
+  /** Per step that ended (apply, verify, compensate): attempts spent and the last failure. */
+  steps?: Partial<Record<'apply' | 'verify' | 'compensate', StepAttempts>>;
+}
+
+/**
+ * How many of a step's attempts were spent and why the last failed one failed. Returned with a
+ * step's result and carried (as the failure's first detail) by its final failure, so `progress`
+ * keeps it after the step ended. Attempts a worker shutdown interrupted are not spent.
+ */
+export interface StepAttempts {
+  attempts: number;
+  lastFailure?: string;
 }
 
 export interface HealthResult {

@@ -2,8 +2,10 @@
  * Inputs and outputs of Tugboat's workflows: the contract between the client that starts a
  * deployment, the parent workflow and its per-service children.
  */
-import type { Manifest, ServiceSpec } from '../manifest/schema';
-import type { ResourceRef } from './progress';
+import { ROLLBACK_RETRY_DEFAULTS, retrySchema, type Manifest, type RetrySpec, type ServiceSpec } from '../manifest/schema';
+import type { ResourceRef, StepAttempts } from './progress';
+
+export type { StepAttempts };
 
 export interface DeploymentInput {
   /** Unique per run, time-sortable; the workflow ID (the environment lock) repeats across runs. */
@@ -43,13 +45,24 @@ export interface ApplyOutcome {
   version: string | null;
   outputs: Record<string, string>;
   resources: ResourceRef[];
+  /** Filled in by the step runner, not by executors. */
+  attempts?: StepAttempts;
 }
 
 export interface VerifyOutcome {
   healthy: boolean;
   version?: string | null;
   detail?: string;
+  /** Filled in by the step runner, not by executors. */
+  attempts?: StepAttempts;
 }
+
+/**
+ * Temporal's own attempt limit is the service's `max_attempts` plus this many: attempts that a
+ * worker shutdown interrupted are handed back (the step runner does not count them), and this
+ * bounds how many such hand-backs one step may have.
+ */
+export const WORKER_INTERRUPTION_ALLOWANCE = 10;
 
 export type DeployStep = 'apply' | 'verify' | 'compensate';
 
@@ -75,6 +88,8 @@ export interface CompensateResult {
   action: 'delete' | 'restore' | 'retain';
   outcome: string;
   resources: ResourceRef[];
+  /** Filled in by the step runner, not by executors. */
+  attempts?: StepAttempts;
 }
 
 export interface FindOrphansInput {
@@ -82,6 +97,13 @@ export interface FindOrphansInput {
   services: ServiceSpec[];
   /** Services whose resources are meant to stay (retained or skipped). */
   retainedResourceIds: string[];
+}
+
+/** The retry policy a step runs under: compensations have their own (`rollback_retry`). */
+export function stepRetrySpec(service: ServiceSpec, step: DeployStep): RetrySpec {
+  if (step !== 'compensate') return service.retry;
+  // A manifest validated before rollback_retry existed (an older client's input) has none.
+  return service.rollback_retry ?? retrySchema.parse(ROLLBACK_RETRY_DEFAULTS);
 }
 
 export function idempotencyKey(deploymentId: string, service: string, step: DeployStep): string {

@@ -51,6 +51,9 @@ export const retrySchema = z.strictObject({
 });
 export type RetrySpec = z.infer<typeof retrySchema>;
 
+/** 10 attempts, 2s doubling to a 1-minute cap: 2+4+8+16+32+60+60+60+60 s ≈ 5 min of waiting. */
+export const ROLLBACK_RETRY_DEFAULTS = { max_attempts: 10, initial_interval: '2s', maximum_interval: '1m' } as const;
+
 /** Faults and timings for the simulated executor (the embedded demo and the test double). */
 export const simulateSchema = z.strictObject({
   duration: durationSchema.default('1s'),
@@ -78,6 +81,14 @@ export const serviceSchema = z.strictObject({
   /** Bounds one attempt of one step (apply, verify), never the whole service. */
   timeout: durationSchema.default('5m'),
   retry: retrySchema.prefault({}),
+  /**
+   * The compensation's own policy, independent of `retry`: a rollback should ride out a short
+   * throttling episode without a person, so the default is generous (backoff capped at a minute,
+   * about seven minutes in all).
+   */
+  rollback_retry: retrySchema.prefault(ROLLBACK_RETRY_DEFAULTS),
+  /** How long verify keeps probing a service that is not healthy yet before it counts as unhealthy. */
+  verify_timeout: durationSchema.default('2m'),
   /** Names of external resources this service modifies; two unordered services may not share one. */
   resources: z.array(z.string().min(1)).default([]),
   /** On rollback: restore the previous state, or keep what was deployed (e.g. a database). */
