@@ -106,8 +106,10 @@ export interface ServiceProgress {
   /** The child workflow running it, once started. */
   workflowId?: string;
   /** Per step that ended (apply, verify, compensate): attempts spent and the last failure. */
-  steps?: Partial<Record<'apply' | 'verify' | 'compensate', StepAttempts>>;
+  steps?: ServiceSteps;
 }
+
+export type ServiceSteps = Partial<Record<'apply' | 'verify' | 'compensate', StepAttempts>>;
 
 /**
  * How many of a step's attempts were spent and why the last failed one failed. Returned with a

@@ -3,9 +3,9 @@
  * deployment, the parent workflow and its per-service children.
  */
 import { ROLLBACK_RETRY_DEFAULTS, retrySchema, type Manifest, type RetrySpec, type ServiceSpec } from '../manifest/schema';
-import type { ResourceRef, StepAttempts } from './progress';
+import type { ResourceRef, ServiceSteps, StepAttempts } from './progress';
 
-export type { StepAttempts };
+export type { ServiceSteps, StepAttempts };
 
 export interface DeploymentInput {
   /** Unique per run, time-sortable; the workflow ID (the environment lock) repeats across runs. */
@@ -30,6 +30,8 @@ export interface ServiceWorkflowResult {
   resources: ResourceRef[];
   healthy: boolean;
   healthDetail?: string;
+  /** Attempts per step (absent from runs recorded before steps reported them). */
+  steps?: ServiceSteps;
 }
 
 /** One step of one service: what every executor activity receives. */

@@ -5,7 +5,7 @@
  * health checks, and — on a failure, a cancel or a rollback request — stops, cancels what runs
  * and undoes what was done (the saga, ./rollback.ts).
  *
- * Its workflow ID, deploy-<name>-<environment>, is the environment lock.
+ * Its workflow ID, deploy-<name>.<environment>, is the environment lock.
  */
 import {
   ApplicationFailure,
@@ -34,7 +34,7 @@ import { formatIssues } from '../manifest/errors';
 import { parseDuration, type Manifest } from '../manifest/schema';
 import { validateManifest } from '../manifest/validate';
 import { nextServicesToStart, planDeployment, resolveReferences, type Plan } from '../plan';
-import { describeFailure } from './failures';
+import { describeFailure, stepsOfFailure } from './failures';
 import { installOperatorHandlers } from './operator-handlers';
 import { ProgressTracker } from './progress-tracker';
 import { rollBack } from './rollback';
@@ -240,7 +240,7 @@ class DeploymentRun {
         this.requestStop({ trigger: 'failure', reason: `${name} was cancelled outside Tugboat` });
       } else {
         const error = describeFailure(err);
-        this.tracker.failed(name, error);
+        this.tracker.failed(name, error, stepsOfFailure(err));
         this.requestStop({ trigger: 'failure', reason: `${name} failed: ${error.message}` });
       }
     } finally {

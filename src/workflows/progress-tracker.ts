@@ -11,6 +11,7 @@ import type {
   ServiceError,
   ServiceProgress,
   ServiceState,
+  ServiceSteps,
 } from '../api/progress';
 import type { ServiceWorkflowResult } from '../api/workflow-types';
 import type { Manifest } from '../manifest/schema';
@@ -102,10 +103,19 @@ export class ProgressTracker {
       outputs: result.outputs,
       resources: result.resources,
     });
+    this.stepEnded(name, result.steps);
   }
 
-  failed(name: string, error: ServiceError): void {
+  failed(name: string, error: ServiceError, steps?: ServiceSteps): void {
     Object.assign(this.service(name), { state: 'FAILED', endedAt: now(), error });
+    this.stepEnded(name, steps);
+  }
+
+  /** Keeps how many attempts each ended step spent (and why the last failed), after it ended. */
+  stepEnded(name: string, steps: ServiceSteps | undefined): void {
+    if (!steps || Object.keys(steps).length === 0) return;
+    const service = this.service(name);
+    service.steps = { ...service.steps, ...steps };
   }
 
   /** Services whose dependencies are done but that wait for a slot (or for their wave). */

@@ -20,8 +20,8 @@ import type {
 import { idempotencyKey, type CompensateResult } from '../api/workflow-types';
 import type { Manifest, ServiceSpec } from '../manifest/schema';
 import type { Plan } from '../plan';
-import { serviceActivityOptions } from './activity-options';
-import { describeFailure } from './failures';
+import { stepActivityOptions } from './activity-options';
+import { describeFailure, stepsOfFailure } from './failures';
 import type { ProgressTracker } from './progress-tracker';
 import { servicesReleasedBySkip } from './operator-rules';
 
@@ -81,11 +81,13 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
     tracker.setState(name, 'ROLLING_BACK');
     try {
       const result = await compensateOnce(ctx, service);
+      if (result.attempts) tracker.stepEnded(name, { compensate: result.attempts });
       if (result.action === 'retain') retain(ctx, name, result.resources, 'on_rollback: retain');
       else tracker.setState(name, 'ROLLED_BACK');
       done.add(name);
       progress.order.push(name);
     } catch (err) {
+      tracker.stepEnded(name, stepsOfFailure(err));
       tracker.setState(name, 'ROLLBACK_BLOCKED');
       const resources = tracker.resourcesOf(name);
       progress.blocked.push({ service: name, resources, error: describeFailure(err).message });
@@ -124,7 +126,8 @@ async function compensateOnce(ctx: RollbackContext, service: ServiceSpec): Promi
   const action =
     service.on_rollback === 'retain' ? 'retain' : ctx.previous[service.name] === 'absent' ? 'delete' : 'restore';
   const { compensateService } = proxyActivities<TugboatActivities>(
-    serviceActivityOptions(service, `rollback ${service.name}: ${action}`),
+    // The compensation's own policy (rollback_retry), not the apply's: see stepActivityOptions.
+    stepActivityOptions(service, 'compensate', `rollback ${service.name}: ${action}`),
   );
   return compensateService({
     deploymentId: ctx.deploymentId,

@@ -7,32 +7,38 @@ import type { TugboatActivities as Activities } from '../activities';
 import {
   FailureTypes,
   idempotencyKey,
+  type DeployStep,
+  type ServiceSteps,
   type ServiceWorkflowInput,
   type ServiceWorkflowResult,
 } from '../api/workflow-types';
-import { serviceActivityOptions } from './activity-options';
-
+import { stepActivityOptions } from './activity-options';
 
 export async function serviceWorkflow(input: ServiceWorkflowInput): Promise<ServiceWorkflowResult> {
   const { deploymentId, service } = input;
   const label = service.version ? `${service.name}@${service.version}` : service.name;
-  const step = (summary: string) => proxyActivities<Activities>(serviceActivityOptions(service, summary));
+  const step = (name: DeployStep) => proxyActivities<Activities>(stepActivityOptions(service, name, `${name} ${label}`));
+  const steps: ServiceSteps = {};
 
-  const applied = await step(`apply ${label}`).applyService({
+  const applied = await step('apply').applyService({
     deploymentId,
     service,
     idempotencyKey: idempotencyKey(deploymentId, service.name, 'apply'),
   });
-  const health = await step(`verify ${label}`).verifyService({
+  if (applied.attempts) steps.apply = applied.attempts;
+  const health = await step('verify').verifyService({
     deploymentId,
     service,
     idempotencyKey: idempotencyKey(deploymentId, service.name, 'verify'),
   });
+  if (health.attempts) steps.verify = health.attempts;
   if (!health.healthy) {
-    throw ApplicationFailure.nonRetryable(
-      `${service.name} is unhealthy after apply: ${health.detail ?? 'no detail'}`,
-      FailureTypes.unhealthy,
-    );
+    throw ApplicationFailure.create({
+      type: FailureTypes.unhealthy,
+      message: `${service.name} is unhealthy after apply: ${health.detail ?? 'no detail'}`,
+      nonRetryable: true,
+      details: [{ steps }],
+    });
   }
   return {
     version: applied.version,
@@ -40,5 +46,6 @@ export async function serviceWorkflow(input: ServiceWorkflowInput): Promise<Serv
     resources: applied.resources,
     healthy: true,
     healthDetail: health.detail,
+    steps,
   };
 }

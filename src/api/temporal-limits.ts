@@ -1,0 +1,44 @@
+/**
+ * Limits a Temporal server enforces on what a workflow sends it (self-hosted defaults, which
+ * Temporal Cloud shares). Exceeding one fails the workflow task on every attempt — a wedged
+ * deployment — so the manifest schema keeps user values inside them and summaries are cut to fit.
+ * Pure: shared by the schema, the workflows and the client.
+ */
+
+/** `limit.maxIDLength`: workflow and activity IDs. */
+export const MAX_ID_LENGTH = 1000;
+/** `limit.userMetadataSummarySize`: a workflow's or activity's summary, in UTF-8 bytes. */
+export const MAX_SUMMARY_BYTES = 400;
+/** `limit.userMetadataDetailsSize`: a workflow's static details, in UTF-8 bytes. */
+export const MAX_DETAILS_BYTES = 20_000;
+/**
+ * `limit.blobSize.error` is 2 MB per payload; the manifest travels in the deployment's input and
+ * each service's slice in its child's, so Tugboat keeps the whole manifest well under it (and
+ * under the 512 KB warning), leaving room for outputs and progress.
+ */
+export const MAX_MANIFEST_BYTES = 256 * 1024;
+
+/** UTF-8 length without TextEncoder (not every runtime Tugboat's pure code runs in has one). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+/** `text` cut (on a character boundary, marked with "…") so its UTF-8 form fits in `maxBytes`. */
+export function fitUtf8(text: string, maxBytes: number): string {
+  if (utf8Length(text) <= maxBytes) return text;
+  const budget = maxBytes - utf8Length('…');
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const size = utf8Length(ch);
+    if (used + size > budget) break;
+    out += ch;
+    used += size;
+  }
+  return out + '…';
+}
