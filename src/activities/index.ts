@@ -15,6 +15,9 @@ import type {
 import { PermanentDeployError } from '../executors/errors';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { DeploymentRecord, StateStore } from '../state';
+import { Context } from '@temporalio/activity';
+import { parseDuration } from '../manifest/schema';
+import { probeUntilHealthy } from './converge';
 import { checkEndpoint } from './health';
 import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
@@ -34,7 +37,17 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async verifyService(input: StepInput): Promise<VerifyOutcome> {
-      return runStep('verify', input, {}, (ctx) => executors.get(input.service.executor).verify(ctx));
+      // The store only counts attempts here: verify has no side effect to record intent for.
+      return runStep('verify', input, { store }, (ctx) => {
+        const executor = executors.get(input.service.executor);
+        // Measured from the step's first schedule, so a retried attempt does not restart the window.
+        const windowMs = input.service.verify_timeout === undefined ? 0 : parseDuration(input.service.verify_timeout);
+        return probeUntilHealthy(() => executor.verify(ctx), {
+          deadlineMs: Context.current().info.scheduledTimestampMs + windowMs,
+          signal: ctx.signal,
+          onUnhealthy: (outcome, probes) => ctx.heartbeat({ step: 'verify', probes, detail: outcome.detail }),
+        });
+      });
     },
 
     async compensateService(input: CompensateInput): Promise<CompensateResult> {

@@ -63,6 +63,8 @@ export const simulateSchema = z.strictObject({
   fail_permanent: z.boolean().default(false),
   /** Compensation (rollback of this service) fails. */
   fail_compensation: z.boolean().default(false),
+  /** The first N verify probes answer unhealthy: a service that takes a while to converge. */
+  unhealthy_probes: z.number().int().min(0).default(0),
 });
 export type SimulateSpec = z.infer<typeof simulateSchema>;
 

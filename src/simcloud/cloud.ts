@@ -91,7 +91,12 @@ export class SimulatedCloud {
       await this.holds.wait(req.service, 'verify', signal);
       signal.throwIfAborted();
       const record = this.state.services[req.service];
-      const healthy = record?.healthy === true;
+      // A service still converging: its first N probes (per deployment's verify key) say unhealthy.
+      const { unhealthy_probes = 0 } = this.faultsFor(req.service, req.simulate);
+      const probes = (this.state.idempotency[scopedKey('verify', req)] ??= { transientFailures: 0 });
+      const converging = record !== undefined && probes.transientFailures < unhealthy_probes;
+      if (converging) probes.transientFailures += 1;
+      const healthy = record?.healthy === true && !converging;
       const outcome = healthy ? 'verified' : 'unhealthy';
       const completedSeq = this.complete(call, outcome, record ? undefined : 'service is not deployed');
       return { healthy, outcome, version: record?.version ?? null, seq: call.seq, completedSeq };

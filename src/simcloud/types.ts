@@ -122,6 +122,7 @@ export interface VerifyRequest {
   service: string;
   deploymentId: string;
   idempotencyKey: string;
+  simulate?: { unhealthy_probes?: number };
 }
 
 export interface VerifyResult {
@@ -174,6 +175,8 @@ export interface FaultOverride {
   fail_compensation?: boolean;
   fail_permanent?: boolean;
   fail_transient?: number;
+  /** The first N verify probes of a deployment's service answer unhealthy (a service still converging). */
+  unhealthy_probes?: number;
 }
 
 export interface ErrorBody {
@@ -183,7 +186,7 @@ export interface ErrorBody {
 export interface IdempotencyEntry {
   /** Present once the operation with this key completed. */
   result?: ApplyResult | CompensateResult;
-  /** Transient failures already injected for this key (so `fail_transient: N` fails exactly N times). */
+  /** Transient failures (or unhealthy probes) already injected for this key (so `fail_transient: N` fails exactly N times). */
   transientFailures: number;
 }
 

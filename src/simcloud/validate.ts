@@ -83,10 +83,12 @@ export function parseApply(service: string, body: Json): ApplyRequest {
 }
 
 export function parseVerify(service: string, body: Json): VerifyRequest {
+  const simulate = objectField(body, 'simulate');
   return {
     service,
     deploymentId: requiredString(body, 'deploymentId'),
     idempotencyKey: requiredString(body, 'idempotencyKey'),
+    simulate: simulate && { unhealthy_probes: optionalCount(simulate, 'unhealthy_probes') },
   };
 }
 
@@ -148,6 +150,7 @@ export function parseOverride(body: Json): FaultOverride {
     fail_compensation: optionalBoolean(body, 'fail_compensation'),
     fail_permanent: optionalBoolean(body, 'fail_permanent'),
     fail_transient: optionalCount(body, 'fail_transient'),
+    unhealthy_probes: optionalCount(body, 'unhealthy_probes'),
   };
   // Drop absent fields: an override only replaces what it names.
   return Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined)) as FaultOverride;

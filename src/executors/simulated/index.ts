@@ -54,7 +54,12 @@ export const simulatedExecutor: ExecutorFactory = {
       async verify(ctx: ExecutorContext) {
         const result = await classified(() =>
           cloud.verify(
-            { service: ctx.service.name, deploymentId: ctx.deploymentId, idempotencyKey: ctx.idempotencyKey },
+            {
+              service: ctx.service.name,
+              deploymentId: ctx.deploymentId,
+              idempotencyKey: ctx.idempotencyKey,
+              simulate: ctx.service.simulate ? { unhealthy_probes: ctx.service.simulate.unhealthy_probes } : undefined,
+            },
             ctx.signal,
           ),
         );

@@ -1,0 +1,52 @@
+/**
+ * Verify converges: a service that was just applied may need a while before it answers healthy
+ * (pods rolling, DNS, a warming cache). Probe until it is healthy or the service's verify window
+ * (`verify_timeout`) has passed, backing off between probes; only then does it count as unhealthy.
+ */
+import type { VerifyOutcome } from '../api/workflow-types';
+
+export const FIRST_PROBE_GAP_MS = 1_000;
+export const MAX_PROBE_GAP_MS = 10_000;
+
+export interface ConvergeOptions {
+  /** Epoch ms after which no new probe starts. */
+  deadlineMs: number;
+  signal: AbortSignal;
+  now?: () => number;
+  /** Called before each wait: heartbeat details for `status`. */
+  onUnhealthy?: (outcome: VerifyOutcome, probes: number) => void;
+}
+
+export async function probeUntilHealthy(
+  probe: () => Promise<VerifyOutcome>,
+  opts: ConvergeOptions,
+): Promise<VerifyOutcome> {
+  const now = opts.now ?? Date.now;
+  let gap = FIRST_PROBE_GAP_MS;
+  for (let probes = 1; ; probes++) {
+    const outcome = await probe();
+    if (outcome.healthy) return outcome;
+    const remaining = opts.deadlineMs - now();
+    if (remaining <= 0) {
+      return { ...outcome, detail: `${outcome.detail ?? 'unhealthy'} (still unhealthy after ${probes} probes)` };
+    }
+    opts.onUnhealthy?.(outcome, probes);
+    await abortableDelay(Math.min(gap, remaining), opts.signal);
+    gap = Math.min(gap * 2, MAX_PROBE_GAP_MS);
+  }
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
