@@ -1,15 +1,23 @@
 /**
  * Starting and finding deployments: what the CLI (and anyone embedding Tugboat) calls.
  */
-import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { progressQuery } from '../api/messages';
 import type { DeploymentProgress } from '../api/progress';
 import { TUGBOAT_DEPLOYMENT, TUGBOAT_ENVIRONMENT, TUGBOAT_PHASE } from '../api/search-attributes';
 import type { Manifest } from '../manifest/schema';
 import { deploymentWorkflow } from '../workflows';
-import { DEPLOYMENT_ID_PATTERN, environmentWorkflowId, newDeploymentId } from './deployment-id';
+import { DEPLOYMENT_ID_PATTERN, environmentWorkflowId, legacyEnvironmentWorkflowId, newDeploymentId } from './deployment-id';
 import { DeploymentNotFoundError, EnvironmentLockedError } from './errors';
+import { SearchAttributesMissingError, serverReason, unknownSearchAttributeIn } from './search-attributes-errors';
+import { findMissingSearchAttributes } from './search-attributes-setup';
 
 export interface StartedDeployment {
   deploymentId: string;
@@ -47,8 +55,20 @@ export async function startDeployment(
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new EnvironmentLockedError(workflowId, await runningDeploymentId(client, workflowId));
     }
+    const unknown = unknownSearchAttributeIn(err);
+    if (unknown) throw await searchAttributesMissing(client, unknown, err);
     throw err;
   }
+}
+
+/** A cluster nobody ran `tugboat setup` on: name every missing attribute (the server names only one) and the fix. */
+async function searchAttributesMissing(client: Client, unknown: string, err: unknown): Promise<SearchAttributesMissingError> {
+  const { namespace } = client.options;
+  const missing = await findMissingSearchAttributes(client.connection, namespace).then(
+    (found) => (found.missing.length > 0 ? found.missing : [unknown]),
+    () => [unknown],
+  );
+  return new SearchAttributesMissingError(namespace, missing, `the server refused to start the deployment: ${serverReason(err)}`, true);
 }
 
 async function runningDeploymentId(client: Client, workflowId: string): Promise<string | undefined> {
@@ -71,14 +91,50 @@ export async function findDeployment(client: Client, ref: string): Promise<Workf
   }
   const [name, environment, ...rest] = trimmed.split('/');
   if (!name || !environment || rest.length > 0) throw new DeploymentNotFoundError(ref);
-  const handle = client.workflow.getHandle<typeof deploymentWorkflow>(environmentWorkflowId(name, environment));
-  try {
-    await handle.describe();
-  } catch {
-    throw new DeploymentNotFoundError(ref);
-  }
-  return handle;
+  const current = client.workflow.getHandle<typeof deploymentWorkflow>(environmentWorkflowId(name, environment));
+  if (await describeIfExists(current)) return current;
+  // Deployments started before the workflow ID had its dot: found under the old ID, but only if it
+  // really is this name and environment — `shop-api/prod` and `shop/api-prod` shared that ID.
+  const legacy = client.workflow.getHandle<typeof deploymentWorkflow>(legacyEnvironmentWorkflowId(name, environment));
+  const description = await describeIfExists(legacy);
+  if (description && (await isDeploymentOf(client, legacy, description, name, environment))) return legacy;
+  throw new DeploymentNotFoundError(ref);
 }
+
+async function describeIfExists(handle: WorkflowHandle): Promise<WorkflowExecutionDescription | undefined> {
+  try {
+    return await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Whether a workflow found under the old, ambiguous ID `deploy-<name>-<environment>` deploys this
+ * name to this environment. Its `TugboatEnvironment` search attribute (set at start) settles it:
+ * the ID is fixed, so once its environment suffix is known its name is too. A workflow without the
+ * attribute is asked through the progress query; one that cannot answer is not taken.
+ */
+async function isDeploymentOf(
+  client: Client,
+  handle: WorkflowHandle,
+  description: WorkflowExecutionDescription,
+  name: string,
+  environment: string,
+): Promise<boolean> {
+  const recorded = description.typedSearchAttributes.get(TUGBOAT_ENVIRONMENT);
+  if (recorded !== undefined) return recorded === environment;
+  try {
+    const progress = await client.withDeadline(Date.now() + LEGACY_QUERY_DEADLINE_MS, () => queryProgress(handle));
+    return progress.name === name && progress.environment === environment;
+  } catch {
+    return false;
+  }
+}
+
+/** A query needs a worker: don't let a lookup hang on one that is not there. */
+const LEGACY_QUERY_DEADLINE_MS = 5_000;
 
 export async function queryProgress(handle: WorkflowHandle): Promise<DeploymentProgress> {
   return handle.query(progressQuery);

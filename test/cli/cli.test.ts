@@ -108,7 +108,7 @@ describe('tugboat deploy and status', () => {
     const started = await tugboat(['deploy', file, '--detach', '--json'], env);
     expect(started.code).toBe(0);
     const { id, workflow_id } = JSON.parse(started.stdout);
-    expect(workflow_id).toBe(`deploy-${world.name}-staging`);
+    expect(workflow_id).toBe(`deploy-${world.name}.staging`);
     await world.cloud.waitUntilHeld('app', 'apply');
 
     const refused = await tugboat(['deploy', file], env);
@@ -178,7 +178,7 @@ describe('tugboat deploy and status', () => {
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toMatch(/cancelling/);
     await world.cloud.release('app', 'apply');
-    const result = await world.client.workflow.getHandle(`deploy-${world.name}-c-staging`).result();
+    const result = await world.client.workflow.getHandle(`deploy-${world.name}-c.staging`).result();
     expect(result.phase).toBe('CANCELLED');
   });
 
@@ -189,7 +189,7 @@ describe('tugboat deploy and status', () => {
     const r = await tugboat(['rollback', `${world.name}-n/staging`, '--timeout', '2'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`no worker polls task queue "${world.taskQueue}-nobody"`));
-    await world.client.workflow.getHandle(`deploy-${world.name}-n-staging`).terminate('test cleanup');
+    await world.client.workflow.getHandle(`deploy-${world.name}-n.staging`).terminate('test cleanup');
   });
 });
 
