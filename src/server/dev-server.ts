@@ -6,10 +6,9 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import type { SearchAttributeType } from '@temporalio/common';
-// Not re-exported from the package root; the SDK's own test server uses it the same way.
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TUGBOAT_SEARCH_ATTRIBUTES } from '../api/search-attributes';
+import { CLI_TYPE_NAMES } from '../client/search-attributes-errors';
+import { ensureSearchAttributes } from '../client/search-attributes-setup';
 import { startProcess, type ProcessExit } from '../system/process';
 import { findTemporalCli } from './temporal-cli';
 
@@ -19,17 +18,6 @@ const STOP_GRACE_MS = 10_000;
 /** Free ports can be taken between asking for them and the server binding them. */
 const MAX_PORT_CLASH_RETRIES = 3;
 const OUTPUT_TAIL_LINES = 30;
-
-/** `--search-attribute Name=Type` spells types the way the CLI does. */
-const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
-  TEXT: 'Text',
-  KEYWORD: 'Keyword',
-  INT: 'Int',
-  DOUBLE: 'Double',
-  BOOL: 'Bool',
-  DATETIME: 'Datetime',
-  KEYWORD_LIST: 'KeywordList',
-};
 
 export interface DevServer {
   address: string;
@@ -55,6 +43,11 @@ export interface StartDevServerOptions {
   startupTimeoutMs?: number;
   /** Fail on a port clash instead of retrying on new free ports (when the caller promised a port). */
   fixedPorts?: boolean;
+  /**
+   * false = a namespace without Tugboat's search attributes, like a cluster Tugboat did not start
+   * (for testing `tugboat setup`). Default true: registered at start.
+   */
+  searchAttributes?: boolean;
 }
 
 class PortClashError extends Error {}
@@ -116,7 +109,10 @@ async function startDevServerOnce(opts: StartDevServerOptions & { host: string }
   const timeoutMs = opts.startupTimeoutMs ?? 60_000;
   const started = Date.now();
   const uiArgs = uiPort === false ? ['--headless'] : uiPort === undefined ? [] : ['--ui-port', String(uiPort)];
-  const searchAttributeArgs = TUGBOAT_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]);
+  const withSearchAttributes = opts.searchAttributes ?? true;
+  const searchAttributeArgs = withSearchAttributes
+    ? TUGBOAT_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`])
+    : [];
   const argv = [
     opts.binary, 'server', 'start-dev', '--ip', host, '--port', String(port), ...uiArgs,
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
@@ -147,7 +143,7 @@ async function startDevServerOnce(opts: StartDevServerOptions & { host: string }
       throw new Error(`The Temporal dev server exited (${code ?? signal}) before answering at ${address}:\n${output}`);
     }
     // A database made by an older Tugboat lacks newer attributes: start-dev only registers them on new namespaces.
-    await ensureSearchAttributes(address, namespace, opts.log);
+    if (withSearchAttributes) await registerSearchAttributes(address, namespace, opts.log);
   } catch (err) {
     await server.stop({ graceMs: STOP_GRACE_MS });
     throw err;
@@ -158,25 +154,12 @@ async function startDevServerOnce(opts: StartDevServerOptions & { host: string }
   return { address, uiUrl, pid: server.pid, exited: server.exited, stop: () => server.stop({ graceMs: STOP_GRACE_MS }) };
 }
 
-/** Registers any of Tugboat's search attributes the namespace lacks; returns the names it added. */
-export async function ensureSearchAttributes(address: string, namespace = 'default', log?: (msg: string) => void): Promise<string[]> {
+/** Registers any of Tugboat's search attributes the namespace lacks (a local server: no TLS, no API key). */
+async function registerSearchAttributes(address: string, namespace: string, log?: (msg: string) => void): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const existing = customAttributes ?? {};
-    const missing = TUGBOAT_SEARCH_ATTRIBUTES.filter((key) => {
-      if (!(key.name in existing)) return true;
-      if (existing[key.name] !== encodeSearchAttributeIndexedValueType(key.type)) {
-        throw new Error(`Search attribute ${key.name} exists in namespace ${namespace} at ${address} with a type other than ${key.type}.`);
-      }
-      return false;
-    });
-    if (missing.length === 0) return [];
-    const searchAttributes = Object.fromEntries(missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]));
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
-    const names = missing.map((key) => key.name);
-    log?.(`Registered search attributes ${names.join(', ')} in namespace ${namespace} at ${address}.`);
-    return names;
+    const { added } = await ensureSearchAttributes(connection, namespace);
+    if (added.length > 0) log?.(`Registered search attributes ${added.join(', ')} in namespace ${namespace} at ${address}.`);
   } finally {
     await connection.close();
   }
@@ -211,7 +194,7 @@ export async function runDevServer(opts: RunDevServerOptions): Promise<RunningDe
   const address = `127.0.0.1:${port}`;
   if (await isServerUp(address, namespace)) {
     opts.log(`Using the Temporal server already running at ${address}.`);
-    await ensureSearchAttributes(address, namespace, opts.log);
+    await registerSearchAttributes(address, namespace, opts.log);
     // Not ours, so stopping it is not ours to do either. Its UI is assumed where a dev server
     // started with these ports would serve it (TEMPORAL_UI_URL overrides links elsewhere).
     return { reused: true, address, uiUrl: `http://127.0.0.1:${uiPort}`, stop: async () => undefined };
