@@ -7,6 +7,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerDevServer } from './commands/dev-server';
 import { registerOperate } from './commands/operate';
 import { registerPlan } from './commands/plan';
+import { registerSetup } from './commands/setup';
 import { registerSimCloud } from './commands/sim-cloud';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
@@ -29,7 +30,7 @@ Start here:
 Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
 request makes no sense now), 4 rollback blocked or orphans left.`,
     );
-  for (const register of [registerPlan, registerDeploy, registerStatus, registerOperate, registerWorker, registerUp, registerDevServer, registerSimCloud]) {
+  for (const register of [registerPlan, registerDeploy, registerStatus, registerOperate, registerWorker, registerUp, registerDevServer, registerSimCloud, registerSetup]) {
     register(program);
   }
   return program;

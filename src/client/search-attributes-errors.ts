@@ -67,7 +67,7 @@ function missingMessage(namespace: string, missing: string[], reason: string, se
       : 'Tugboat is not allowed to add them itself; someone with admin rights on the namespace must, once:',
     ...create,
     '  (the temporal CLI reads the same TEMPORAL_ADDRESS, TEMPORAL_API_KEY and TLS settings as Tugboat)',
-    `On Temporal Cloud: the namespace's page in the Cloud UI (https://cloud.temporal.io/namespaces/${namespace}), or`,
+    `On Temporal Cloud: the namespace's page in the Cloud UI (https://cloud.temporal.io, Namespaces → ${namespace}), or`,
     `  tcld namespace search-attributes add --namespace ${namespace} ${tcld}`,
   ].join('\n');
 }
@@ -84,17 +84,23 @@ export function isNotAllowed(err: unknown): boolean {
  * always INVALID_ARGUMENT naming the attribute; the SDK may wrap it (ServiceError.cause).
  */
 export function unknownSearchAttributeIn(err: unknown): string | undefined {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (!isGrpcServiceError(e) || e.code !== INVALID_ARGUMENT) continue;
-    const text = `${e.details ?? ''} ${e.message}`;
-    const key = TUGBOAT_SEARCH_ATTRIBUTES.find((k) => new RegExp(`\\b${k.name}\\b`).test(text));
-    if (key && /search attribute/i.test(text)) return key.name;
-  }
-  return undefined;
+  const grpc = grpcErrorIn(err);
+  if (grpc?.code !== INVALID_ARGUMENT) return undefined;
+  const key = TUGBOAT_SEARCH_ATTRIBUTES.find((k) => new RegExp(`\\b${k.name}\\b`).test(grpc.message));
+  return key && /search attribute/i.test(grpc.message) ? key.name : undefined;
 }
 
 /** The server's own words for a message: "PERMISSION_DENIED: …" (gRPC prefixes the numeric code). */
 export function serverReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const inner = grpcErrorIn(err) ?? err;
+  const message = inner instanceof Error ? inner.message : String(inner);
   return message.replace(/^\d+ (?=[A-Z_]+:)/, '');
+}
+
+/** The gRPC error itself: the SDK wraps it ("Failed to start Workflow", with the status as cause). */
+function grpcErrorIn(err: unknown) {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e)) return e;
+  }
+  return undefined;
 }

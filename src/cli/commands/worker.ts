@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { connectWorkerConnection, temporalTarget } from '../../client/connection';
+import { connectClient, connectWorkerConnection, temporalTarget } from '../../client/connection';
+import { SearchAttributesMissingError, SearchAttributeTypeError } from '../../client/search-attributes-errors';
+import { ensureSearchAttributes } from '../../client/search-attributes-setup';
 import { createTugboatWorker } from '../../worker';
 import { workerSettingsFromEnv } from '../../worker/config';
 import { installWorkerLogging } from '../../worker/logging';
@@ -22,6 +24,7 @@ export function registerWorker(program: Command): void {
       });
       installWorkerLogging('INFO');
       const target = temporalTarget();
+      await checkSearchAttributes();
       const connection = await connectWorkerConnection();
       try {
         const worker = await createTugboatWorker({
@@ -39,4 +42,24 @@ export function registerWorker(program: Command): void {
         await connection.close();
       }
     });
+}
+
+/**
+ * The same check as `tugboat setup`, so a fresh cluster works without a separate step. When it
+ * cannot add them (or the check itself fails) it only warns: polling does not need them, workflows
+ * started later (once someone added them) will run here, and a deploy before that fails with this
+ * same message.
+ */
+async function checkSearchAttributes(): Promise<void> {
+  const client = await connectClient();
+  try {
+    const { namespace, added } = await ensureSearchAttributes(client.connection, client.options.namespace);
+    if (added.length > 0) process.stdout.write(`registered search attributes ${added.join(', ')} in namespace ${namespace}\n`);
+  } catch (err) {
+    const typed = err instanceof SearchAttributesMissingError || err instanceof SearchAttributeTypeError;
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`warning: ${typed ? message : `could not check Tugboat's search attributes: ${message}`}\n`);
+  } finally {
+    await client.connection.close();
+  }
 }
