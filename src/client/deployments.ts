@@ -1,6 +1,7 @@
 /**
  * Starting and finding deployments: what the CLI (and anyone embedding Tugboat) calls.
  */
+import { decidedPart, planOrThrow } from '../plan';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -38,7 +39,8 @@ export async function startDeployment(
     const handle = await client.workflow.start(deploymentWorkflow, {
       workflowId,
       taskQueue: opts.taskQueue,
-      args: [{ deploymentId, manifest, source: opts.source, requestedBy: opts.requestedBy }],
+      // Decided once, here, and recorded in the input: the workflow never re-validates or re-plans.
+      args: [{ deploymentId, manifest, plan: decidedPart(planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy }],
       // The workflow ID is the environment lock: refuse while one runs, allow after it closed.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,

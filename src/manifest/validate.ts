@@ -5,6 +5,7 @@
  */
 import { manifestSchema, type Manifest } from './schema';
 import { formatPath, ManifestError, type ManifestIssue } from './errors';
+import { checkRunnable } from './runnable';
 import { didYouMean } from './suggest';
 import { isRecord } from './references';
 import { explainZodIssue, valueAt } from './zod-issues';
@@ -76,6 +77,8 @@ export function validateManifest(raw: unknown): ValidationResult {
   const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explainZodIssue(issue, raw));
   issues.push(...checkServiceGraph(valueAt(raw, ['deployment', 'services'])));
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
+  const unrunnable = checkRunnable(parsed.data, raw);
+  if (unrunnable.length > 0) return { ok: false, issues: unrunnable };
   return { ok: true, manifest: parsed.data };
 }
 

@@ -36,7 +36,7 @@ export function stepActivityOptions(service: ServiceSpec, step: DeployStep, summ
   // existed has none: one probe, as it was.)
   const verifyWindowMs =
     step === 'verify' && service.verify_timeout !== undefined
-      ? checkedDuration(() => parseDuration(service.verify_timeout), field('verify_timeout'))
+      ? checkedDuration(() => parseDuration(service.verify_timeout), field('verify_timeout'), 0)
       : 0;
   const spec = stepRetrySpec(service, step);
   const retryField = field(step === 'compensate' ? 'rollback_retry' : 'retry');
@@ -65,14 +65,14 @@ export function stepActivityOptions(service: ServiceSpec, step: DeployStep, summ
   };
 }
 
-function checkedDuration(parse: () => number, field: string): number {
+function checkedDuration(parse: () => number, field: string, minMs = 1): number {
   let ms: number;
   try {
     ms = parse();
   } catch (err) {
     throw invalidOption(field, (err as Error).message);
   }
-  if (!Number.isFinite(ms) || ms < 1) throw invalidOption(field, `must be at least 1ms (got ${ms}ms)`);
+  if (!Number.isFinite(ms) || ms < minMs) throw invalidOption(field, `must be at least ${minMs}ms (got ${ms}ms)`);
   return ms;
 }
 
