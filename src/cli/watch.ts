@@ -1,17 +1,24 @@
 /**
  * Follows a deployment until its workflow closes — or until it waits for a person (a blocked
  * rollback, a manual-strategy decision) — printing each service's transitions as they happen.
- * Polls the progress query (and describes children for retry attempts); the CLI is only a
- * viewer, so stopping it never affects the deployment.
+ * The CLI is only a viewer, so stopping it never affects the deployment.
+ *
+ * Watching is cheap: each poll is one progress query. The parent is described only when the query
+ * fails or the phase looks final (to learn whether the workflow closed), and otherwise every
+ * PARENT_CHECK_MS (a terminated workflow still answers queries with its last phase). Children are
+ * described only when they may be retrying, and rarely (ChildAttempts, ../client/describe-scheduler.ts).
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { deploymentStatus, type DeploymentStatus, type ServiceStatus } from '../client/status';
+import type { DeploymentPhase } from '../api/progress';
+import { ChildAttempts, deploymentStatus, type DeploymentStatus, type ServiceStatus } from '../client/status';
 
 export interface WatchOptions {
   print: (line: string) => void;
   intervalMs?: number;
   /** Resolves to stop watching early (Ctrl-C). */
   stop?: Promise<void>;
+  /** Which children to describe, and how often (default: ChildAttempts' watch policy). */
+  attempts?: ChildAttempts;
 }
 
 export type WatchEnd = 'closed' | 'needs-operator' | 'detached';
@@ -27,9 +34,18 @@ export async function watchDeployment(
   void opts.stop?.then(() => (stopped = true));
   let lastPhase = '';
   let lastStatus: DeploymentStatus | undefined;
+  const attempts = opts.attempts ?? new ChildAttempts();
+  let parentCheckedAt = Date.now();
   for (;;) {
-    const closed = (await handle.describe()).status.name !== 'RUNNING';
-    const status = await tryStatus(client, handle);
+    let status = await tryStatus(client, handle, attempts);
+    let closed = false;
+    if (!status || FINAL_PHASES.has(status.phase) || Date.now() - parentCheckedAt >= PARENT_CHECK_MS) {
+      parentCheckedAt = Date.now();
+      closed = (await handle.describe()).status.name !== 'RUNNING';
+      // The status read before the workflow closed may miss its last words (the record it kept):
+      // a closed workflow still answers the query (a worker replays it), so ask once more.
+      if (closed) status = (await tryStatus(client, handle, attempts)) ?? status;
+    }
     if (status) {
       lastStatus = status;
       if (status.phase !== lastPhase) {
@@ -53,7 +69,8 @@ export async function watchDeployment(
     // Detaching must not wait on anything: the last status seen is enough to say where it was.
     if (stopped && lastStatus) return { status: lastStatus, end: 'detached' };
     if (stopped) throw new Error('interrupted before the deployment reported any progress; follow it with tugboat status');
-    await Promise.race([delay(opts.intervalMs ?? 400), opts.stop]);
+    // (Racing an absent stop would not wait at all: Promise.race settles at once on undefined.)
+    await (opts.stop ? Promise.race([delay(opts.intervalMs ?? 400), opts.stop]) : delay(opts.intervalMs ?? 400));
   }
 }
 
@@ -69,9 +86,15 @@ async function closedWithoutProgress(handle: WorkflowHandle): Promise<string> {
 /** A query needs a worker; with none (or a busy one) skip this poll rather than hang the CLI. */
 const QUERY_DEADLINE_MS = 5_000;
 
-async function tryStatus(client: Client, handle: WorkflowHandle): Promise<DeploymentStatus | undefined> {
+/** Phases after which the workflow closes (FAILED holds it open only while awaiting a decision). */
+const FINAL_PHASES: ReadonlySet<DeploymentPhase> = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'CANCELLED']);
+
+/** Even mid-deployment, check now and then that the workflow was not terminated or timed out. */
+const PARENT_CHECK_MS = 10_000;
+
+async function tryStatus(client: Client, handle: WorkflowHandle, attempts: ChildAttempts): Promise<DeploymentStatus | undefined> {
   try {
-    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => deploymentStatus(client, handle));
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => deploymentStatus(client, handle, { attempts }));
   } catch {
     // Before the first workflow task runs there is no query handler yet.
     return undefined;

@@ -2,9 +2,20 @@
  * A deployment's status as `tugboat status` shows it: the workflow's own progress (query) plus,
  * for running services, the current attempt and last failure read by describing the child —
  * server-side activity retries are invisible to workflow code, so RETRYING only shows from here.
+ * A one-shot status describes every running child; a watcher passes a ChildAttempts, which
+ * describes only the children that may be retrying, and rarely (./describe-scheduler.ts). Where no
+ * describe answers, attempts come from the steps the workflow recorded as they ended.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { BlockedCompensation, DeploymentPhase, DeploymentProgress, ResourceRef, ServiceState } from '../api/progress';
+import type {
+  BlockedCompensation,
+  DeploymentPhase,
+  DeploymentProgress,
+  ResourceRef,
+  ServiceProgress,
+  ServiceState,
+} from '../api/progress';
+import { DescribeScheduler, WATCH_DESCRIBE_POLICY, type DescribePolicy } from './describe-scheduler';
 import { queryProgress } from './deployments';
 
 export type ReportedServiceState = ServiceState | 'RETRYING';
@@ -20,7 +31,11 @@ export interface ServiceStatus {
   error: string | null;
   outputs: Record<string, string>;
   resources: ResourceRef[];
+  /** Per step that ended (apply, verify, compensate): attempts spent and why the last failed one failed. */
+  steps: Partial<Record<StepName, { attempts: number; last_failure: string | null }>>;
 }
+
+type StepName = keyof NonNullable<ServiceProgress['steps']>;
 
 export interface DeploymentStatus {
   id: string;
@@ -47,30 +62,112 @@ export interface DeploymentStatus {
   awaiting_decision: boolean;
 }
 
-export async function deploymentStatus(client: Client, handle: WorkflowHandle): Promise<DeploymentStatus> {
+export async function deploymentStatus(
+  client: Client,
+  handle: WorkflowHandle,
+  opts: { attempts?: ChildAttempts } = {},
+): Promise<DeploymentStatus> {
   const progress = await queryProgress(handle);
+  const running = Object.values(progress.services).filter((s) => s.state === 'RUNNING' && s.workflowId !== undefined);
+  const live = opts.attempts
+    ? await opts.attempts.read(client, running)
+    : await describeEach(
+        client,
+        running.map((s) => s.workflowId!),
+      );
   const services: Record<string, ServiceStatus> = {};
-  await Promise.all(
-    Object.values(progress.services).map(async (s) => {
-      const attempt = s.state === 'RUNNING' && s.workflowId ? await currentAttempt(client, s.workflowId) : null;
-      const retrying = attempt !== null && attempt.attempt > 1;
-      services[s.name] = {
-        state: retrying ? 'RETRYING' : s.state,
-        type: s.type,
-        wave: s.wave,
-        attempt: attempt?.attempt ?? null,
-        last_failure: attempt?.lastFailure ?? null,
-        started_at: s.startedAt ?? null,
-        ended_at: s.endedAt ?? null,
-        // A skip explains itself; a failure leads with the type the executor classified.
-        error: s.error ? (s.error.type === 'Skipped' ? s.error.message : `${s.error.type}: ${s.error.message}`) : null,
-        outputs: s.outputs,
-        resources: s.resources,
-      };
-    }),
-  );
+  for (const s of Object.values(progress.services)) {
+    services[s.name] = serviceStatus(s, s.state === 'RUNNING' && s.workflowId ? live.get(s.workflowId) : undefined);
+  }
   return toStatus(handle.workflowId, progress, services);
 }
+
+/** What a describe of the running child says: the attempt its pending activity is on, and why the last one failed. */
+export interface LiveAttempt {
+  attempt: number;
+  lastFailure: string | null;
+}
+
+/**
+ * One service as reported: a live attempt (from a describe) wins, and makes a service RETRYING
+ * past its first attempt; otherwise the latest step the workflow recorded says how many attempts
+ * it took and why the last failed one failed.
+ */
+export function serviceStatus(s: ServiceProgress, live: LiveAttempt | null | undefined): ServiceStatus {
+  const recorded = latestStep(s.steps);
+  const retrying = live != null && live.attempt > 1;
+  const steps: ServiceStatus['steps'] = {};
+  for (const [name, step] of Object.entries(s.steps ?? {}) as Array<[StepName, { attempts: number; lastFailure?: string } | undefined]>) {
+    if (step) steps[name] = { attempts: step.attempts, last_failure: step.lastFailure ?? null };
+  }
+  return {
+    state: retrying ? 'RETRYING' : s.state,
+    type: s.type,
+    wave: s.wave,
+    attempt: live ? live.attempt : (recorded?.attempts ?? null),
+    last_failure: live ? live.lastFailure : (recorded?.lastFailure ?? null),
+    started_at: s.startedAt ?? null,
+    ended_at: s.endedAt ?? null,
+    // A skip explains itself; a failure leads with the type the executor classified.
+    error: s.error ? (s.error.type === 'Skipped' ? s.error.message : `${s.error.type}: ${s.error.message}`) : null,
+    outputs: s.outputs,
+    resources: s.resources,
+    steps,
+  };
+}
+
+/** Steps run apply → verify, and compensate after both: the last one present is the latest. */
+const STEP_ORDER: readonly StepName[] = ['apply', 'verify', 'compensate'];
+
+function latestStep(steps: ServiceProgress['steps']): { attempts: number; lastFailure?: string } | undefined {
+  for (const name of [...STEP_ORDER].reverse()) {
+    const step = steps?.[name];
+    if (step) return step;
+  }
+  return undefined;
+}
+
+const recordedStepCount = (s: ServiceProgress) => Object.values(s.steps ?? {}).filter(Boolean).length;
+
+/**
+ * A watcher's view of running children's attempts across polls: describes only those the
+ * scheduler picks, and remembers each answer (so RETRYING stays visible between describes) until
+ * the child stops running or records another ended step (its cached attempt was for that step).
+ */
+export class ChildAttempts {
+  private readonly scheduler: DescribeScheduler;
+  private readonly known = new Map<string, { live: LiveAttempt | null; stepsRecorded: number }>();
+
+  constructor(
+    policy: DescribePolicy = WATCH_DESCRIBE_POLICY,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.scheduler = new DescribeScheduler(policy);
+  }
+
+  async read(client: Client, running: ServiceProgress[]): Promise<Map<string, LiveAttempt | null>> {
+    const stepsRecorded = new Map(running.map((s) => [s.workflowId!, recordedStepCount(s)]));
+    for (const [id, entry] of [...this.known]) {
+      if (stepsRecorded.get(id) !== entry.stepsRecorded) this.known.delete(id);
+    }
+    const chosen = this.scheduler.select([...stepsRecorded.keys()], this.now());
+    const answers = await describeEach(client, chosen);
+    for (const id of chosen) this.known.set(id, { live: answers.get(id) ?? null, stepsRecorded: stepsRecorded.get(id)! });
+    return new Map([...this.known].map(([id, entry]) => [id, entry.live]));
+  }
+}
+
+/** Describes each child, a bounded number at a time. */
+async function describeEach(client: Client, workflowIds: string[]): Promise<Map<string, LiveAttempt | null>> {
+  const answers = new Map<string, LiveAttempt | null>();
+  for (let i = 0; i < workflowIds.length; i += DESCRIBE_CONCURRENCY) {
+    const batch = workflowIds.slice(i, i + DESCRIBE_CONCURRENCY);
+    await Promise.all(batch.map(async (id) => answers.set(id, await currentAttempt(client, id))));
+  }
+  return answers;
+}
+
+const DESCRIBE_CONCURRENCY = 16;
 
 function toStatus(workflowId: string, p: DeploymentProgress, services: Record<string, ServiceStatus>): DeploymentStatus {
   const ordered: Record<string, ServiceStatus> = {};
@@ -98,10 +195,7 @@ function toStatus(workflowId: string, p: DeploymentProgress, services: Record<st
 }
 
 /** The running child's pending activity: which attempt it is on and why the last one failed. */
-async function currentAttempt(
-  client: Client,
-  childWorkflowId: string,
-): Promise<{ attempt: number; lastFailure: string | null } | null> {
+async function currentAttempt(client: Client, childWorkflowId: string): Promise<LiveAttempt | null> {
   try {
     const { raw } = await client.workflow.getHandle(childWorkflowId).describe();
     const pending = raw.pendingActivities?.[0];
