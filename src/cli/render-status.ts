@@ -1,5 +1,5 @@
 /** `tugboat status` as text: one line per service, wave by wave, then the rollback's story. */
-import type { DeploymentStatus } from '../client/status';
+import type { DeploymentStatus, ServiceStatus } from '../client/status';
 import { describeService } from './watch';
 
 export function renderStatus(status: DeploymentStatus): string {
@@ -9,7 +9,7 @@ export function renderStatus(status: DeploymentStatus): string {
   ];
   status.waves.forEach((wave, i) => {
     lines.push(`wave ${i + 1}`);
-    for (const name of wave) lines.push(`  ${name.padEnd(22)} ${describeService(status.services[name])}`);
+    for (const name of wave) lines.push(`  ${name.padEnd(22)} ${describeService(status.services[name])}${retriesNote(status.services[name])}`);
   });
   if (status.error) lines.push(`error: ${status.error}`);
   if (status.rollback) {
@@ -50,4 +50,13 @@ export function nextSteps(status: DeploymentStatus): string[] {
     ];
   }
   return [];
+}
+
+/** Steps that needed more than one attempt, e.g. "  [apply: 2 attempts]"; a RETRYING line already says so. */
+export function retriesNote(s: ServiceStatus): string {
+  if (s.state === 'RETRYING') return '';
+  const retried = Object.entries(s.steps)
+    .filter(([, step]) => step && step.attempts > 1)
+    .map(([name, step]) => `${name}: ${step!.attempts} attempts`);
+  return retried.length > 0 ? `  [${retried.join(', ')}]` : '';
 }
