@@ -69,12 +69,10 @@ export async function deploymentStatus(
 ): Promise<DeploymentStatus> {
   const progress = await queryProgress(handle);
   const running = Object.values(progress.services).filter((s) => s.state === 'RUNNING' && s.workflowId !== undefined);
+  // One shot: describe every running child. A watcher's ChildAttempts picks a few, now and then.
   const live = opts.attempts
     ? await opts.attempts.read(client, running)
-    : await describeEach(
-        client,
-        running.map((s) => s.workflowId!),
-      );
+    : await describeEach(client, running.map((s) => s.workflowId!));
   const services: Record<string, ServiceStatus> = {};
   for (const s of Object.values(progress.services)) {
     services[s.name] = serviceStatus(s, s.state === 'RUNNING' && s.workflowId ? live.get(s.workflowId) : undefined);
