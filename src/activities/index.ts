@@ -18,6 +18,7 @@ import type { DeploymentRecord, StateStore } from '../state';
 import { Context } from '@temporalio/activity';
 import { parseDuration } from '../manifest/schema';
 import { probeUntilHealthy } from './converge';
+import { decideDeployment } from './decide';
 import { checkEndpoint } from './health';
 import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
@@ -30,6 +31,8 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const { executors, store } = deps;
   return {
+    decideDeployment,
+
     prepareRollback: (input: PrepareRollbackInput): Promise<PrepareRollbackResult> => prepareRollback(deps, input),
 
     async applyService(input: StepInput): Promise<ApplyOutcome> {

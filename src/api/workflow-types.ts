@@ -2,6 +2,7 @@
  * Inputs and outputs of Tugboat's workflows: the contract between the client that starts a
  * deployment, the parent workflow and its per-service children.
  */
+import type { DecidedPlan } from '../plan/types';
 import { ROLLBACK_RETRY_DEFAULTS, retrySchema, type Manifest, type RetrySpec, type ServiceSpec } from '../manifest/schema';
 import type { ResourceRef, ServiceSteps, StepAttempts } from './progress';
 
@@ -10,8 +11,14 @@ export type { ServiceSteps, StepAttempts };
 export interface DeploymentInput {
   /** Unique per run, time-sortable; the workflow ID (the environment lock) repeats across runs. */
   deploymentId: string;
-  /** Validated by the client; validated again by the workflow before anything starts. */
+  /** Validated by the client, defaults filled in. */
   manifest: Manifest;
+  /**
+   * The client's plan decision, recorded here so the workflow never re-decides it (a newer
+   * worker replaying this run would otherwise re-validate and re-plan with newer rules). Absent
+   * from a hand-started run (temporal CLI, Web UI): the workflow then decides in its first activity.
+   */
+  plan?: DecidedPlan;
   /** Who asked (user@host), for the record. */
   requestedBy?: string;
   /** Where the manifest came from (a file path), for the record. */

@@ -10,7 +10,7 @@ import { computeCriticalPath } from './critical-path';
 import { cycleIssues } from './cycles';
 import { dependencyGraph, dependentsOf, reachable } from './dag';
 import { referenceIssues } from './references';
-import type { Plan } from './types';
+import type { DecidedPlan, Plan } from './types';
 import { computeWaves } from './waves';
 
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; issues: ManifestIssue[] };
@@ -40,13 +40,45 @@ export function planDeployment(manifest: Manifest): PlanResult {
   };
 }
 
+/** What the workflow input records of a plan (see DecidedPlan). */
+export function decidedPart(plan: Plan): DecidedPlan {
+  const { order, waves, durationMs, remainingMs, criticalPath, criticalPathMs, serialSumMs } = plan;
+  return { order, waves, durationMs, remainingMs, criticalPath, criticalPathMs, serialSumMs };
+}
+
+/**
+ * The full plan from a recorded decision plus the graph facts (direct and transitive dependencies,
+ * dependents, wave numbers) computed from the manifest. Undefined when the decision does not fit
+ * the manifest (a hand-written input): every service exactly once, in waves that match the order.
+ */
+export function completePlan(manifest: Manifest, decided: DecidedPlan): Plan | undefined {
+  const names = manifest.deployment.services.map((s) => s.name);
+  if (!Array.isArray(decided.order) || !Array.isArray(decided.waves)) return undefined;
+  const flat = decided.waves.flat();
+  const known = new Set(names);
+  if (
+    decided.order.length !== names.length ||
+    new Set(decided.order).size !== names.length ||
+    !decided.order.every((n) => known.has(n)) ||
+    flat.length !== names.length ||
+    flat.some((n, i) => n !== decided.order[i]) ||
+    !names.every((n) => typeof decided.remainingMs?.[n] === 'number' && typeof decided.durationMs?.[n] === 'number')
+  ) {
+    return undefined;
+  }
+  const dependencies = dependencyGraph(manifest.deployment.services);
+  const waveOf: Record<string, number> = {};
+  decided.waves.forEach((wave, i) => wave.forEach((name) => (waveOf[name] = i)));
+  return { ...decided, dependencies, dependents: dependentsOf(dependencies), waveOf, upstream: reachable(dependencies) };
+}
+
 export function planOrThrow(manifest: Manifest): Plan {
   const result = planDeployment(manifest);
   if (!result.ok) throw new ManifestError(result.issues);
   return result.plan;
 }
 
-export type { Plan } from './types';
+export type { DecidedPlan, Plan } from './types';
 export type { Graph } from './dag';
 export { dependencyGraph, dependentsOf, reachable } from './dag';
 export { findCycles, cycleIssues } from './cycles';

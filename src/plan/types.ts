@@ -23,3 +23,14 @@ export interface Plan {
   /** Transitive dependencies (sorted). */
   upstream: Record<string, string[]>;
 }
+
+/**
+ * The part of a plan that is a decision of this Tugboat release (tie-breaks, weights, priorities),
+ * as opposed to facts of the dependency graph: decided once by the client, carried in the
+ * workflow's input, so a newer worker replays an older run exactly as it was decided. O(services),
+ * unlike the transitive `upstream`, so it stays small in history.
+ */
+export type DecidedPlan = Pick<
+  Plan,
+  'order' | 'waves' | 'durationMs' | 'remainingMs' | 'criticalPath' | 'criticalPathMs' | 'serialSumMs'
+>;

@@ -11,8 +11,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  ChildWorkflowCancellationType,
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   executeChild,
@@ -33,16 +31,19 @@ import { FailureTypes, type DeploymentInput, type ServiceWorkflowResult } from '
 import { formatIssues } from '../manifest/errors';
 import { parseDuration, type Manifest } from '../manifest/schema';
 import { validateManifest } from '../manifest/validate';
-import { nextServicesToStart, planDeployment, resolveReferences, type Plan } from '../plan';
+import { completePlan, nextServicesToStart, planDeployment, resolveReferences, type Plan } from '../plan';
 import { describeFailure, stepsOfFailure } from './failures';
 import { installOperatorHandlers } from './operator-handlers';
 import { ProgressTracker } from './progress-tracker';
 import { rollBack } from './rollback';
 import { serviceWorkflow } from './service';
 import { ActivityCancellation } from './activity-options';
+import { childWorkflowOptions } from './child-options';
 
 /** patched() IDs: each guards a change to the command sequence so older histories still replay. */
 export const PATCH_DEPLOYMENT_RECORD = 'deployment-record-v1';
+/** A hand-started run (no plan in its input) is validated and planned by an activity, not here. */
+export const PATCH_DECIDE_IN_ACTIVITY = 'decide-in-activity-v1';
 
 /** Why the deployment stops early; set once, by a failure or an operator. */
 export interface StopRequest {
@@ -62,7 +63,7 @@ export interface RunState {
 }
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentResult> {
-  const { manifest, plan } = validateInput(input);
+  const { manifest, plan } = await decide(input);
   const tracker = new ProgressTracker(input.deploymentId, manifest, plan, now());
   const health: HealthReport = { services: {}, deployment: [] };
   const state: RunState = { awaitingDecision: false, continueRequests: [], temporalCancelRequested: false };
@@ -216,17 +217,12 @@ class DeploymentRun {
   private async runService(name: string): Promise<void> {
     const service = this.manifest.deployment.services.find((s) => s.name === name)!;
     const workflowId = `${this.input.deploymentId}.${name}`;
-    const { name: deployment, environment } = this.manifest.deployment;
     this.tracker.started(name, workflowId);
     try {
       const resolved = { ...service, config: service.config && resolveReferences(service.config, this.outputs) };
       const result: ServiceWorkflowResult = await executeChild(serviceWorkflow, {
-        workflowId,
+        ...childWorkflowOptions(this.input.deploymentId, service, this.manifest.deployment),
         args: [{ deploymentId: this.input.deploymentId, service: resolved }],
-        staticSummary: `${service.type} ${service.name}${service.version ? `@${service.version}` : ''}`,
-        staticDetails: `Deployment ${this.input.deploymentId} of ${deployment} to ${environment}`,
-        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       });
       this.outputs[name] = result.outputs;
       this.succeeded.add(name);
@@ -341,9 +337,43 @@ function failureMessage(phase: DeploymentPhase, error: string | undefined): stri
   return phase === 'ROLLED_BACK' ? `${why}; rolled back` : why;
 }
 
+/**
+ * The manifest and plan this run follows, decided once: by the client (recorded in the input), or
+ * for a hand-started run by a first activity (recorded in its result). Runs recorded before
+ * either existed decided here, in workflow code, and replay that way.
+ */
+async function decide(input: DeploymentInput): Promise<{ manifest: Manifest; plan: Plan }> {
+  if (typeof input?.deploymentId !== 'string' || input.deploymentId.length === 0) {
+    throw ApplicationFailure.nonRetryable('deploymentId is required', FailureTypes.manifest);
+  }
+  if (input.plan) {
+    const plan = completePlan(input.manifest, input.plan);
+    if (!plan) {
+      throw ApplicationFailure.nonRetryable(
+        'input.plan does not match input.manifest; start deployments with `tugboat deploy`, or omit plan to have the workflow plan it',
+        FailureTypes.manifest,
+      );
+    }
+    return { manifest: input.manifest, plan };
+  }
+  if (patched(PATCH_DECIDE_IN_ACTIVITY)) {
+    const { decideDeployment } = proxyActivities<TugboatActivities>({
+      summary: 'validate and plan the manifest',
+      startToCloseTimeout: '30 seconds',
+      cancellationType: ActivityCancellation.tryCancel,
+      retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: [FailureTypes.manifest] },
+    });
+    const decided = await decideDeployment(input.manifest).catch((err: unknown) => {
+      // Close with the activity's own failure (an invalid manifest, its issues listed), not a wrapper.
+      const { type, message } = describeFailure(err);
+      throw ApplicationFailure.create({ type, message, nonRetryable: true, cause: err as Error });
+    });
+    return { manifest: decided.manifest, plan: completePlan(decided.manifest, decided.plan)! };
+  }
+  return validateInput(input);
+}
+
 function validateInput(input: DeploymentInput): { manifest: Manifest; plan: Plan } {
-  // The client validated already; validating again guards against a hand-started workflow
-  // (temporal CLI, Web UI) and fails fast, readably and without retrying the workflow task.
   const validated = validateManifest(input?.manifest);
   if (!validated.ok) {
     throw ApplicationFailure.nonRetryable(`invalid manifest:\n${formatIssues(validated.issues)}`, FailureTypes.manifest);
