@@ -45,5 +45,11 @@ export const acceptSignal = defineSignal<[OperatorRequestInput?]>('accept');
 export const cancelUpdate = defineUpdate<RequestAccepted, [OperatorRequestInput]>('request_cancel');
 export const rollbackUpdate = defineUpdate<RequestAccepted, [OperatorRequestInput]>('request_rollback');
 export const acceptUpdate = defineUpdate<RequestAccepted, [OperatorRequestInput]>('accept');
+/**
+ * Unblock a ROLLBACK_BLOCKED rollback from the Web UI or `temporal workflow signal --name
+ * continue_rollback --input '{"retry":true}'`: same checks as the update; a refused one is recorded
+ * in progress as ignored, with why.
+ */
+export const continueRollbackSignal = defineSignal<[ContinueRollbackInput?]>('continue_rollback');
 /** Unblock a ROLLBACK_BLOCKED rollback: retry the failed compensations, or skip resources. */
 export const continueRollbackUpdate = defineUpdate<RequestAccepted, [ContinueRollbackInput]>('continue_rollback');

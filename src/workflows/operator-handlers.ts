@@ -10,9 +10,11 @@ import {
   acceptUpdate,
   cancelSignal,
   cancelUpdate,
+  continueRollbackSignal,
   continueRollbackUpdate,
   rollbackSignal,
   rollbackUpdate,
+  type ContinueRollbackInput,
   type OperatorRequestInput,
   type RequestAccepted,
 } from '../api/messages';
@@ -59,6 +61,19 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     return accepted('accepted: what was deployed stays; the deployment ends FAILED');
   };
 
+  const continueRollback = (input: ContinueRollbackInput | undefined, via: Via): RequestAccepted => {
+    const base = { kind: 'continue_rollback' as const, by: input?.by, reason: input?.reason, via };
+    // Signals have no validator: the same check runs here, and a refusal is recorded, not thrown.
+    const refusal = continueRollbackRefusal(input, context());
+    if (refusal) {
+      tracker.record({ ...base, outcome: 'ignored', note: refusal });
+      return accepted(`ignored: ${refusal}`);
+    }
+    tracker.record({ ...base, outcome: 'accepted' });
+    state.continueRequests.push({ retry: input?.retry, skip: input?.skip });
+    return accepted(input?.retry ? 'retrying the blocked compensations' : `skipping ${input?.skip?.join(', ')}`);
+  };
+
   const refuseWith = (refusal: string | undefined) => {
     // An update validator's error is the refusal the caller sees; nothing is recorded in history.
     if (refusal) throw new Error(refusal);
@@ -76,15 +91,10 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   setHandler(acceptUpdate, (input) => accept(input, 'update'), {
     validator: (_input: OperatorRequestInput) => refuseWith(acceptRefusal(context())),
   });
-  setHandler(
-    continueRollbackUpdate,
-    (input) => {
-      tracker.record({ kind: 'continue_rollback', by: input.by, reason: input.reason, via: 'update', outcome: 'accepted' });
-      state.continueRequests.push({ retry: input.retry, skip: input.skip });
-      return accepted(input.retry ? 'retrying the blocked compensations' : `skipping ${input.skip?.join(', ')}`);
-    },
-    { validator: (input) => refuseWith(continueRollbackRefusal(input, context())) },
-  );
+  setHandler(continueRollbackSignal, (input) => void continueRollback(input, 'signal'));
+  setHandler(continueRollbackUpdate, (input) => continueRollback(input, 'update'), {
+    validator: (input) => refuseWith(continueRollbackRefusal(input, context())),
+  });
 
   // Temporal's own cancellation (temporal workflow cancel, the Web UI's Cancel) is a cancel request.
   // Even when the stop itself is refused (a rollback already runs), the workflow must end cancelled.
