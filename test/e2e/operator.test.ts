@@ -5,7 +5,7 @@
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { cancelSignal, progressQuery, rollbackSignal } from '../../src/api/messages';
+import { cancelSignal, continueRollbackSignal, progressQuery, rollbackSignal } from '../../src/api/messages';
 import type { DeploymentProgress } from '../../src/api/progress';
 import { continueRollback, RequestRefusedError, requestStop } from '../../src/client/operations';
 import type { ServiceInput } from '../../src/manifest/schema';
@@ -129,7 +129,8 @@ describe('a blocked rollback', () => {
   const world = useWorld('blocked');
 
   const failingRollback = (): ServiceInput[] => [
-    { name: 'db', type: 'terraform', retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '10ms', fail_compensation: true } },
+    // Compensations retry under rollback_retry (generous by default): kept short here.
+    { name: 'db', type: 'terraform', rollback_retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '10ms', fail_compensation: true } },
     { name: 'app', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms', fail_permanent: true } },
   ];
 
@@ -172,6 +173,40 @@ describe('a blocked rollback', () => {
       expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
       expect((await handle.describe()).status.name).toBe('CANCELLED');
       expect((await handle.query(progressQuery)).phase).toBe('ROLLED_BACK');
+    } finally {
+      await world.cloud.clearOverride('db');
+    }
+  });
+
+  it('continue_rollback as a signal (Web UI, temporal workflow signal): same checks, a refusal recorded, then acted on', async () => {
+    const { handle, deploymentId } = await blocked('signal');
+    // Neither retry nor skip: refused, recorded as ignored with why, the rollback still blocked.
+    await handle.signal(continueRollbackSignal, { by: 'web-ui' });
+    const refused = await waitForProgress(
+      handle,
+      (p) => p.requests.some((r) => r.kind === 'continue_rollback'),
+      'the refused continue_rollback signal recorded',
+    );
+    expect(refused.requests.at(-1)).toMatchObject({
+      kind: 'continue_rollback',
+      via: 'signal',
+      by: 'web-ui',
+      outcome: 'ignored',
+      note: expect.stringMatching(/either retry: true or skip/),
+    });
+    expect(refused.phase).toBe('ROLLBACK_BLOCKED');
+    await world.cloud.setOverride('db', { fail_compensation: false });
+    try {
+      await handle.signal(continueRollbackSignal, { retry: true, by: 'web-ui' });
+      const { result } = await failedResult(handle.result());
+      expect(result.phase).toBe('ROLLED_BACK');
+      expect(result.services.db.state).toBe('ROLLED_BACK');
+      expect((await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId)).toEqual([]);
+      const requests = (await handle.query(progressQuery)).requests.filter((r) => r.kind === 'continue_rollback');
+      expect(requests.map((r) => [r.via, r.outcome])).toEqual([
+        ['signal', 'ignored'],
+        ['signal', 'accepted'],
+      ]);
     } finally {
       await world.cloud.clearOverride('db');
     }
