@@ -19,9 +19,13 @@ export interface TestEnvFile {
 const ROOT_DIR = path.resolve(__dirname, '..', '..');
 
 /** Fixed per checkout, so a test (or a person) can find the running suite's server without jest's help. */
-export function testEnvFilePath(rootDir = ROOT_DIR): string {
+/**
+ * One file per jest run (its PID): two runs in the same checkout at once (two terminals, an editor's
+ * test runner) must each find their own server, never the other's or a file the other removed.
+ */
+export function testEnvFilePath(rootDir = ROOT_DIR, runPid = process.pid): string {
   const hash = crypto.createHash('sha256').update(rootDir).digest('hex').slice(0, 12);
-  return path.join(os.tmpdir(), `tugboat-jest-${hash}.json`);
+  return path.join(os.tmpdir(), `tugboat-jest-${hash}-${runPid}.json`);
 }
 
 let cachedEnv: TestEnvFile | undefined;
