@@ -8,12 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { TUGBOAT_DEPLOYMENT } from '../src/api/search-attributes';
+import { environmentWorkflowId, newDeploymentId } from '../src/client/deployment-id';
 import { startDeployment } from '../src/client/deployments';
+import { deploymentWorkflow } from '../src/workflows';
 import { continueRollback, requestStop } from '../src/client/operations';
 import { cancelSignal, progressQuery } from '../src/api/messages';
 import type { DeploymentProgress } from '../src/api/progress';
 import { validateManifestOrThrow } from '../src/manifest/validate';
-import type { ServiceInput } from '../src/manifest/schema';
+import type { Manifest, ServiceInput } from '../src/manifest/schema';
 import { SimCloudClient } from '../src/simcloud';
 import { withEphemeralStack } from './lib/ephemeral-stack';
 
@@ -29,6 +32,8 @@ interface Scenario {
   health_checks?: Array<{ endpoint: string }>;
   /** Set up before the deployment starts (holds, overrides). */
   before?: (cloud: SimCloudClient) => Promise<void>;
+  /** Started as `temporal workflow start` would: the raw manifest, no client plan in the input. */
+  handStarted?: boolean;
   /** Drives the deployment to its end: operator requests, releases. */
   drive?: (ctx: { cloud: SimCloudClient; client: Client; handle: WorkflowHandle }) => Promise<void>;
 }
@@ -88,7 +93,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'blocked-then-retried',
     services: [
-      { name: 'base', type: 'terraform', retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '20ms', fail_compensation: true } },
+      { name: 'base', type: 'terraform', rollback_retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '20ms', fail_compensation: true } },
       { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: { duration: '20ms', fail_permanent: true } },
     ],
     drive: async ({ cloud, handle, client }) => {
@@ -110,6 +115,14 @@ const SCENARIOS: Scenario[] = [
       await waitForPhase(handle, (p) => p.awaitingDecision === true);
       await requestStop(client, handle, 'accept', { by: 'recorder' });
     },
+  },
+  {
+    name: 'hand-started',
+    handStarted: true,
+    services: [
+      { name: 'base', type: 'terraform', simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
+    ],
   },
   {
     name: 'waves-capped',
@@ -162,7 +175,9 @@ async function record(client: Client, scenario: Scenario, cloud: SimCloudClient,
     },
   });
   await scenario.before?.(cloud);
-  const { handle, deploymentId } = await startDeployment(client, manifest, { taskQueue: TASK_QUEUE });
+  const { handle, deploymentId } = scenario.handStarted
+    ? await startByHand(client, scenario)
+    : await startDeployment(client, manifest, { taskQueue: TASK_QUEUE });
   await Promise.all([handle.result().catch(() => undefined), scenario.drive?.({ cloud, client, handle })]);
   await write(`${fixture}.parent`, handle);
   for (const service of scenario.services) {
@@ -173,6 +188,18 @@ async function record(client: Client, scenario: Scenario, cloud: SimCloudClient,
     );
     if (exists) await write(`${fixture}.${service.name}`, child);
   }
+}
+
+async function startByHand(client: Client, scenario: Scenario): Promise<{ handle: WorkflowHandle; deploymentId: string }> {
+  const deploymentId = newDeploymentId();
+  const raw = { deployment: { name: scenario.name, environment: 'fixture', services: scenario.services } };
+  const handle = await client.workflow.start(deploymentWorkflow, {
+    workflowId: `${environmentWorkflowId(scenario.name, 'fixture')}`,
+    taskQueue: TASK_QUEUE,
+    args: [{ deploymentId, manifest: raw as unknown as Manifest }],
+    typedSearchAttributes: [{ key: TUGBOAT_DEPLOYMENT, value: deploymentId }],
+  });
+  return { handle, deploymentId };
 }
 
 async function write(name: string, handle: WorkflowHandle): Promise<void> {
