@@ -10,7 +10,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal-env';
 import { installWorkerLogging } from '../../src/worker/logging';
-import { PATCH_DEPLOYMENT_RECORD } from '../../src/workflows/deployment';
+import { PATCH_DECIDE_IN_ACTIVITY, PATCH_DEPLOYMENT_RECORD } from '../../src/workflows/deployment';
 import { PATCH_RETAIN_KEEPS_DEPENDENCIES } from '../../src/workflows/rollback';
 
 installWorkerLogging('ERROR');
@@ -44,10 +44,22 @@ describe('replay of recorded histories', () => {
   it('covers both sides of every patch: histories recorded before it and after it', () => {
     const hasMarker = (f: (typeof fixtures)[number], patchId: string) => patchIds(f.history).includes(patchId);
     const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
-    for (const patchId of [PATCH_DEPLOYMENT_RECORD, PATCH_RETAIN_KEEPS_DEPENDENCIES]) {
+    for (const patchId of [PATCH_DEPLOYMENT_RECORD, PATCH_RETAIN_KEEPS_DEPENDENCIES, PATCH_DECIDE_IN_ACTIVITY]) {
       expect(parents.filter((f) => hasMarker(f, patchId)).length).toBeGreaterThan(0);
       expect(parents.filter((f) => !hasMarker(f, patchId)).length).toBeGreaterThan(0);
     }
+  });
+
+  it('has runs whose input carries the client plan (decided once) and runs without it', () => {
+    const inputOf = (f: (typeof fixtures)[number]) => {
+      const started = (f.history as { events: Array<{ workflowExecutionStartedEventAttributes?: { input?: { payloads?: Array<{ data?: string }> } } }> })
+        .events[0].workflowExecutionStartedEventAttributes;
+      const data = started?.input?.payloads?.[0]?.data ?? '';
+      return JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { plan?: unknown };
+    };
+    const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
+    expect(parents.filter((f) => inputOf(f).plan !== undefined).length).toBeGreaterThan(0);
+    expect(parents.filter((f) => inputOf(f).plan === undefined).length).toBeGreaterThan(0);
   });
 
   it('replays every fixture without a determinism error', async () => {
