@@ -51,7 +51,7 @@ export function registerOperate(program: Command): void {
       .option('--timeout <seconds>', 'give up when no worker answers within this time', parseSeconds, 15)
       .addHelpText(
         'after',
-        `\nThe same is possible from the Web UI or the temporal CLI by signal:\n  temporal workflow signal --workflow-id deploy-<name>-<environment> --name ${kind} --input '{"reason":"…"}'\n\nExit codes: 0 accepted, 2 no such deployment, 3 refused (the reason is printed), 1 no worker answered.`,
+        `\nThe same is possible from the Web UI or the temporal CLI by signal:\n  temporal workflow signal --workflow-id deploy-<name>.<environment> --name ${kind} --input '{"reason":"…"}'\n\nExit codes: 0 accepted, 2 no such deployment, 3 refused (the reason is printed), 1 no worker answered.`,
       )
       .action((ref: string, opts: { reason?: string; timeout: number }) =>
         send(ref, (client, handle) => requestStop(client, handle, kind, { by: operatorIdentity(), reason: opts.reason }, opts.timeout * 1000)),
@@ -66,7 +66,12 @@ export function registerOperate(program: Command): void {
     .option('--skip <ids...>', 'resource IDs (or service names) to give up on')
     .option('--reason <text>', 'why; recorded in the deployment\'s progress')
     .option('--timeout <seconds>', 'give up when no worker answers within this time', parseSeconds, 15)
-    .addHelpText('after', '\nExamples:\n  tugboat continue-rollback shop/prod --retry\n  tugboat continue-rollback shop/prod --skip database-00000a')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tugboat continue-rollback shop/prod --retry\n  tugboat continue-rollback shop/prod --skip database-00000a\n\n' +
+        'From the Web UI (Send Signal) or the temporal CLI, the same request is a signal:\n' +
+        '  temporal workflow signal --workflow-id deploy-shop.prod --name continue_rollback --input \'{"retry":true}\'',
+    )
     .action((ref: string, opts: { retry?: boolean; skip?: string[]; reason?: string; timeout: number }) => {
       if (Boolean(opts.retry) === Boolean(opts.skip?.length)) {
         throw new CliError('say either --retry or --skip <ids...>, exactly one of them', ExitCode.badInput);
