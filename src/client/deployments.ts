@@ -35,6 +35,7 @@ export async function startDeployment(
   const { name, environment } = manifest.deployment;
   const workflowId = environmentWorkflowId(name, environment);
   const deploymentId = opts.deploymentId ?? newDeploymentId();
+  await refuseIfLockedUnderLegacyId(client, name, environment);
   try {
     const handle = await client.workflow.start(deploymentWorkflow, {
       workflowId,
@@ -71,6 +72,19 @@ async function searchAttributesMissing(client: Client, unknown: string, err: unk
     () => [unknown],
   );
   return new SearchAttributesMissingError(namespace, missing, `the server refused to start the deployment: ${serverReason(err)}`, true);
+}
+
+/**
+ * While deployments started by an older Tugboat (under `deploy-<name>-<environment>`) may still
+ * run, the new ID alone would not lock them out: a running old-ID deployment of this very name and
+ * environment holds the lock too. One describe per deploy; gone once no old-ID run is left.
+ */
+async function refuseIfLockedUnderLegacyId(client: Client, name: string, environment: string): Promise<void> {
+  const legacy = client.workflow.getHandle(legacyEnvironmentWorkflowId(name, environment));
+  const description = await describeIfExists(legacy).catch(() => undefined);
+  if (description?.status.name !== 'RUNNING') return;
+  if (!(await isDeploymentOf(client, legacy, description, name, environment))) return;
+  throw new EnvironmentLockedError(legacy.workflowId, description.typedSearchAttributes.get(TUGBOAT_DEPLOYMENT));
 }
 
 async function runningDeploymentId(client: Client, workflowId: string): Promise<string | undefined> {

@@ -96,6 +96,26 @@ describe('the environment workflow ID', () => {
     await expect(findDeployment(world.client, `${world.name}-legacy/api-prod`)).rejects.toBeInstanceOf(DeploymentNotFoundError);
   });
 
+  it('a running deployment under the old ID still holds the lock for its own name and environment only', async () => {
+    const manifest = world.manifest([{ name: 'held', type: 'shell', simulate: { duration: '10ms' } }], {
+      name: `${world.name}-lock-api`,
+      environment: 'prod',
+    });
+    await world.cloud.hold('held', 'apply');
+    const { handle, deploymentId } = await startLegacy(world, manifest, { environmentAttribute: true });
+    await world.cloud.waitUntilHeld('held', 'apply');
+    await expect(world.deploy(manifest)).rejects.toMatchObject({ name: 'EnvironmentLockedError', runningDeploymentId: deploymentId });
+    // The other pair that shared the old ID is not locked by it.
+    const other = world.manifest([{ name: 'free', type: 'shell', simulate: { duration: '10ms' } }], {
+      name: `${world.name}-lock`,
+      environment: 'api-prod',
+    });
+    const started = await world.deploy(other);
+    expect((await started.handle.result()).phase).toBe('SUCCEEDED');
+    await world.cloud.release('held', 'apply');
+    expect((await handle.result()).phase).toBe('SUCCEEDED');
+  });
+
   it('asks the progress query when an old-ID workflow has no environment attribute', async () => {
     const manifest = world.manifest([{ name: 'bare', type: 'shell', simulate: { duration: '10ms' } }], {
       name: `${world.name}-bare-api`,
