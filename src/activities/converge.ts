@@ -4,6 +4,7 @@
  * (`verify_timeout`) has passed, backing off between probes; only then does it count as unhealthy.
  */
 import type { VerifyOutcome } from '../api/workflow-types';
+import { abortableSleep } from '../system/sleep';
 
 export const FIRST_PROBE_GAP_MS = 1_000;
 export const MAX_PROBE_GAP_MS = 10_000;
@@ -13,6 +14,8 @@ export interface ConvergeOptions {
   deadlineMs: number;
   signal: AbortSignal;
   now?: () => number;
+  /** Injected by unit tests, which keep their own clock. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called before each wait: heartbeat details for `status`. */
   onUnhealthy?: (outcome: VerifyOutcome, probes: number) => void;
 }
@@ -22,6 +25,7 @@ export async function probeUntilHealthy(
   opts: ConvergeOptions,
 ): Promise<VerifyOutcome> {
   const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? abortableSleep;
   let gap = FIRST_PROBE_GAP_MS;
   for (let probes = 1; ; probes++) {
     const outcome = await probe();
@@ -31,22 +35,7 @@ export async function probeUntilHealthy(
       return { ...outcome, detail: `${outcome.detail ?? 'unhealthy'} (still unhealthy after ${probes} probes)` };
     }
     opts.onUnhealthy?.(outcome, probes);
-    await abortableDelay(Math.min(gap, remaining), opts.signal);
+    await sleep(Math.min(gap, remaining), opts.signal);
     gap = Math.min(gap * 2, MAX_PROBE_GAP_MS);
   }
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -6,6 +6,7 @@
  * Every side effect happens synchronously after the last await of its operation, and calls with
  * the same idempotency key are single-flighted, so a key's side effect happens at most once.
  */
+import { abortableSleep } from '../system/sleep';
 import { HttpFault } from './fault';
 import { Holds } from './holds';
 import { outputsFor, resourceId, resourceKindFor } from './resources';
@@ -41,22 +42,6 @@ type Faults = FaultOverride & { duration_ms?: number };
 
 const clone = <T>(value: T): T => structuredClone(value);
 
-/** Rejects with the signal's reason on abort, so reset/shutdown stop simulated work at once. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted();
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export class SimulatedCloud {
   private readonly holds = new Holds();
@@ -129,7 +114,7 @@ export class SimulatedCloud {
         true,
       );
     }
-    await sleep(faults().duration_ms ?? 0, signal);
+    await abortableSleep(faults().duration_ms ?? 0, signal);
     signal.throwIfAborted();
     if (faults().fail_permanent) {
       throw new HttpFault(422, 'permanent', `simulated permanent failure applying ${service}`, false);
