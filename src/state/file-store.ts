@@ -1,12 +1,13 @@
 /**
  * The default state store: JSON files under <TUGBOAT_HOME>/state, one directory per deployment.
  * Each ledger entry is its own file (named by its idempotency key), so workers in several
- * processes never rewrite each other's records; every write is atomic.
+ * processes never rewrite each other's records; so is each attempt record (one file per attempt,
+ * never read-modify-write). Every write is atomic.
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readJsonFile, writeJsonAtomically } from '../system/atomic-file';
-import type { DeploymentRecord, IntentEntry, RollbackManifest, StateStore } from './types';
+import type { AttemptRecord, DeploymentRecord, IntentEntry, RollbackManifest, StateStore } from './types';
 
 export class FileStateStore implements StateStore {
   constructor(readonly location: string) {}
@@ -17,6 +18,10 @@ export class FileStateStore implements StateStore {
 
   private intentFile(deploymentId: string, key: string): string {
     return path.join(this.dir(deploymentId), 'ledger', `${safeName(key)}.json`);
+  }
+
+  private attemptsDir(deploymentId: string, key: string): string {
+    return path.join(this.dir(deploymentId), 'attempts', safeName(key));
   }
 
   async saveRollbackManifest(manifest: RollbackManifest): Promise<string> {
@@ -63,17 +68,32 @@ export class FileStateStore implements StateStore {
   }
 
   async listIntents(deploymentId: string): Promise<IntentEntry[]> {
-    const dir = path.join(this.dir(deploymentId), 'ledger');
-    let files: string[];
-    try {
-      files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    const entries = await Promise.all(files.map((f) => readJsonFile<IntentEntry>(path.join(dir, f))));
-    return entries.filter((e): e is IntentEntry => e !== undefined).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
+    const entries = await readJsonDir<IntentEntry>(path.join(this.dir(deploymentId), 'ledger'));
+    return entries.sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
   }
+
+  async recordAttempt(record: AttemptRecord): Promise<void> {
+    const name = `${safeName(record.execution)}.${record.attempt}.json`;
+    await writeJsonAtomically(path.join(this.attemptsDir(record.deploymentId, record.idempotencyKey), name), record);
+  }
+
+  async listAttempts(deploymentId: string, idempotencyKey: string): Promise<AttemptRecord[]> {
+    return readJsonDir<AttemptRecord>(this.attemptsDir(deploymentId, idempotencyKey));
+  }
+}
+
+/** Every JSON file of a directory, parsed; none when the directory does not exist yet. */
+async function readJsonDir<T>(dir: string): Promise<T[]> {
+  let files: string[];
+  try {
+    // Temporary files of a write in progress end in .tmp-<pid>-<n>, never in .json.
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const entries = await Promise.all(files.map((f) => readJsonFile<T>(path.join(dir, f))));
+  return entries.filter((e) => e !== undefined) as T[];
 }
 
 /** Deployment IDs and keys are ours, but never let one escape its directory. */

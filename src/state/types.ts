@@ -29,6 +29,29 @@ export interface IntentEntry {
   outcome?: string;
 }
 
+/**
+ * How one attempt of one step ended, when it ended by itself (an attempt whose worker died leaves
+ * none). The step runner counts spent attempts from these: Temporal counts every attempt, but one
+ * that a worker shutdown handed back must not use up the service's `max_attempts`.
+ */
+export interface AttemptRecord {
+  idempotencyKey: string;
+  deploymentId: string;
+  service: string;
+  step: string;
+  /**
+   * Which scheduling of the step (workflow run + activity ID): a step scheduled again under the
+   * same idempotency key (an operator's retry of a blocked compensation) counts afresh.
+   */
+  execution: string;
+  /** Temporal's attempt number within that execution, 1-based. */
+  attempt: number;
+  outcome: 'failed' | 'interrupted';
+  /** Why a failed attempt failed. */
+  message?: string;
+  endedAt: string;
+}
+
 /** How a deployment ended, kept after Temporal forgets the workflow. */
 export interface DeploymentRecord {
   deploymentId: string;
@@ -53,6 +76,10 @@ export interface StateStore {
   recordIntent(entry: Omit<IntentEntry, 'status' | 'recordedAt'>): Promise<void>;
   confirmIntent(idempotencyKey: string, deploymentId: string, result: Pick<IntentEntry, 'resources' | 'outcome'>): Promise<void>;
   listIntents(deploymentId: string): Promise<IntentEntry[]>;
+  /** Recording the same attempt again replaces its record. */
+  recordAttempt(record: AttemptRecord): Promise<void>;
+  /** Every recorded attempt of the step with this idempotency key, all executions, any order. */
+  listAttempts(deploymentId: string, idempotencyKey: string): Promise<AttemptRecord[]>;
   saveDeploymentRecord(record: DeploymentRecord): Promise<string>;
   getDeploymentRecord(deploymentId: string): Promise<DeploymentRecord | undefined>;
 }
