@@ -1,18 +1,24 @@
 /**
  * Activities in isolation (MockActivityEnvironment): executor errors become the right Temporal
- * failure types, transient ones carry a jittered next-retry delay, and heartbeats are sent.
+ * failure types, transient ones carry a jittered next-retry delay, heartbeats are sent, and the
+ * service's max_attempts is enforced here, not counting attempts a worker shutdown handed back.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { ExecutorContext } from '../executors/types';
+import { FileStateStore } from '../state';
 import { serviceSchema } from '../manifest/schema';
 import { PermanentDeployError, TransientDeployError } from '../executors/errors';
 import { FailureTypes, type StepInput } from '../api/workflow-types';
 import { nextRetryDelayMs } from './retry-delay';
-import { runStep } from './step-runner';
+import { HANDED_BACK_RETRY_DELAY_MS, runStep, type StepOptions } from './step-runner';
 
 const input: StepInput = {
   deploymentId: 'dep-1',
-  service: serviceSchema.parse({ name: 'api', type: 'kubernetes', retry: { initial_interval: '1s', backoff: 2 } }),
+  service: serviceSchema.parse({ name: 'api', type: 'kubernetes', retry: { max_attempts: 5, initial_interval: '1s', backoff: 2 } }),
   idempotencyKey: 'dep-1:api:apply',
 };
 
@@ -62,6 +68,127 @@ describe('runStep', () => {
     const { key } = (await env.run(() => runStep('apply', input, {}, async (ctx) => ({ key: ctx.idempotencyKey })))) as { key: string };
     expect(key).toBe('dep-1:api:apply');
     expect(beats[0]).toMatchObject({ step: 'apply', service: 'api', attempt: 1 });
+  });
+});
+
+describe('runStep attempt accounting', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-attempts-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const store = new FileStateStore(dir);
+  let seq = 0;
+  /** Each test its own deployment, so the store's records never mix. */
+  const stepInput = (maxAttempts: number, step = 'apply'): StepInput => {
+    const deploymentId = `dep-${++seq}`;
+    return {
+      deploymentId,
+      service: serviceSchema.parse({ name: 'api', type: 'kubernetes', retry: { max_attempts: maxAttempts, initial_interval: '1s' } }),
+      idempotencyKey: `${deploymentId}:api:${step}`,
+    };
+  };
+  const shutdown = new ActivityCancellationDetails({ workerShutdown: true });
+
+  /** One attempt; `cancel` aborts it while the work waits for its signal. */
+  async function attempt(
+    stepInput: StepInput,
+    attemptNo: number,
+    work: (ctx: ExecutorContext) => Promise<object>,
+    opts: { cancel?: Parameters<MockActivityEnvironment['cancel']>; options?: StepOptions } = {},
+  ): Promise<{ result?: { attempts: unknown }; failure?: unknown }> {
+    const env = new MockActivityEnvironment({ attempt: attemptNo });
+    const running = env.run(() => runStep('apply', stepInput, opts.options ?? { store }, work));
+    if (opts.cancel) env.cancel(...opts.cancel);
+    return running.then(
+      (result) => ({ result: result as { attempts: unknown } }),
+      (failure: unknown) => ({ failure }),
+    );
+  }
+  // The cancel may land before the work starts (runStep reads the store first).
+  const untilAborted = (ctx: ExecutorContext) =>
+    new Promise<object>((_, reject) => {
+      if (ctx.signal.aborted) reject(ctx.signal.reason as Error);
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
+    });
+  const throwing = (err: Error) => async (): Promise<object> => {
+    throw err;
+  };
+
+  it('hands an attempt interrupted by a worker shutdown back without spending it', async () => {
+    const step = stepInput(1);
+    const { failure } = await attempt(step, 1, untilAborted, { cancel: ['WORKER_SHUTDOWN', shutdown] });
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      type: FailureTypes.transient,
+      nonRetryable: false,
+      nextRetryDelay: HANDED_BACK_RETRY_DELAY_MS,
+      details: [{ attempts: 0 }],
+    });
+    expect((failure as Error).message).toMatch(/^handed back: the worker shut down during attempt 1/);
+    expect(await store.listAttempts(step.deploymentId, step.idempotencyKey)).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'interrupted', step: 'apply', service: 'api' }),
+    ]);
+
+    // max_attempts: 1, yet the next worker's attempt may still run, and it is the first one spent.
+    const { result } = await attempt(step, 2, async () => ({ outcome: 'created' }));
+    expect(result).toEqual({ outcome: 'created', attempts: { attempts: 1 } });
+  });
+
+  it('enforces max_attempts itself: a real failure after a hand-back is final once the spent attempts reach it', async () => {
+    const step = stepInput(2);
+    await attempt(step, 1, throwing(new TransientDeployError('throttled')));
+    await attempt(step, 2, untilAborted, { cancel: ['WORKER_SHUTDOWN', shutdown] });
+    const { failure } = await attempt(step, 3, throwing(new TransientDeployError('still throttled')));
+    expect(failure).toMatchObject({
+      type: FailureTypes.transient,
+      nonRetryable: true,
+      message: 'failed after 2 attempts: still throttled',
+      details: [{ attempts: 2, lastFailure: 'still throttled' }],
+    });
+  });
+
+  it('retries a real failure with a delay that grows with spent attempts only, reporting them', async () => {
+    const step = stepInput(3);
+    await attempt(step, 1, untilAborted, { cancel: ['WORKER_SHUTDOWN', shutdown] });
+    const { failure } = await attempt(step, 2, throwing(new TransientDeployError('throttled')));
+    expect(failure).toMatchObject({ nonRetryable: false, details: [{ attempts: 1, lastFailure: 'throttled' }] });
+    // The first spent attempt's delay (1s ± 20%), not the second's.
+    expect((failure as ApplicationFailure).nextRetryDelay).toBeLessThanOrEqual(1200);
+    const { result } = await attempt(step, 3, async () => ({ outcome: 'created' }));
+    expect(result?.attempts).toEqual({ attempts: 2, lastFailure: 'throttled' });
+  });
+
+  it('fails at once, without touching the world, when earlier attempts timed out until none was left', async () => {
+    const step = stepInput(2);
+    let touched = false;
+    const { failure } = await attempt(step, 3, async () => {
+      touched = true;
+      return {};
+    });
+    expect(touched).toBe(false);
+    expect(failure).toMatchObject({
+      nonRetryable: true,
+      message: 'failed after 2 attempts: attempt 2 did not report back (it timed out or its worker died)',
+      details: [{ attempts: 2 }],
+    });
+    expect(await store.listIntents(step.deploymentId)).toEqual([]);
+  });
+
+  it('carries the attempts on a permanent failure', async () => {
+    const step = stepInput(3);
+    const { failure } = await attempt(step, 1, throwing(new PermanentDeployError('rejected')));
+    expect(failure).toMatchObject({ nonRetryable: true, details: [{ attempts: 1, lastFailure: 'rejected' }] });
+  });
+
+  it('lets a cancellation the workflow asked for surface as cancellation, spending and recording nothing', async () => {
+    const step = stepInput(3);
+    const { failure } = await attempt(step, 1, untilAborted, { cancel: ['CANCELLED', new ActivityCancellationDetails({ cancelRequested: true })] });
+    expect(failure).toBeInstanceOf(CancelledFailure);
+    expect(await store.listAttempts(step.deploymentId, step.idempotencyKey)).toEqual([]);
+  });
+
+  it('without a store, counts every Temporal attempt as spent', async () => {
+    const step = stepInput(3);
+    const { failure } = await attempt(step, 3, throwing(new TransientDeployError('throttled')), { options: {} });
+    expect(failure).toMatchObject({ nonRetryable: true, message: 'failed after 3 attempts: throttled' });
   });
 });
 

@@ -1,32 +1,55 @@
 /**
  * What every executor step shares: heartbeats while the step runs, cancellation wired to an
- * AbortSignal, and the executor's error classification mapped onto Temporal failure types.
+ * AbortSignal, the executor's error classification mapped onto Temporal failure types, and the
+ * step's own attempt accounting (attempts.ts): Temporal's attempt limit is only a backstop, the
+ * service's max_attempts is enforced here, and attempts a worker shutdown handed back are free.
  */
-import { Context, CancelledFailure } from '@temporalio/activity';
+import { Context, CancelledFailure, type Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type StepInput } from '../api/workflow-types';
+import { FailureTypes, stepRetrySpec, type DeployStep, type StepAttempts, type StepInput } from '../api/workflow-types';
 import { PermanentDeployError, TransientDeployError } from '../executors/errors';
 import type { ExecutorContext } from '../executors/types';
-import type { StateStore } from '../state';
+import type { AttemptRecord, StateStore } from '../state';
+import { spentBefore, trimMessage, withCurrent } from './attempts';
 import { nextRetryDelayMs } from './retry-delay';
 
 /** Beat at least every second, and at least three times per heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
-/** Steps with side effects pass the store: intent is recorded before, confirmed after. */
+/** Nothing failed when a step is handed back: another worker may pick it up at once. */
+export const HANDED_BACK_RETRY_DELAY_MS = 1_000;
+
+/**
+ * Steps with side effects pass the store: intent is recorded before, confirmed after. With a store,
+ * attempts are counted from its records; without one, every Temporal attempt counts as spent.
+ */
 export interface StepOptions {
   store?: StateStore;
 }
 
 export async function runStep<T extends object>(
-  step: string,
+  step: DeployStep,
   input: StepInput,
   opts: StepOptions,
   work: (ctx: ExecutorContext) => Promise<T>,
-): Promise<T> {
+): Promise<T & { attempts: StepAttempts }> {
   const activity = Context.current();
   const { attempt } = activity.info;
   const ledgerKey = { idempotencyKey: input.idempotencyKey, deploymentId: input.deploymentId };
+  const maxAttempts = stepRetrySpec(input.service, step).max_attempts;
+  const attempts = new AttemptLog(step, input, activity, opts.store);
+  const before = await attempts.spentBefore();
+  // Earlier attempts timed out (or their workers died) until none is left: stop before touching
+  // the world again.
+  if (before.attempts >= maxAttempts) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.transient,
+      message: `failed after ${before.attempts} attempts: ${before.lastFailure ?? 'no failure was recorded'}`,
+      nonRetryable: true,
+      details: [before],
+    });
+  }
+
   const beat = () => activity.heartbeat({ step, service: input.service.name, attempt });
   beat();
   const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
@@ -47,39 +70,135 @@ export async function runStep<T extends object>(
       resources: (result as { resources?: Array<{ id: string; kind: string }> }).resources,
       outcome: (result as { outcome?: string }).outcome,
     });
-    return result;
+    return { ...result, attempts: withCurrent(before) };
   } catch (err) {
-    throw toFailure(err, input, attempt, activity);
+    throw await toFailure(err, { step, input, maxAttempts, before, activity, attempts });
   } finally {
     clearInterval(timer);
   }
 }
 
-function toFailure(err: unknown, input: StepInput, attempt: number, activity: Context): unknown {
-  // Cancellation the workflow asked for must surface as cancellation; an abort for any other
-  // reason (the worker shutting down) is a retryable interruption.
+interface FailureContext {
+  step: DeployStep;
+  input: StepInput;
+  maxAttempts: number;
+  before: StepAttempts;
+  activity: Context;
+  attempts: AttemptLog;
+}
+
+/**
+ * Every failure carries the step's StepAttempts as its first detail, so whichever one turns out to
+ * be final (ours, or the last one Temporal's backstop allows) tells the workflow what was spent.
+ */
+async function toFailure(err: unknown, f: FailureContext): Promise<unknown> {
+  const { activity, before } = f;
   const { cancellationSignal: signal } = activity;
+  // Cancellation the workflow asked for must surface as cancellation; it spends nothing.
   if (signal.aborted && activity.cancellationDetails?.cancelRequested) {
     return signal.reason instanceof CancelledFailure ? signal.reason : err;
   }
-  if (signal.aborted) {
+  // The worker is stopping and its grace period ran out: hand the step back, unspent.
+  if (signal.aborted && activity.cancellationDetails?.workerShutdown) {
+    await f.attempts.record('interrupted');
     return ApplicationFailure.create({
       type: FailureTypes.transient,
-      message: `interrupted (${describeAbort(activity)}); the step will be retried with the same idempotency key`,
-      nextRetryDelay: nextRetryDelayMs(input.service.retry, attempt),
+      message:
+        `handed back: the worker shut down during attempt ${activity.info.attempt}; another worker continues ` +
+        `with the same idempotency key (not counted against max_attempts)`,
+      nextRetryDelay: HANDED_BACK_RETRY_DELAY_MS,
+      details: [before],
     });
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = trimMessage(failureMessage(err, activity));
+  await f.attempts.record('failed', message);
+  const spent = withCurrent(before, message);
   if (err instanceof PermanentDeployError) {
-    return ApplicationFailure.create({ type: FailureTypes.permanent, message, nonRetryable: true, cause: asError(err.cause) });
+    return ApplicationFailure.create({
+      type: FailureTypes.permanent,
+      message,
+      nonRetryable: true,
+      cause: asError(err.cause),
+      details: [spent],
+    });
   }
   // Anything unclassified is treated as transient: retrying a bounded number of times is safe
   // because every step is idempotent.
+  if (spent.attempts >= f.maxAttempts) {
+    return ApplicationFailure.create({
+      type: FailureTypes.transient,
+      message: `failed after ${spent.attempts} attempts: ${message}`,
+      nonRetryable: true,
+      details: [spent],
+    });
+  }
   return ApplicationFailure.create({
     type: FailureTypes.transient,
-    message: err instanceof TransientDeployError ? message : `unexpected error: ${message}`,
-    nextRetryDelay: nextRetryDelayMs(input.service.retry, attempt),
+    message,
+    // Backoff grows with spent attempts only: a hand-back is no reason to wait longer.
+    nextRetryDelay: nextRetryDelayMs(stepRetrySpec(f.input.service, f.step), spent.attempts),
+    details: [spent],
   });
+}
+
+function failureMessage(err: unknown, activity: Context): string {
+  if (activity.cancellationSignal.aborted) {
+    return `interrupted (${describeAbort(activity)}); the step will be retried with the same idempotency key`;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return err instanceof TransientDeployError || err instanceof PermanentDeployError ? message : `unexpected error: ${message}`;
+}
+
+/** The store's records of this step's attempts, read and written without ever failing the step. */
+class AttemptLog {
+  private readonly execution: string;
+
+  constructor(
+    private readonly step: DeployStep,
+    private readonly input: StepInput,
+    private readonly activity: Context,
+    private readonly store: StateStore | undefined,
+  ) {
+    this.execution = executionOf(activity.info);
+  }
+
+  /** Unknown (no store, or it cannot be read): every earlier attempt counts, the safe side. */
+  async spentBefore(): Promise<StepAttempts> {
+    const { attempt } = this.activity.info;
+    if (!this.store) return { attempts: attempt - 1 };
+    try {
+      return spentBefore(await this.store.listAttempts(this.input.deploymentId, this.input.idempotencyKey), this.execution, attempt);
+    } catch (err) {
+      this.activity.log.warn('cannot read earlier attempts; counting every attempt as spent', { error: String(err) });
+      return { attempts: attempt - 1 };
+    }
+  }
+
+  /** A lost record only makes the attempt count as spent, so it must not fail the step. */
+  async record(outcome: AttemptRecord['outcome'], message?: string): Promise<void> {
+    if (!this.store) return;
+    const record: AttemptRecord = {
+      idempotencyKey: this.input.idempotencyKey,
+      deploymentId: this.input.deploymentId,
+      service: this.input.service.name,
+      step: this.step,
+      execution: this.execution,
+      attempt: this.activity.info.attempt,
+      outcome,
+      ...(message === undefined ? {} : { message }),
+      endedAt: new Date().toISOString(),
+    };
+    try {
+      await this.store.recordAttempt(record);
+    } catch (err) {
+      this.activity.log.warn('cannot record how the attempt ended; it will count as spent', { outcome, error: String(err) });
+    }
+  }
+}
+
+/** One scheduling of the step: its workflow run and activity ID stay the same across retries. */
+function executionOf(info: Info): string {
+  return `${info.workflowExecution?.runId ?? info.activityRunId ?? 'standalone'}/${info.activityId}`;
 }
 
 function asError(cause: unknown): Error | undefined {
@@ -88,7 +207,6 @@ function asError(cause: unknown): Error | undefined {
 
 function describeAbort(activity: Context): string {
   const d = activity.cancellationDetails;
-  if (d?.workerShutdown) return 'worker shutting down';
   if (d?.timedOut) return 'timed out';
   if (d?.paused) return 'paused';
   if (d?.notFound) return 'no longer known to the server';
