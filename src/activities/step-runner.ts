@@ -5,7 +5,7 @@
  * service's max_attempts is enforced here, and attempts a worker shutdown handed back are free.
  */
 import { Context, CancelledFailure, type Info } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes, stepRetrySpec, type DeployStep, type StepAttempts, type StepInput } from '../api/workflow-types';
 import { PermanentDeployError, TransientDeployError } from '../executors/errors';
 import type { ExecutorContext } from '../executors/types';
@@ -107,6 +107,8 @@ async function toFailure(err: unknown, f: FailureContext): Promise<unknown> {
         `handed back: the worker shut down during attempt ${activity.info.attempt}; another worker continues ` +
         `with the same idempotency key (not counted against max_attempts)`,
       nextRetryDelay: HANDED_BACK_RETRY_DELAY_MS,
+      // Expected during every rolling restart: logged at DEBUG, not as a failed activity.
+      category: ApplicationFailureCategory.BENIGN,
       details: [before],
     });
   }
