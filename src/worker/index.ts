@@ -8,6 +8,13 @@ import { ExecutorRegistry } from '../executors/registry';
 import { FileStateStore } from '../state';
 import type { WorkerSettings } from './config';
 
+/**
+ * After the grace period, steps get this long to acknowledge cancellation and report the hand-back;
+ * a step that ignores it must not keep the worker from exiting (the server retries it once its
+ * heartbeat times out, as after a crash).
+ */
+export const SHUTDOWN_FORCE_MARGIN_MS = 10_000;
+
 export interface CreateWorkerOptions extends WorkerSettings {
   connection: NativeConnection;
   namespace?: string;
@@ -33,6 +40,11 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
     // Cancellation reaches an activity through heartbeat responses: keep the throttle short so a
     // stopped deployment stops its steps within about a second.
     maxHeartbeatThrottleInterval: '1 second',
+    // On shutdown, in-flight steps get this long to finish; then the SDK cancels them (worker
+    // shutdown) and the step runner hands them back without spending an attempt.
+    ...(opts.shutdownGraceMs !== undefined
+      ? { shutdownGraceTime: opts.shutdownGraceMs, shutdownForceTime: opts.shutdownGraceMs + SHUTDOWN_FORCE_MARGIN_MS }
+      : {}),
     ...opts.overrides,
   });
 }

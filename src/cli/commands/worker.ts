@@ -5,6 +5,7 @@ import { ensureSearchAttributes } from '../../client/search-attributes-setup';
 import { createTugboatWorker } from '../../worker';
 import { workerSettingsFromEnv } from '../../worker/config';
 import { installWorkerLogging } from '../../worker/logging';
+import { runUntilSignalled } from '../../worker/shutdown';
 
 export function registerWorker(program: Command): void {
   program
@@ -12,17 +13,20 @@ export function registerWorker(program: Command): void {
     .description('Run a Tugboat worker: deployment and service workflows and the executor activities.')
     .option('--task-queue <name>', 'task queue to poll (env TUGBOAT_TASK_QUEUE, default "tugboat")')
     .option('--sim-cloud <url>', 'simulated cloud URL (env TUGBOAT_SIMCLOUD_URL, default http://127.0.0.1:4780)')
+    .option('--grace <duration>', 'on SIGTERM/Ctrl-C, how long in-flight steps may finish before they are handed back (env TUGBOAT_WORKER_GRACE, default 30s)')
     .addHelpText(
       'after',
-      '\nConnects like every Temporal tool (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key).\nRun several for capacity or availability; a killed worker\'s steps are retried by another.\nStops cleanly on Ctrl-C or SIGTERM (in-flight steps are finished or handed back).',
+      '\nConnects like every Temporal tool (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key).\nRun several for capacity or availability; a killed worker\'s steps are retried by another.\nStops cleanly on Ctrl-C or SIGTERM: polls no more, lets in-flight steps finish within --grace,\nthen hands the rest back to another worker without spending one of their attempts.',
     )
-    .action(async (opts: { taskQueue?: string; simCloud?: string }) => {
+    .action(async (opts: { taskQueue?: string; simCloud?: string; grace?: string }) => {
       const settings = workerSettingsFromEnv({
         ...process.env,
         ...(opts.taskQueue ? { TUGBOAT_TASK_QUEUE: opts.taskQueue } : {}),
         ...(opts.simCloud ? { TUGBOAT_SIMCLOUD_URL: opts.simCloud } : {}),
+        ...(opts.grace ? { TUGBOAT_WORKER_GRACE: opts.grace } : {}),
       });
-      installWorkerLogging('INFO');
+      // runUntilSignalled handles SIGINT/SIGTERM (and says what happens to in-flight steps).
+      installWorkerLogging('INFO', process.env, false);
       const target = temporalTarget();
       await checkSearchAttributes();
       const connection = await connectWorkerConnection();
@@ -36,8 +40,7 @@ export function registerWorker(program: Command): void {
         process.stdout.write(
           `worker polling task queue "${settings.taskQueue}" on ${target.address} (namespace ${target.namespace}); sim cloud ${settings.simCloudUrl}\n`,
         );
-        // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
-        await worker.run();
+        await runUntilSignalled(worker, { graceMs: settings.shutdownGraceMs ?? 0 });
       } finally {
         await connection.close();
       }
