@@ -14,11 +14,21 @@ export interface WorkerProcess {
   output: string[];
 }
 
-/** `home` is the worker's TUGBOAT_HOME: its state store is <home>/state, as for the in-process worker. */
-export async function spawnWorker(opts: { taskQueue: string; simCloudUrl: string; home: string }): Promise<WorkerProcess> {
+export interface SpawnWorkerOptions {
+  taskQueue: string;
+  simCloudUrl: string;
+  /** The worker's TUGBOAT_HOME: its state store is <home>/state, as for the in-process worker. */
+  home: string;
+  /** More `tugboat worker` flags, e.g. ['--grace', '1s']. */
+  args?: string[];
+  /** More environment (wins over the defaults here). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProcess> {
   const env = testEnv();
   const output: string[] = [];
-  const proc = startProcess([process.execPath, CLI, 'worker'], {
+  const proc = startProcess([process.execPath, CLI, 'worker', ...(opts.args ?? [])], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: env.address,
@@ -28,6 +38,7 @@ export async function spawnWorker(opts: { taskQueue: string; simCloudUrl: string
       TUGBOAT_HOME: opts.home,
       TUGBOAT_WORKFLOW_BUNDLE: env.bundlePath,
       TUGBOAT_LOG_LEVEL: 'WARN',
+      ...opts.env,
     },
     onLine: (line) => output.push(line),
   });
