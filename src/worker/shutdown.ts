@@ -29,11 +29,12 @@ export async function runUntilSignalled(
     );
     worker.shutdown();
   };
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const handlers = STOP_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
   try {
     await worker.run();
   } finally {
-    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
   }
   if (stoppingSince !== undefined) write(`worker stopped cleanly after ${seconds(Date.now() - stoppingSince)}`);
 }
