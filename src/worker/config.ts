@@ -23,8 +23,13 @@ export interface WorkerSettings {
   shutdownGraceMs?: number;
 }
 
+/** What a client needs (deploy): only the task queue, so a worker-only setting can't break it. */
+export function taskQueueFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TUGBOAT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
+}
+
 export function workerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
-  const taskQueue = env.TUGBOAT_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
+  const taskQueue = taskQueueFromEnv(env);
   const simCloudUrl = env.TUGBOAT_SIMCLOUD_URL?.trim() || DEFAULT_SIMCLOUD_URL;
   try {
     new URL(simCloudUrl);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { connectClient, temporalTarget } from '../../client/connection';
-import { workerSettingsFromEnv } from '../../worker/config';
+import { taskQueueFromEnv } from '../../worker/config';
 import { deployAndWatch } from '../deploy-flow';
 import { loadAndPlan } from '../manifest-input';
 import { onInterrupt } from '../interrupt';
@@ -35,7 +35,7 @@ Ctrl-C stops watching; the deployment goes on.`,
         const { exitCode } = await deployAndWatch({
           client,
           loaded,
-          taskQueue: opts.taskQueue ?? workerSettingsFromEnv().taskQueue,
+          taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
           detach: opts.detach,
           json: opts.json,
           uiBase: defaultUiBase(temporalTarget().address),
