@@ -10,6 +10,9 @@ import { formatPath, type ManifestIssue, type PathSegment } from './errors';
 import { valueAt } from './zod-issues';
 import { parseDuration, type Duration, type Manifest, type RetrySpec } from './schema';
 
+/** An image reference with a digest is about 150 characters. */
+export const MAX_VERSION_CHARS = 256;
+
 /** Longer than this is surely a typo (and far past what any step or probe should wait). */
 export const MAX_DURATION_MS = 30 * 24 * 3_600_000;
 
@@ -48,6 +51,9 @@ export function checkRunnable(manifest: Manifest, raw: unknown): ManifestIssue[]
 
   manifest.deployment.services.forEach((service, i) => {
     const at = (...rest: PathSegment[]): PathSegment[] => ['deployment', 'services', i, ...rest];
+    if (service.version !== undefined && service.version.length > MAX_VERSION_CHARS) {
+      add(at('version'), `must have at most ${MAX_VERSION_CHARS} characters, got ${service.version.length}; a tag, digest or module ref fits`);
+    }
     duration(at('timeout'), service.timeout, 1, 'it bounds each attempt of apply and verify');
     duration(at('verify_timeout'), service.verify_timeout, 0, 'it is how long verify keeps probing');
     retry(at('retry'), service.retry);

@@ -78,7 +78,7 @@ export const serviceSchema = z.strictObject({
   dependencies: z.array(z.string()).default([]),
   config: configSchema.optional(),
   /** What is being deployed: an image tag, a module ref, a chart version… */
-  version: z.string().min(1).max(256).optional(),
+  version: z.string().min(1).optional(),
   executor: z.enum(EXECUTORS).default('simulated'),
   /** Bounds one attempt of one step (apply, verify), never the whole service. */
   timeout: durationSchema.default('5m'),

@@ -71,13 +71,21 @@ export function checkServiceGraph(services: unknown): ManifestIssue[] {
   return issues;
 }
 
+export interface ValidateOptions {
+  /**
+   * false: skip the rules that keep a manifest runnable (runnable.ts). Only for replaying runs
+   * recorded before those rules existed: re-deciding them with newer rules would diverge.
+   */
+  runnable?: boolean;
+}
+
 /** Schema and semantic checks together; every issue found, in document-ish order. */
-export function validateManifest(raw: unknown): ValidationResult {
+export function validateManifest(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const parsed = manifestSchema.safeParse(raw);
   const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explainZodIssue(issue, raw));
   issues.push(...checkServiceGraph(valueAt(raw, ['deployment', 'services'])));
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
-  const unrunnable = checkRunnable(parsed.data, raw);
+  const unrunnable = opts.runnable === false ? [] : checkRunnable(parsed.data, raw);
   if (unrunnable.length > 0) return { ok: false, issues: unrunnable };
   return { ok: true, manifest: parsed.data };
 }

@@ -32,8 +32,8 @@ export function stepActivityOptions(service: ServiceSpec, step: DeployStep, summ
   const field = (name: string) => `deployment.services[name=${service.name}].${name}`;
   const timeoutMs = checkedDuration(() => parseDuration(service.timeout), field('timeout'));
   // Verify probes until the service converges or verify_timeout passes; the last probe may start
-  // just before that deadline and take up to `timeout`. (A run started before verify_timeout
-  // existed has none: one probe, as it was.)
+  // just before that deadline and take up to `timeout`. (An input that bypassed validation may
+  // lack verify_timeout: one probe, as verify was before it existed.)
   const verifyWindowMs =
     step === 'verify' && service.verify_timeout !== undefined
       ? checkedDuration(() => parseDuration(service.verify_timeout), field('verify_timeout'), 0)

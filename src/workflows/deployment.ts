@@ -347,7 +347,14 @@ async function decide(input: DeploymentInput): Promise<{ manifest: Manifest; pla
     throw ApplicationFailure.nonRetryable('deploymentId is required', FailureTypes.manifest);
   }
   if (input.plan) {
-    const plan = completePlan(input.manifest, input.plan);
+    let plan: Plan | undefined;
+    try {
+      plan = completePlan(input.manifest, input.plan);
+    } catch {
+      // A hand-written input whose manifest is not the shape a client sends: a plain error here
+      // would fail the workflow task forever.
+      plan = undefined;
+    }
     if (!plan) {
       throw ApplicationFailure.nonRetryable(
         'input.plan does not match input.manifest; start deployments with `tugboat deploy`, or omit plan to have the workflow plan it',
@@ -364,6 +371,7 @@ async function decide(input: DeploymentInput): Promise<{ manifest: Manifest; pla
       retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: [FailureTypes.manifest] },
     });
     const decided = await decideDeployment(input.manifest).catch((err: unknown) => {
+      if (isCancellation(err)) throw err; // cancelled before it started: closes as cancelled
       // Close with the activity's own failure (an invalid manifest, its issues listed), not a wrapper.
       const { type, message } = describeFailure(err);
       throw ApplicationFailure.create({ type, message, nonRetryable: true, cause: err as Error });
@@ -373,8 +381,9 @@ async function decide(input: DeploymentInput): Promise<{ manifest: Manifest; pla
   return validateInput(input);
 }
 
+/** How runs recorded before decide-once decided: in workflow code, with the rules of that time. */
 function validateInput(input: DeploymentInput): { manifest: Manifest; plan: Plan } {
-  const validated = validateManifest(input?.manifest);
+  const validated = validateManifest(input?.manifest, { runnable: false });
   if (!validated.ok) {
     throw ApplicationFailure.nonRetryable(`invalid manifest:\n${formatIssues(validated.issues)}`, FailureTypes.manifest);
   }

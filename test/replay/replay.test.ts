@@ -75,6 +75,21 @@ describe('replay of recorded histories', () => {
     expect(replayed).toBe(fixtures.length);
   });
 
+  it('replays a run recorded before the runnable rules even if its manifest breaks them (old runs are not re-decided)', async () => {
+    // A run started by an older Tugboat with a manifest that today's plan refuses (the wedge the
+    // rules exist for): it must replay and go on, not fail its workflow task on every new worker.
+    const parent = fixtures.find((f) => f.file === 'ecommerce-success.parent.json')!;
+    const altered = JSON.parse(JSON.stringify(parent.history));
+    const payload = altered.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'));
+    expect(input.plan).toBeUndefined();
+    input.manifest.deployment.services[0].retry.initial_interval = '2m';
+    payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, historyFromJSON(altered), parent.workflowId),
+    ).resolves.toBeUndefined();
+  });
+
   it('fails with DeterminismViolationError when the recorded commands differ from the code', async () => {
     const parent = fixtures.find((f) => f.file === 'ecommerce-success.parent.json')!;
     const altered = JSON.parse(JSON.stringify(parent.history));
