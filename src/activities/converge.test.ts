@@ -1,5 +1,6 @@
 /** probeUntilHealthy on a fake clock: probes with backoff until healthy, gives up at the deadline, stops on abort. */
 import type { VerifyOutcome } from '../api/workflow-types';
+import { PermanentDeployError, TransientDeployError } from '../executors/errors';
 import { FIRST_PROBE_GAP_MS, MAX_PROBE_GAP_MS, probeUntilHealthy } from './converge';
 
 function fakeClock() {
@@ -43,6 +44,30 @@ describe('probeUntilHealthy', () => {
     const outcome = await probeUntilHealthy(answers(false), { deadlineMs: 0, signal: new AbortController().signal, ...clock });
     expect(outcome.detail).toBe('probe 1 (still unhealthy after 1 probes)');
     expect(clock.waits).toEqual([]);
+  });
+
+  it('keeps probing through transient probe errors, but not through a permanent one', async () => {
+    const clock = fakeClock();
+    let calls = 0;
+    const flaky = async (): Promise<VerifyOutcome> => {
+      calls++;
+      if (calls === 1) throw new TransientDeployError('connection refused');
+      return { healthy: true };
+    };
+    expect(await probeUntilHealthy(flaky, { deadlineMs: 60_000, signal: new AbortController().signal, ...clock })).toEqual({ healthy: true });
+    const broken = async (): Promise<VerifyOutcome> => {
+      throw new PermanentDeployError('no such service');
+    };
+    await expect(probeUntilHealthy(broken, { deadlineMs: 60_000, signal: new AbortController().signal, ...clock })).rejects.toThrow('no such service');
+  });
+
+  it('reports the last transient probe error when the window closes', async () => {
+    const clock = fakeClock();
+    const refused = async (): Promise<VerifyOutcome> => {
+      throw new TransientDeployError('connection refused');
+    };
+    const outcome = await probeUntilHealthy(refused, { deadlineMs: 2_000, signal: new AbortController().signal, ...clock });
+    expect(outcome).toEqual({ healthy: false, detail: 'probe failed: connection refused (still unhealthy after 3 probes)' });
   });
 
   it('stops waiting when cancelled', async () => {

@@ -41,12 +41,16 @@ export function createActivities(deps: ActivityDependencies) {
 
     async verifyService(input: StepInput): Promise<VerifyOutcome> {
       // The store only counts attempts here: verify has no side effect to record intent for.
-      return runStep('verify', input, { store }, (ctx) => {
+      return runStep('verify', input, { store, ledger: false }, (ctx) => {
         const executor = executors.get(input.service.executor);
-        // Measured from the step's first schedule, so a retried attempt does not restart the window.
+        const { attempt, scheduledTimestampMs } = Context.current().info;
+        // The first attempt's window opens when it starts probing (time queued for a worker is not
+        // the service's); a retry's is measured from the step's first schedule, so retrying does
+        // not restart the window.
+        const windowStart = attempt === 1 ? Date.now() : scheduledTimestampMs;
         const windowMs = input.service.verify_timeout === undefined ? 0 : parseDuration(input.service.verify_timeout);
         return probeUntilHealthy(() => executor.verify(ctx), {
-          deadlineMs: Context.current().info.scheduledTimestampMs + windowMs,
+          deadlineMs: windowStart + windowMs,
           signal: ctx.signal,
           onUnhealthy: (outcome, probes) => ctx.heartbeat({ step: 'verify', probes, detail: outcome.detail }),
         });

@@ -25,6 +25,8 @@ export const HANDED_BACK_RETRY_DELAY_MS = 1_000;
  */
 export interface StepOptions {
   store?: StateStore;
+  /** false: count attempts in the store but record no intent (a step with no side effect: verify). */
+  ledger?: boolean;
 }
 
 export async function runStep<T extends object>(
@@ -64,9 +66,10 @@ export async function runStep<T extends object>(
   };
   try {
     // A crash between intent and confirmation leaves a record, never an untracked resource.
-    await opts.store?.recordIntent({ ...ledgerKey, service: input.service.name, step, attempt });
+    const ledger = opts.ledger === false ? undefined : opts.store;
+    await ledger?.recordIntent({ ...ledgerKey, service: input.service.name, step, attempt });
     const result = await work(ctx);
-    await opts.store?.confirmIntent(ledgerKey.idempotencyKey, ledgerKey.deploymentId, {
+    await ledger?.confirmIntent(ledgerKey.idempotencyKey, ledgerKey.deploymentId, {
       resources: (result as { resources?: Array<{ id: string; kind: string }> }).resources,
       outcome: (result as { outcome?: string }).outcome,
     });
