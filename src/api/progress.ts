@@ -162,6 +162,8 @@ export interface DeploymentProgress {
   orphanCheckError?: string;
   retained: RetainedResource[];
   requests: OperatorRequest[];
+  /** Refused requests beyond the first MAX_IGNORED_REQUESTS, counted but not kept (history stays bounded). */
+  ignoredRequestsNotRecorded?: number;
   /** Under rollback_strategy manual, after a failure: waiting for `rollback` or `accept`. */
   awaitingDecision?: boolean;
 }

@@ -19,11 +19,25 @@ import {
   type RequestAccepted,
 } from '../api/messages';
 import type { OperatorRequest } from '../api/progress';
+import { fitUtf8 } from '../api/temporal-limits';
 import type { RunState } from './deployment';
 import { acceptRefusal, continueRollbackRefusal, stopRefusal, type RequestContext } from './operator-rules';
 import type { ProgressTracker } from './progress-tracker';
 
 type Via = OperatorRequest['via'];
+
+/** Longest `by` / `reason` kept: they are recorded in progress and history. */
+const MAX_TEXT_BYTES = 500;
+
+/**
+ * Who asked and why, as recorded: a signal's payload is whatever the sender typed (the Web UI
+ * accepts any JSON), so only strings are kept, cut to a bounded size.
+ */
+function who(input: OperatorRequestInput | undefined): { by?: string; reason?: string } {
+  const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? fitUtf8(value, MAX_TEXT_BYTES) : undefined);
+  const record = typeof input === 'object' && input !== null ? input : {};
+  return { by: text(record.by), reason: text(record.reason) };
+}
 
 export function installOperatorHandlers(state: RunState, tracker: ProgressTracker): void {
   const context = (): RequestContext => ({
@@ -38,13 +52,14 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
 
   const stop = (kind: 'cancel' | 'rollback', input: OperatorRequestInput | undefined, via: Via): RequestAccepted => {
     const refusal = stopRefusal(kind, context());
-    const base = { kind, by: input?.by, reason: input?.reason, via };
+    const base = { kind, ...who(input), via };
     if (refusal) {
       tracker.record({ ...base, outcome: 'ignored', note: refusal });
       return accepted(`ignored: ${refusal}`);
     }
     tracker.record({ ...base, outcome: 'accepted' });
-    const reason = `${kind} requested${input?.by ? ` by ${input.by}` : ''}${input?.reason ? `: ${input.reason}` : ''}`;
+    const { by, reason: why } = who(input);
+    const reason = `${kind} requested${by ? ` by ${by}` : ''}${why ? `: ${why}` : ''}`;
     if (state.awaitingDecision) state.decision = kind;
     else state.stop = { trigger: kind, reason };
     return accepted(kind === 'cancel' ? 'cancelling: rolling back what was deployed' : 'rolling back what was deployed');
@@ -53,16 +68,16 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   const accept = (input: OperatorRequestInput | undefined, via: Via): RequestAccepted => {
     const refusal = acceptRefusal(context());
     if (refusal) {
-      tracker.record({ kind: 'accept', by: input?.by, reason: input?.reason, via, outcome: 'ignored', note: refusal });
+      tracker.record({ kind: 'accept', ...who(input), via, outcome: 'ignored', note: refusal });
       return accepted(`ignored: ${refusal}`);
     }
-    tracker.record({ kind: 'accept', by: input?.by, reason: input?.reason, via, outcome: 'accepted' });
+    tracker.record({ kind: 'accept', ...who(input), via, outcome: 'accepted' });
     state.decision = 'accept';
     return accepted('accepted: what was deployed stays; the deployment ends FAILED');
   };
 
   const continueRollback = (input: ContinueRollbackInput | undefined, via: Via): RequestAccepted => {
-    const base = { kind: 'continue_rollback' as const, by: input?.by, reason: input?.reason, via };
+    const base = { kind: 'continue_rollback' as const, ...who(input), via };
     // Signals have no validator: the same check runs here, and a refusal is recorded, not thrown.
     const refusal = continueRollbackRefusal(input, context());
     if (refusal) {

@@ -17,6 +17,9 @@ import type { ServiceWorkflowResult } from '../api/workflow-types';
 import type { Manifest } from '../manifest/schema';
 import { dependenciesSucceeded, type Plan } from '../plan';
 
+/** Refused operator requests kept in progress; later ones are only counted. */
+export const MAX_IGNORED_REQUESTS = 50;
+
 export class ProgressTracker {
   private readonly progress: DeploymentProgress;
 
@@ -85,6 +88,13 @@ export class ProgressTracker {
   }
 
   record(request: Omit<OperatorRequest, 'at'>): void {
+    // Anyone who can signal could otherwise grow progress (and the workflow's result) past
+    // Temporal's payload limit with refused requests: keep the first ones, count the rest.
+    const ignored = this.progress.requests.filter((r) => r.outcome === 'ignored').length;
+    if (request.outcome === 'ignored' && ignored >= MAX_IGNORED_REQUESTS) {
+      this.progress.ignoredRequestsNotRecorded = (this.progress.ignoredRequestsNotRecorded ?? 0) + 1;
+      return;
+    }
     this.progress.requests.push({ ...request, at: now() });
   }
 

@@ -180,13 +180,19 @@ describe('a blocked rollback', () => {
 
   it('continue_rollback as a signal (Web UI, temporal workflow signal): same checks, a refusal recorded, then acted on', async () => {
     const { handle, deploymentId } = await blocked('signal');
+    // Whatever JSON the Web UI sends: only strings are kept, cut to size; not a request, so refused.
+    await handle.signal(continueRollbackSignal, { by: { nested: true }, reason: 'x'.repeat(5_000), skip: 'db' } as never);
     // Neither retry nor skip: refused, recorded as ignored with why, the rollback still blocked.
     await handle.signal(continueRollbackSignal, { by: 'web-ui' });
     const refused = await waitForProgress(
       handle,
-      (p) => p.requests.some((r) => r.kind === 'continue_rollback'),
-      'the refused continue_rollback signal recorded',
+      (p) => p.requests.filter((r) => r.kind === 'continue_rollback').length === 2,
+      'the refused continue_rollback signals recorded',
     );
+    const [odd] = refused.requests.filter((r) => r.kind === 'continue_rollback');
+    expect(odd).toMatchObject({ via: 'signal', outcome: 'ignored', note: expect.stringMatching(/skip must be a list/) });
+    expect(odd.by).toBeUndefined();
+    expect(Buffer.byteLength(odd.reason!)).toBeLessThanOrEqual(500);
     expect(refused.requests.at(-1)).toMatchObject({
       kind: 'continue_rollback',
       via: 'signal',
@@ -204,6 +210,7 @@ describe('a blocked rollback', () => {
       expect((await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId)).toEqual([]);
       const requests = (await handle.query(progressQuery)).requests.filter((r) => r.kind === 'continue_rollback');
       expect(requests.map((r) => [r.via, r.outcome])).toEqual([
+        ['signal', 'ignored'],
         ['signal', 'ignored'],
         ['signal', 'accepted'],
       ]);
