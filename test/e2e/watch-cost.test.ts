@@ -75,8 +75,9 @@ describe('watching a deployment', () => {
       expect(n).toBeLessThanOrEqual(Math.floor(watchedMs / 4_000) + 1);
     }
     expect(children.reduce((sum, n) => sum + n, 0)).toBeLessThan(polls);
-    // The parent: only now and then while it deploys (its phase is not final).
-    expect(describes.get(workflowId) ?? 0).toBeLessThanOrEqual(Math.ceil(watchedMs / 10_000) + 1);
+    // The parent: only now and then while it deploys (its phase is not final), plus once per query
+    // that missed its deadline on a busy machine (a few at most; the old watcher described it 25 times).
+    expect(describes.get(workflowId) ?? 0).toBeLessThanOrEqual(Math.ceil(watchedMs / 10_000) + 4);
 
     for (const s of services) await world.cloud.release(s.name, 'apply');
     const { status, end } = await watching;
