@@ -4,7 +4,7 @@
  */
 import { ManifestError, type ManifestIssue } from '../manifest/errors';
 import { parseDuration, type Manifest } from '../manifest/schema';
-import { checkServiceGraph } from '../manifest/validate';
+import { checkServiceGraph, validateManifest, type ValidateOptions } from '../manifest/validate';
 import { resourceConflicts } from './conflicts';
 import { computeCriticalPath } from './critical-path';
 import { cycleIssues } from './cycles';
@@ -70,6 +70,17 @@ export function completePlan(manifest: Manifest, decided: DecidedPlan): Plan | u
   const waveOf: Record<string, number> = {};
   decided.waves.forEach((wave, i) => wave.forEach((name) => (waveOf[name] = i)));
   return { ...decided, dependencies, dependents: dependentsOf(dependencies), waveOf, upstream: reachable(dependencies) };
+}
+
+/** A raw document validated, then planned: the manifest with its plan, or the issues of the step that failed. */
+export function validateAndPlan(
+  raw: unknown,
+  opts: ValidateOptions = {},
+): { ok: true; manifest: Manifest; plan: Plan } | { ok: false; issues: ManifestIssue[] } {
+  const validated = validateManifest(raw, opts);
+  if (!validated.ok) return validated;
+  const planned = planDeployment(validated.manifest);
+  return planned.ok ? { ok: true, manifest: validated.manifest, plan: planned.plan } : planned;
 }
 
 export function planOrThrow(manifest: Manifest): Plan {

@@ -30,8 +30,7 @@ import { TUGBOAT_PHASE } from '../api/search-attributes';
 import { FailureTypes, type DeploymentInput, type ServiceWorkflowResult } from '../api/workflow-types';
 import { formatIssues } from '../manifest/errors';
 import { parseDuration, type Manifest } from '../manifest/schema';
-import { validateManifest } from '../manifest/validate';
-import { completePlan, nextServicesToStart, planDeployment, resolveReferences, type Plan } from '../plan';
+import { completePlan, nextServicesToStart, resolveReferences, validateAndPlan, type Plan } from '../plan';
 import { describeFailure, stepsOfFailure } from './failures';
 import { installOperatorHandlers } from './operator-handlers';
 import { ProgressTracker } from './progress-tracker';
@@ -383,18 +382,11 @@ async function decide(input: DeploymentInput): Promise<{ manifest: Manifest; pla
 
 /** How runs recorded before decide-once decided: in workflow code, with the rules of that time. */
 function validateInput(input: DeploymentInput): { manifest: Manifest; plan: Plan } {
-  const validated = validateManifest(input?.manifest, { runnable: false });
-  if (!validated.ok) {
-    throw ApplicationFailure.nonRetryable(`invalid manifest:\n${formatIssues(validated.issues)}`, FailureTypes.manifest);
+  const decided = validateAndPlan(input.manifest, { runnable: false });
+  if (!decided.ok) {
+    throw ApplicationFailure.nonRetryable(`invalid manifest:\n${formatIssues(decided.issues)}`, FailureTypes.manifest);
   }
-  const planned = planDeployment(validated.manifest);
-  if (!planned.ok) {
-    throw ApplicationFailure.nonRetryable(`invalid manifest:\n${formatIssues(planned.issues)}`, FailureTypes.manifest);
-  }
-  if (typeof input.deploymentId !== 'string' || input.deploymentId.length === 0) {
-    throw ApplicationFailure.nonRetryable('deploymentId is required', FailureTypes.manifest);
-  }
-  return { manifest: validated.manifest, plan: planned.plan };
+  return { manifest: decided.manifest, plan: decided.plan };
 }
 
 /** Returns why the checks failed, or undefined when every endpoint answered as expected. */
