@@ -34,6 +34,7 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
       taskQueue: opts.taskQueue,
       source: loaded.source,
       requestedBy: operatorIdentity(),
+      plan: loaded.plan,
     });
   } catch (err) {
     // Not started, nothing changed: refused like a locked environment, with the commands that fix it.

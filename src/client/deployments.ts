@@ -1,7 +1,7 @@
 /**
  * Starting and finding deployments: what the CLI (and anyone embedding Tugboat) calls.
  */
-import { decidedPart, planOrThrow } from '../plan';
+import { decidedPart, planOrThrow, type Plan } from '../plan';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -30,7 +30,8 @@ export interface StartedDeployment {
 export async function startDeployment(
   client: Client,
   manifest: Manifest,
-  opts: { taskQueue: string; source?: string; requestedBy?: string; deploymentId?: string },
+  /** `plan`: the manifest's plan when the caller already made it (the CLI shows it), else planned here. */
+  opts: { taskQueue: string; source?: string; requestedBy?: string; deploymentId?: string; plan?: Plan },
 ): Promise<StartedDeployment> {
   const { name, environment } = manifest.deployment;
   const workflowId = environmentWorkflowId(name, environment);
@@ -41,7 +42,7 @@ export async function startDeployment(
       workflowId,
       taskQueue: opts.taskQueue,
       // Decided once, here, and recorded in the input: the workflow never re-validates or re-plans.
-      args: [{ deploymentId, manifest, plan: decidedPart(planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy }],
+      args: [{ deploymentId, manifest, plan: decidedPart(opts.plan ?? planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy }],
       // The workflow ID is the environment lock: refuse while one runs, allow after it closed.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
