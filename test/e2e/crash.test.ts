@@ -18,14 +18,12 @@ describe('worker crash', () => {
   it('completes after the worker is killed while a service is being applied, creating each resource once', async () => {
     const first = await spawnWorker({ taskQueue: world.taskQueue, simCloudUrl: world.simCloudUrl, home: world.stateDir });
     workers.push(first);
-    await world.cloud.hold('backend', 'apply');
     const manifest = world.manifest([
       { name: 'db', type: 'terraform', simulate: { duration: '10ms' } },
       { name: 'backend', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms' } },
       { name: 'web', type: 'kubernetes', dependencies: ['backend'], simulate: { duration: '10ms' } },
     ]);
-    const { handle, deploymentId } = await world.deploy(manifest);
-    await world.cloud.waitUntilHeld('backend', 'apply');
+    const { handle, deploymentId } = await world.startHeld('backend', 'apply', () => world.deploy(manifest));
 
     first.process.kill('SIGKILL');
     const exit = await first.process.exited;

@@ -21,10 +21,7 @@ const pair = (extra: Partial<ServiceInput> = {}): ServiceInput[] => [
 
 /** Deploys the pair with app's apply held, so the deployment is provably mid-flight. */
 async function midFlight(world: World, environment: string) {
-  await world.cloud.hold('app', 'apply');
-  const started = await world.deploy(world.manifest(pair(), { environment }));
-  await world.cloud.waitUntilHeld('app', 'apply');
-  return started;
+  return world.startHeld('app', 'apply', () => world.deploy(world.manifest(pair(), { environment })));
 }
 
 /**

@@ -62,9 +62,7 @@ describe('worker shutdown: a step that outlives the grace period', () => {
     // Longer than stopping takes anyway (about a second), so the test sees the grace honoured.
     const graceMs = 3_000;
     const first = await spawn('3s');
-    await world.cloud.hold('backend', 'apply');
-    const { handle, deploymentId } = await world.deploy(world.manifest(services));
-    await world.cloud.waitUntilHeld('backend', 'apply');
+    const { handle, deploymentId } = await world.startHeld('backend', 'apply', () => world.deploy(world.manifest(services)));
 
     const { exit, tookMs } = await terminate(first, graceMs + EXIT_MARGIN_MS);
     process.stdout.write(`worker-shutdown: SIGTERM to exit with a held step and --grace 3s: ${tookMs} ms\n`);
@@ -104,9 +102,7 @@ describe('worker shutdown: a step that finishes within the grace period', () => 
   it('completes on the stopping worker, which then exits 0 without waiting out the grace period', async () => {
     const graceMs = 60_000;
     const first = await spawn('60s');
-    await world.cloud.hold('backend', 'apply');
-    const { handle, deploymentId } = await world.deploy(world.manifest(services));
-    await world.cloud.waitUntilHeld('backend', 'apply');
+    const { handle, deploymentId } = await world.startHeld('backend', 'apply', () => world.deploy(world.manifest(services)));
 
     let exit: Awaited<WorkerProcess['process']['exited']> | undefined;
     void first.process.exited.then((e) => (exit = e));

@@ -78,9 +78,7 @@ describe('the environment workflow ID', () => {
       name: `${world.name}-legacy-api`,
       environment: 'prod',
     });
-    await world.cloud.hold('old', 'apply');
-    const { handle, deploymentId } = await startLegacy(world, manifest, { environmentAttribute: true });
-    await world.cloud.waitUntilHeld('old', 'apply');
+    const { handle, deploymentId } = await world.startHeld('old', 'apply', () => startLegacy(world, manifest, { environmentAttribute: true }));
 
     const running = await findDeployment(world.client, `${world.name}-legacy-api/prod`);
     expect(running.workflowId).toBe(`deploy-${world.name}-legacy-api-prod`);
@@ -101,9 +99,7 @@ describe('the environment workflow ID', () => {
       name: `${world.name}-lock-api`,
       environment: 'prod',
     });
-    await world.cloud.hold('held', 'apply');
-    const { handle, deploymentId } = await startLegacy(world, manifest, { environmentAttribute: true });
-    await world.cloud.waitUntilHeld('held', 'apply');
+    const { handle, deploymentId } = await world.startHeld('held', 'apply', () => startLegacy(world, manifest, { environmentAttribute: true }));
     await expect(world.deploy(manifest)).rejects.toMatchObject({ name: 'EnvironmentLockedError', runningDeploymentId: deploymentId });
     // The other pair that shared the old ID is not locked by it.
     const other = world.manifest([{ name: 'free', type: 'shell', simulate: { duration: '10ms' } }], {

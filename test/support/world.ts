@@ -13,7 +13,7 @@ import type { DeploymentProgress } from '../../src/api/progress';
 import { startDeployment, type StartedDeployment } from '../../src/client/deployments';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import type { Manifest, ManifestInput, ServiceInput } from '../../src/manifest/schema';
-import { SimCloudClient, startSimCloud, type CallRecord } from '../../src/simcloud';
+import { SimCloudClient, startSimCloud, type CallRecord, type HoldOp } from '../../src/simcloud';
 import { createTugboatWorker } from '../../src/worker';
 import { installWorkerLogging } from '../../src/worker/logging';
 import { connectClient, testEnv, uniqueName, workflowBundle } from './temporal-env';
@@ -34,6 +34,11 @@ export interface World {
   stopWorker(): Promise<void>;
   manifest(services: ServiceInput[], deployment?: Partial<ManifestInput['deployment']>): Manifest;
   deploy(manifest: Manifest): Promise<StartedDeployment>;
+  /**
+   * Runs `start` with `service`'s `op` held in the cloud and returns once the cloud holds it, so
+   * the deployment is provably in the middle of that step. Release with `cloud.release`.
+   */
+  startHeld<T>(service: string, op: HoldOp, start: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -83,6 +88,12 @@ export async function createWorld(prefix: string, opts: WorldOptions = {}): Prom
     },
     deploy(manifest) {
       return startDeployment(client, manifest, { taskQueue: name });
+    },
+    async startHeld(service, op, start) {
+      await world.cloud.hold(service, op);
+      const started = await start();
+      await world.cloud.waitUntilHeld(service, op);
+      return started;
     },
     async close() {
       await world.stopWorker();
