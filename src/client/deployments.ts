@@ -88,13 +88,10 @@ async function refuseIfLockedUnderLegacyId(client: Client, name: string, environ
   throw new EnvironmentLockedError(legacy.workflowId, description.typedSearchAttributes.get(TUGBOAT_DEPLOYMENT));
 }
 
+/** Only for the lock's message: a describe that fails leaves the ID out rather than the error in. */
 async function runningDeploymentId(client: Client, workflowId: string): Promise<string | undefined> {
-  try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    return description.typedSearchAttributes.get(TUGBOAT_DEPLOYMENT);
-  } catch {
-    return undefined;
-  }
+  const description = await describeIfExists(client.workflow.getHandle(workflowId)).catch(() => undefined);
+  return description?.typedSearchAttributes.get(TUGBOAT_DEPLOYMENT);
 }
 
 /** A deployment ID (dep-…) or <name>/<environment> (its latest run). */
