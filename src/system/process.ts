@@ -64,6 +64,111 @@ export function runCommand(argv: string[], opts: RunCommandOptions = {}): Promis
   });
 }
 
+export interface RunProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Aborting stops the whole process group: SIGTERM, then SIGKILL after graceMs. */
+  signal?: AbortSignal;
+  graceMs?: number;
+  /** Each output line as it arrives (stdout and stderr), e.g. for heartbeats. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** stdout beyond this many bytes is dropped (the tail of stderr is always kept). */
+  maxStdoutBytes?: number;
+  /** Lines of stderr kept for the failure message. */
+  stderrTailLines?: number;
+}
+
+export interface ProcessResult extends ProcessExit {
+  stdout: string;
+  /** The last lines of stderr. */
+  stderrTail: string[];
+  /** True when the run was stopped because the signal aborted. */
+  aborted: boolean;
+}
+
+/**
+ * Run a tool or a user's script to completion in its own process group, so that cancellation
+ * stops everything it started (a script's children included), not just the first process. Rejects
+ * only if it cannot be started (the error names the program).
+ */
+export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promise<ProcessResult> {
+  const [command, ...args] = argv;
+  const graceMs = opts.graceMs ?? 10_000;
+  const maxStdout = opts.maxStdoutBytes ?? 64 * 1024 * 1024;
+  const tailLines = opts.stderrTailLines ?? 20;
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(abortError(opts.signal));
+    // detached: the child leads a new process group, whose ID is its PID.
+    const child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stdoutBytes = 0;
+    const stderrTail: string[] = [];
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdoutBytes += Buffer.byteLength(chunk);
+      if (stdoutBytes <= maxStdout) stdout += chunk;
+    });
+    forEachStreamLine(child, (line, stream) => {
+      if (stream === 'stderr') {
+        stderrTail.push(line);
+        if (stderrTail.length > tailLines) stderrTail.shift();
+      }
+      opts.onLine?.(line, stream);
+    });
+    const onAbort = () => {
+      aborted = true;
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), graceMs);
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.once('error', (err) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      reject(new Error(`could not run ${command}: ${err.message}`));
+    });
+    child.once('close', async (code, signal) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      // The leader is gone; on a cancelled run, so must be everything it started.
+      if (aborted) await waitForGroupToEnd(child.pid, graceMs);
+      clearTimeout(killTimer);
+      resolve({ code, signal, stdout, stderrTail, aborted });
+    });
+  });
+}
+
+/** Signal every process in the group led by pid; a group that is already gone is fine. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+}
+
+function groupAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Stragglers get the rest of the grace period after SIGTERM, then SIGKILL. */
+async function waitForGroupToEnd(pid: number | undefined, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+  const killDeadline = Date.now() + 5_000;
+  while (groupAlive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted before it started');
+}
+
 /** Start a long-running process and return a handle that can stop exactly that process. */
 export function startProcess(argv: string[], opts: StartProcessOptions = {}): ManagedProcess {
   const [command, ...args] = argv;
@@ -121,17 +226,21 @@ export function startProcess(argv: string[], opts: StartProcessOptions = {}): Ma
 
 /** Split a child's stdout and stderr into lines; a trailing partial line is flushed at the end. */
 function forEachLine(child: ChildProcess, onLine: (line: string) => void): void {
-  for (const stream of [child.stdout, child.stderr]) {
+  forEachStreamLine(child, (line) => onLine(line));
+}
+
+function forEachStreamLine(child: ChildProcess, onLine: (line: string, stream: 'stdout' | 'stderr') => void): void {
+  for (const [name, stream] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
     if (!stream) continue;
     let pending = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       const lines = (pending + chunk).split(/\r?\n/);
       pending = lines.pop() ?? '';
-      lines.forEach((line) => onLine(line));
+      lines.forEach((line) => onLine(line, name));
     });
     stream.on('end', () => {
-      if (pending) onLine(pending);
+      if (pending) onLine(pending, name);
       pending = '';
     });
   }
