@@ -6,7 +6,7 @@
  * round-trips unchanged through workflow history; `parseDuration` turns them into milliseconds.
  */
 import { z } from 'zod';
-import { SERVICE_TYPES } from '../api/service-types';
+import { SERVICE_TYPES, type ServiceType } from '../api/service-types';
 
 /** "250ms", "30s", "5m", "1h"; a bare number is milliseconds. */
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -37,7 +37,31 @@ const nameSchema = z
   .max(63);
 
 export { SERVICE_TYPES };
-export const EXECUTORS = ['simulated'] as const;
+export const EXECUTORS = ['simulated', 'shell', 'opentofu', 'http'] as const;
+export type ExecutorName = (typeof EXECUTORS)[number];
+
+/**
+ * The executor a service runs on when it names none and has no `simulate` block. Types missing
+ * here have no real executor yet: such a service must name one (shell serves docker and
+ * monitoring) or be simulated; the preflight says so, `plan` does not (availability is the
+ * worker's business, not the manifest's).
+ */
+export const DEFAULT_EXECUTOR_BY_TYPE: Partial<Record<ServiceType, ExecutorName>> = {
+  terraform: 'opentofu',
+  shell: 'shell',
+  http: 'http',
+};
+/** What `executor` holds for a service whose type has no default and that named none. */
+export const UNASSIGNED_EXECUTOR = 'unassigned';
+
+/**
+ * Explicit `executor` wins; a `simulate` block means the simulated cloud; otherwise the type's
+ * default. Nothing ends up simulated unless the manifest says so.
+ */
+export function defaultExecutor(service: { type: ServiceType; simulate?: unknown }): ExecutorName | typeof UNASSIGNED_EXECUTOR {
+  if (service.simulate !== undefined) return 'simulated';
+  return DEFAULT_EXECUTOR_BY_TYPE[service.type] ?? UNASSIGNED_EXECUTOR;
+}
 
 export const retrySchema = z.strictObject({
   /** Attempts per step, the first one included. */
@@ -72,14 +96,26 @@ export type SimulateSpec = z.infer<typeof simulateSchema>;
 export const configSchema = z.union([z.string(), z.record(z.string(), z.unknown())]);
 export type ServiceConfig = z.infer<typeof configSchema>;
 
-export const serviceSchema = z.strictObject({
+/** A per-service HTTP health check, polled by verify after apply until healthy or `verify_timeout`. */
+export const serviceHealthCheckSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL such as "http://127.0.0.1:8080/health"' }),
+  expected_status: z.number().int().min(100).max(599).default(200),
+  /** Pause between probes while it is not healthy yet. */
+  interval: durationSchema.default('1s'),
+  /** Bounds one probe. */
+  timeout: durationSchema.default('5s'),
+});
+export type ServiceHealthCheckSpec = z.infer<typeof serviceHealthCheckSchema>;
+
+const serviceObjectSchema = z.strictObject({
   name: nameSchema,
   type: z.enum(SERVICE_TYPES),
   dependencies: z.array(z.string()).default([]),
   config: configSchema.optional(),
   /** What is being deployed: an image tag, a module ref, a chart version… */
   version: z.string().min(1).optional(),
-  executor: z.enum(EXECUTORS).default('simulated'),
+  /** Defaults from `type` (terraform → opentofu, shell → shell, http → http) or `simulate` (→ simulated). */
+  executor: z.enum([...EXECUTORS, UNASSIGNED_EXECUTOR]).optional(),
   /** Bounds one attempt of one step (apply, verify), never the whole service. */
   timeout: durationSchema.default('5m'),
   retry: retrySchema.prefault({}),
@@ -96,7 +132,13 @@ export const serviceSchema = z.strictObject({
   /** On rollback: restore the previous state, or keep what was deployed (e.g. a database). */
   on_rollback: z.enum(['restore', 'retain']).default('restore'),
   simulate: simulateSchema.optional(),
+  health_check: serviceHealthCheckSchema.optional(),
 });
+
+export const serviceSchema = serviceObjectSchema.transform((service) => ({
+  ...service,
+  executor: service.executor ?? defaultExecutor(service),
+}));
 export type ServiceSpec = z.infer<typeof serviceSchema>;
 export type ServiceInput = z.input<typeof serviceSchema>;
 

@@ -6,6 +6,7 @@
 import { manifestSchema, type Manifest } from './schema';
 import { formatPath, ManifestError, type ManifestIssue } from './errors';
 import { checkRunnable } from './runnable';
+import { checkExecutorConfigs } from './executor-config';
 import { didYouMean } from './suggest';
 import { isRecord } from './references';
 import { explainZodIssue, valueAt } from './zod-issues';
@@ -85,6 +86,8 @@ export function validateManifest(raw: unknown, opts: ValidateOptions = {}): Vali
   const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explainZodIssue(issue, raw));
   issues.push(...checkServiceGraph(valueAt(raw, ['deployment', 'services'])));
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
+  const configIssues = checkExecutorConfigs(parsed.data, raw);
+  if (configIssues.length > 0) return { ok: false, issues: configIssues };
   const unrunnable = opts.runnable === false ? [] : checkRunnable(parsed.data, raw);
   if (unrunnable.length > 0) return { ok: false, issues: unrunnable };
   return { ok: true, manifest: parsed.data };

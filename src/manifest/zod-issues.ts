@@ -29,10 +29,14 @@ const TYPE_NAMES: Record<string, string> = {
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let current = schema;
-  while (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional) {
-    current = current.unwrap() as z.ZodType;
+  for (;;) {
+    if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      // A transformed object (a service, whose executor default is filled in after parsing): its input side.
+      current = current.in as z.ZodType;
+    } else return current;
   }
-  return current;
 }
 
 /** The schema that governs the value at path, defaults and optionals peeled off. */

@@ -1,0 +1,81 @@
+/**
+ * Checks each service's `config` against its executor's schema, so `plan` catches a misspelt key
+ * or a command written as a string before any worker sees it. Whether the executor exists on a
+ * worker, and whether its binary, modules and scripts do, is the preflight's business.
+ * Pure: workflow code may call it.
+ */
+import { CONFIG_REQUIRED, EXECUTOR_CONFIG_SCHEMAS } from '../executors/config-schemas';
+import { formatPath, type ManifestIssue, type PathSegment } from './errors';
+import type { Manifest } from './schema';
+import { didYouMeanSuffix } from './suggest';
+import { describeValue, valueAt } from './zod-issues';
+import { z } from 'zod';
+
+export function checkExecutorConfigs(manifest: Manifest, raw: unknown): ManifestIssue[] {
+  const issues: ManifestIssue[] = [];
+  manifest.deployment.services.forEach((service, index) => {
+    const schema = (EXECUTOR_CONFIG_SCHEMAS as Record<string, z.ZodType | undefined>)[service.executor];
+    if (!schema) return;
+    const base: PathSegment[] = ['deployment', 'services', index, 'config'];
+    if (service.config === undefined) {
+      if (CONFIG_REQUIRED.has(service.executor)) {
+        issues.push({ path: formatPath(base), message: `required by executor ${service.executor}; ${exampleFor(service.executor)}` });
+      }
+      return;
+    }
+    const parsed = schema.safeParse(service.config);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) {
+      const path = [...base, ...issue.path.map((s) => (typeof s === 'number' ? s : String(s)))];
+      issues.push(...explain(issue, path, raw, service.executor, schema));
+    }
+  });
+  return issues;
+}
+
+function explain(issue: z.core.$ZodIssue, path: PathSegment[], raw: unknown, executor: string, schema: z.ZodType): ManifestIssue[] {
+  const at = formatPath(path);
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(schema, issue.path);
+    return issue.keys.map((key) => ({
+      path: at,
+      message: `unknown key ${JSON.stringify(key)} for executor ${executor}${didYouMeanSuffix(key, known)}; known keys: ${known.join(', ')}`,
+    }));
+  }
+  const value = valueAt(raw, path);
+  if (value === undefined) return [{ path: at, message: `required by executor ${executor}; ${issue.message}` }];
+  const own = /^(Invalid|Too (small|big)|Expected)/.test(issue.message) ? undefined : issue.message;
+  return [{ path: at, message: `${describeValue(value)} is not valid here${own ? `; ${own}` : `: ${issue.message}`}` }];
+}
+
+/** The keys the object schema at `path` accepts (for "did you mean"). */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: unknown = schema;
+  const peel = (s: unknown): unknown => {
+    for (;;) {
+      if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault) s = s.unwrap();
+      else if (s instanceof z.ZodUnion) s = s.options.find((o) => peel(o) instanceof z.ZodObject) ?? s.options[0];
+      else return s;
+    }
+  };
+  current = peel(current);
+  for (const segment of path) {
+    if (current instanceof z.ZodObject) current = peel((current.shape as Record<string, unknown>)[String(segment)]);
+    else if (current instanceof z.ZodArray) current = peel(current.element);
+    else if (current instanceof z.ZodRecord) current = peel(current.valueType);
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+function exampleFor(executor: string): string {
+  switch (executor) {
+    case 'shell':
+      return 'e.g. config: { run: [./scripts/deploy.sh] }';
+    case 'opentofu':
+      return 'e.g. config: ./infra/network (the module directory) or config: { module: ./infra/network, vars: {...} }';
+    case 'http':
+      return 'e.g. config: { request: { method: POST, url: "https://api.example.com/deploys" } }';
+    default:
+      return 'see the README section for this executor';
+  }
+}
