@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { serviceSchema } from '../manifest/schema';
+import { configSchema, serviceSchema } from '../manifest/schema';
+import { testDependencies } from '../executors/testing';
 import { ExecutorRegistry } from '../executors/registry';
 import type { CompensationAction, Executor, ExecutorFactory, PreviousState } from '../executors/types';
 import { FileStateStore } from '../state';
@@ -18,12 +19,13 @@ const seen: Array<{ action: CompensationAction; previous: PreviousState | null }
 const recording: ExecutorFactory = {
   name: 'simulated',
   description: 'records compensations',
+  configSchema: configSchema,
   examples: [],
   create: (): Executor => ({
     apply: async () => ({ outcome: 'created', version: null, outputs: {}, resources: [] }),
     verify: async () => ({ healthy: true }),
     snapshot: async () => null,
-    inventory: async () => [],
+    inventory: async () => ({ items: [] }),
     compensate: async (_ctx, action, previous) => {
       seen.push({ action, previous });
       return { action, outcome: action === 'restore' ? 'restored' : 'deleted', resources: [] };
@@ -35,8 +37,8 @@ describe('compensateService', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-compensate-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const store = new FileStateStore(dir);
-  const activities = createActivities({ executors: new ExecutorRegistry({ simCloudUrl: 'http://unused' }, [recording]), store });
-  const service = serviceSchema.parse({ name: 'api', type: 'kubernetes' });
+  const activities = createActivities({ executors: new ExecutorRegistry(testDependencies(dir), [recording]), store });
+  const service = serviceSchema.parse({ name: 'api', type: 'kubernetes', executor: 'simulated' });
   const input = (deploymentId: string, action: CompensationAction) => ({
     deploymentId,
     service,

@@ -19,6 +19,7 @@ import { Context } from '@temporalio/activity';
 import { parseDuration } from '../manifest/schema';
 import { probeUntilHealthy } from './converge';
 import { decideDeployment } from './decide';
+import { runPreflight, type PreflightInput, type PreflightIssue } from './preflight';
 import { checkEndpoint } from './health';
 import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
@@ -26,22 +27,31 @@ import { runStep } from './step-runner';
 export interface ActivityDependencies {
   executors: ExecutorRegistry;
   store: StateStore;
+  /** The worker's environment, where secret references resolve (process.env unless a test injects one). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   const { executors, store } = deps;
+  const env = deps.env ?? process.env;
   return {
-    decideDeployment,
+    /** Hand-started runs (no plan in the input) are validated, planned and preflighted here. */
+    decideDeployment: (raw: unknown, run?: { deploymentId: string; baseDir?: string }) =>
+      decideDeployment(raw, run && { ...run, preflight: (input: PreflightInput) => runPreflight(executors, input, Context.current().cancellationSignal, env) }),
+
+    /** Run by the client (through preflightWorkflow) before it starts a deployment. */
+    preflightDeployment: (input: PreflightInput): Promise<PreflightIssue[]> =>
+      runPreflight(executors, input, Context.current().cancellationSignal, env),
 
     prepareRollback: (input: PrepareRollbackInput): Promise<PrepareRollbackResult> => prepareRollback(deps, input),
 
     async applyService(input: StepInput): Promise<ApplyOutcome> {
-      return runStep('apply', input, { store }, (ctx) => executors.get(input.service.executor).apply(ctx));
+      return runStep('apply', input, { store, env }, (ctx) => executors.get(input.service.executor).apply(ctx));
     },
 
     async verifyService(input: StepInput): Promise<VerifyOutcome> {
       // The store only counts attempts here: verify has no side effect to record intent for.
-      return runStep('verify', input, { store, ledger: false }, (ctx) => {
+      return runStep('verify', input, { store, ledger: false, env }, (ctx) => {
         const executor = executors.get(input.service.executor);
         const { attempt, scheduledTimestampMs } = Context.current().info;
         // The first attempt's window opens when it starts probing (time queued for a worker is not
@@ -58,7 +68,7 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async compensateService(input: CompensateInput): Promise<CompensateResult> {
-      return runStep('compensate', input, { store }, async (ctx) => {
+      return runStep('compensate', input, { store, env }, async (ctx) => {
         if (input.action !== 'restore') return executors.get(input.service.executor).compensate(ctx, input.action, null);
         const manifest = await store.getRollbackManifest(input.deploymentId);
         const entry = manifest?.services[input.service.name];

@@ -8,11 +8,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   FailureTypes,
   type FindOrphansInput,
+  type FindOrphansResult,
   type PrepareRollbackInput,
   type PrepareRollbackResult,
 } from '../api/workflow-types';
 import type { ActivityDependencies } from '.';
 import type { RollbackManifest } from '../state';
+import { deploymentRef } from './deployment-ref';
 
 export async function prepareRollback(
   { executors, store }: ActivityDependencies,
@@ -22,9 +24,10 @@ export async function prepareRollback(
   const services: RollbackManifest['services'] = {};
   const previous: Record<string, string> = {};
   // Snapshots are reads: take them side by side, this runs before any service may start.
+  const deployment = deploymentRef(input.deploymentId, { name: input.name, environment: input.environment, baseDir: input.baseDir });
   const states = await Promise.all(
     input.services.map(async (service) => {
-      const state = await executors.get(service.executor).snapshot(service, signal);
+      const state = await executors.get(service.executor).snapshot({ deployment, service }, signal);
       Context.current().heartbeat({ snapshot: service.name });
       return state;
     }),
@@ -54,16 +57,20 @@ export async function prepareRollback(
 export async function findOrphans(
   { executors }: ActivityDependencies,
   input: FindOrphansInput,
-): Promise<Array<{ id: string; kind: string; service: string }>> {
+): Promise<FindOrphansResult> {
   const { cancellationSignal: signal } = Context.current();
+  const deployment = deploymentRef(input.deploymentId, input.deployment);
   const retained = new Set(input.retainedResourceIds);
   const byExecutor = new Map<string, FindOrphansInput['services']>();
   for (const s of input.services) byExecutor.set(s.executor, [...(byExecutor.get(s.executor) ?? []), s]);
-  const orphans: Array<{ id: string; kind: string; service: string }> = [];
+  const orphans: FindOrphansResult = [];
   for (const [name, services] of byExecutor) {
-    for (const item of await executors.get(name).inventory(input.deploymentId, services, signal)) {
+    const report = await executors.get(name).inventory(deployment, services, signal);
+    for (const item of report.items) {
       if (!retained.has(item.id)) orphans.push({ id: item.id, kind: item.kind, service: item.service });
     }
+    // Never reported clean: a service whose live resources cannot be listed shows up as such.
+    for (const u of report.unverifiable ?? []) orphans.push({ id: `${u.service}:unverifiable`, kind: 'unverifiable', service: u.service, unverifiable: u.reason });
   }
   return orphans;
 }

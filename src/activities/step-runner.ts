@@ -9,6 +9,8 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { FailureTypes, stepRetrySpec, type DeployStep, type StepAttempts, type StepInput } from '../api/workflow-types';
 import { PermanentDeployError, TransientDeployError } from '../executors/errors';
 import type { ExecutorContext } from '../executors/types';
+import { SecretBag } from '../secrets/resolve';
+import { deploymentRef } from './deployment-ref';
 import type { AttemptRecord, StateStore } from '../state';
 import { spentBefore, trimMessage, withCurrent } from './attempts';
 import { nextRetryDelayMs } from './retry-delay';
@@ -25,6 +27,8 @@ export const HANDED_BACK_RETRY_DELAY_MS = 1_000;
  */
 export interface StepOptions {
   store?: StateStore;
+  /** Where secret references are resolved from (the worker's environment unless a test injects one). */
+  env?: NodeJS.ProcessEnv;
   /** false: count attempts in the store but record no intent (a step with no side effect: verify). */
   ledger?: boolean;
 }
@@ -52,30 +56,41 @@ export async function runStep<T extends object>(
     });
   }
 
-  const beat = () => activity.heartbeat({ step, service: input.service.name, attempt });
+  // The periodic beat repeats the executor's latest details (its last output line), so `status`
+  // keeps showing what the step is doing between the executor's own beats.
+  let latest: Record<string, unknown> = {};
+  const beat = () => activity.heartbeat({ ...latest, step, service: input.service.name, attempt });
   beat();
+  const secrets = new SecretBag(opts.env ?? process.env, deploymentRef(input.deploymentId, input.deployment).baseDir);
   const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
   const timer = setInterval(beat, timeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3) : HEARTBEAT_EVERY_MS);
   const ctx: ExecutorContext = {
+    deployment: deploymentRef(input.deploymentId, input.deployment),
     deploymentId: input.deploymentId,
     service: input.service,
     idempotencyKey: input.idempotencyKey,
     signal: activity.cancellationSignal,
-    heartbeat: (details) => activity.heartbeat(details ?? { step }),
-    log: (message, fields) => activity.log.info(message, { ...fields, step, service: input.service.name, attempt }),
+    heartbeat: (details) => {
+      latest = secrets.redactDeep(details ?? {});
+      beat();
+    },
+    log: (message, fields) =>
+      activity.log.info(secrets.redact(message), { ...secrets.redactDeep(fields), step, service: input.service.name, attempt }),
+    secrets,
   };
   try {
     // A crash between intent and confirmation leaves a record, never an untracked resource.
     const ledger = opts.ledger === false ? undefined : opts.store;
     await ledger?.recordIntent({ ...ledgerKey, service: input.service.name, step, attempt });
-    const result = await work(ctx);
+    // A script may echo a secret into its outputs: nothing resolved here leaves the activity.
+    const result = secrets.redactDeep(await work(ctx));
     await ledger?.confirmIntent(ledgerKey.idempotencyKey, ledgerKey.deploymentId, {
       resources: (result as { resources?: Array<{ id: string; kind: string }> }).resources,
       outcome: (result as { outcome?: string }).outcome,
     });
     return { ...result, attempts: withCurrent(before) };
   } catch (err) {
-    throw await toFailure(err, { step, input, maxAttempts, before, activity, attempts });
+    throw await toFailure(err, { step, input, maxAttempts, before, activity, attempts, secrets });
   } finally {
     clearInterval(timer);
   }
@@ -88,6 +103,7 @@ interface FailureContext {
   before: StepAttempts;
   activity: Context;
   attempts: AttemptLog;
+  secrets: SecretBag;
 }
 
 /**
@@ -115,7 +131,7 @@ async function toFailure(err: unknown, f: FailureContext): Promise<unknown> {
       details: [before],
     });
   }
-  const message = trimMessage(failureMessage(err, activity));
+  const message = trimMessage(f.secrets.redact(failureMessage(err, activity)));
   await f.attempts.record('failed', message);
   const spent = withCurrent(before, message);
   if (err instanceof PermanentDeployError) {

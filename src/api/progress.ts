@@ -160,6 +160,8 @@ export interface DeploymentProgress {
   orphans: Array<ResourceRef & { service: string }>;
   /** Set when the live inventory could not be checked: orphans are unknown. */
   orphanCheckError?: string;
+  /** Services whose live resources cannot be listed (no inventory command): neither orphaned nor clean. */
+  unverifiable?: Array<{ service: string; reason: string }>;
   retained: RetainedResource[];
   requests: OperatorRequest[];
   /** Refused requests beyond the first MAX_IGNORED_REQUESTS, counted but not kept (history stays bounded). */

@@ -23,12 +23,27 @@ export interface DeploymentInput {
   requestedBy?: string;
   /** Where the manifest came from (a file path), for the record. */
   source?: string;
+  /**
+   * The manifest file's directory, absolute: executors resolve `config` paths (modules, scripts)
+   * against it. Absent from hand-started runs: the worker's working directory then.
+   */
+  baseDir?: string;
+}
+
+/** Which deployment a step belongs to: what executors key their own state by. */
+export interface DeploymentScope {
+  name: string;
+  environment: string;
+  /** See DeploymentInput.baseDir. */
+  baseDir?: string;
 }
 
 export interface ServiceWorkflowInput {
   deploymentId: string;
   /** The service with `${{ services.x.outputs.y }}` references already resolved. */
   service: ServiceSpec;
+  /** Absent from runs started before executors needed it. */
+  deployment?: DeploymentScope;
 }
 
 export interface ServiceWorkflowResult {
@@ -47,6 +62,8 @@ export interface StepInput {
   service: ServiceSpec;
   /** deploymentId + service + step, never the attempt: retries and re-executions reuse it. */
   idempotencyKey: string;
+  /** Absent from runs started before executors needed it. */
+  deployment?: DeploymentScope;
 }
 
 export interface ApplyOutcome {
@@ -80,6 +97,7 @@ export interface PrepareRollbackInput {
   name: string;
   environment: string;
   services: ServiceSpec[];
+  baseDir?: string;
 }
 
 export interface PrepareRollbackResult {
@@ -106,7 +124,15 @@ export interface FindOrphansInput {
   services: ServiceSpec[];
   /** Services whose resources are meant to stay (retained or skipped). */
   retainedResourceIds: string[];
+  deployment?: DeploymentScope;
 }
+
+/**
+ * Live resources the deployment left behind after its rollback. An entry with `unverifiable` is a
+ * service whose resources cannot be listed (a script with no `inventory` command): not an orphan
+ * found, but not a clean bill either.
+ */
+export type FindOrphansResult = Array<{ id: string; kind: string; service: string; unverifiable?: string }>;
 
 /** The retry policy a step runs under: compensations have their own (`rollback_retry`). */
 export function stepRetrySpec(service: ServiceSpec, step: DeployStep): RetrySpec {

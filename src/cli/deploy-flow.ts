@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { EnvironmentLockedError } from '../client/errors';
 import { SearchAttributesMissingError } from '../client/search-attributes-errors';
 import { startDeployment } from '../client/deployments';
+import { NoWorkerError, PreflightFailedError } from '../client/preflight';
 import type { DeploymentStatus } from '../client/status';
 import { CliError, ExitCode, exitCodeForStatus } from './exit-codes';
 import type { LoadedManifest } from './manifest-input';
@@ -38,7 +39,9 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
     });
   } catch (err) {
     // Not started, nothing changed: refused like a locked environment, with the commands that fix it.
-    if (err instanceof SearchAttributesMissingError) throw new CliError(err.message, ExitCode.refused);
+    if (err instanceof SearchAttributesMissingError || err instanceof PreflightFailedError || err instanceof NoWorkerError) {
+      throw new CliError(err.message, ExitCode.refused);
+    }
     if (!(err instanceof EnvironmentLockedError)) throw err;
     if (!opts.followIfLocked) throw new CliError(err.message, ExitCode.refused);
     // `up` after a Ctrl-C: the earlier deployment resumed on this worker; follow it to its end.

@@ -25,6 +25,7 @@ export function renderStatus(status: DeploymentStatus): string {
   if (status.rollback?.state === 'DONE' || status.orphans.length > 0) {
     lines.push(status.orphans.length === 0 ? 'orphans: none (checked against the live inventory)' : `ORPHANS: ${status.orphans.map((o) => `${o.id} (${o.service})`).join(', ')}`);
   }
+  for (const u of status.unverifiable ?? []) lines.push(`UNVERIFIABLE: ${u.service} (${u.reason})`);
   if (status.orphan_check_error) lines.push(`ORPHANS UNKNOWN: ${status.orphan_check_error}`);
   if (status.rollback_manifest) lines.push(`rollback manifest: ${status.rollback_manifest}`);
   if (status.record) lines.push(`deployment record: ${status.record}`);

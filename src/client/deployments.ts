@@ -1,7 +1,9 @@
 /**
  * Starting and finding deployments: what the CLI (and anyone embedding Tugboat) calls.
  */
+import path from 'node:path';
 import { decidedPart, planOrThrow, type Plan } from '../plan';
+import { preflightDeployment } from './preflight';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -31,18 +33,24 @@ export async function startDeployment(
   client: Client,
   manifest: Manifest,
   /** `plan`: the manifest's plan when the caller already made it (the CLI shows it), else planned here. */
-  opts: { taskQueue: string; source?: string; requestedBy?: string; deploymentId?: string; plan?: Plan },
+  /** `preflight: false` skips the worker-side check (it is on by default: PreflightFailedError, NoWorkerError). */
+  opts: { taskQueue: string; source?: string; requestedBy?: string; deploymentId?: string; plan?: Plan; preflight?: boolean },
 ): Promise<StartedDeployment> {
   const { name, environment } = manifest.deployment;
   const workflowId = environmentWorkflowId(name, environment);
   const deploymentId = opts.deploymentId ?? newDeploymentId();
+  // Config paths (modules, scripts) are relative to the manifest file, wherever the worker runs.
+  const baseDir = opts.source ? path.dirname(path.resolve(opts.source)) : undefined;
   await refuseIfLockedUnderLegacyId(client, name, environment);
+  if (opts.preflight !== false) await preflightDeployment(client, manifest, { taskQueue: opts.taskQueue, deploymentId, baseDir });
   try {
     const handle = await client.workflow.start(deploymentWorkflow, {
       workflowId,
       taskQueue: opts.taskQueue,
       // Decided once, here, and recorded in the input: the workflow never re-validates or re-plans.
-      args: [{ deploymentId, manifest, plan: decidedPart(opts.plan ?? planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy }],
+      args: [
+        { deploymentId, manifest, plan: decidedPart(opts.plan ?? planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy, baseDir },
+      ],
       // The workflow ID is the environment lock: refuse while one runs, allow after it closed.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,

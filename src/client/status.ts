@@ -56,6 +56,8 @@ export interface DeploymentStatus {
   orphans: DeploymentProgress['orphans'];
   /** The live inventory could not be checked: orphans are unknown. */
   orphan_check_error: string | null;
+  /** Services whose live resources cannot be listed: neither orphaned nor known to be clean. */
+  unverifiable: Array<{ service: string; reason: string }>;
   retained: DeploymentProgress['retained'];
   requests: DeploymentProgress['requests'];
   /** rollback_strategy manual, after a failure: waiting for `tugboat rollback` or `tugboat accept`. */
@@ -186,6 +188,7 @@ function toStatus(workflowId: string, p: DeploymentProgress, services: Record<st
     rollback: p.rollback ?? null,
     orphans: p.orphans,
     orphan_check_error: p.orphanCheckError ?? null,
+    unverifiable: p.unverifiable ?? [],
     retained: p.retained,
     requests: p.requests,
     awaiting_decision: p.awaitingDecision === true,

@@ -1,4 +1,5 @@
 /** Every executor a worker can run, by the manifest's `executor:` name. */
+import { UNASSIGNED_EXECUTOR, type ServiceSpec } from '../manifest/schema';
 import { PermanentDeployError } from './errors';
 import { simulatedExecutor } from './simulated';
 import type { Executor, ExecutorDependencies, ExecutorFactory } from './types';
@@ -12,12 +13,28 @@ export class ExecutorRegistry {
     for (const f of factories) this.executors.set(f.name, f.create(deps));
   }
 
+  /** Why this worker cannot run the service at all (no executor for it), with the fix; undefined when it can. */
+  whyMissing(service: Pick<ServiceSpec, 'name' | 'type' | 'executor'>): { message: string; fix: string } | undefined {
+    if (service.executor === UNASSIGNED_EXECUTOR) {
+      return {
+        message: `type ${service.type} has no executor of its own yet, and the service names none`,
+        fix: 'add `executor: shell` with `config: { run: [...] }` (a script that deploys it), or `executor: simulated` for a demo',
+      };
+    }
+    if (!this.executors.has(service.executor)) {
+      return {
+        message: `this worker has no executor "${service.executor}"`,
+        fix: `use one of: ${[...this.executors.keys()].join(', ')}, or run a worker that has it`,
+      };
+    }
+    return undefined;
+  }
+
   get(name: string): Executor {
     const executor = this.executors.get(name);
     if (!executor) {
-      throw new PermanentDeployError(
-        `no executor "${name}" on this worker (it has: ${[...this.executors.keys()].join(', ')})`,
-      );
+      const why = this.whyMissing({ name: '?', type: 'shell', executor: name as ServiceSpec['executor'] });
+      throw new PermanentDeployError(`${why?.message ?? `no executor "${name}"`}; ${why?.fix ?? ''}`);
     }
     return executor;
   }

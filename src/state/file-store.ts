@@ -4,10 +4,18 @@
  * processes never rewrite each other's records; so is each attempt record (one file per attempt,
  * never read-modify-write). Every write is atomic.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readJsonFile, writeJsonAtomically } from '../system/atomic-file';
-import type { AttemptRecord, DeploymentRecord, IntentEntry, RollbackManifest, StateStore } from './types';
+import type {
+  AttemptRecord,
+  DeploymentRecord,
+  IntentEntry,
+  RollbackManifest,
+  ServiceStateKey,
+  ServiceStateRecord,
+  StateStore,
+} from './types';
 
 export class FileStateStore implements StateStore {
   constructor(readonly location: string) {}
@@ -22,6 +30,23 @@ export class FileStateStore implements StateStore {
 
   private attemptsDir(deploymentId: string, key: string): string {
     return path.join(this.dir(deploymentId), 'attempts', safeName(key));
+  }
+
+  /** One file per service and environment: <state>/services/<name>.<environment>/<service>.json */
+  private serviceStateFile(key: ServiceStateKey): string {
+    return path.join(this.location, 'services', safeName(`${key.name}.${key.environment}`), `${safeName(key.service)}.json`);
+  }
+
+  async getServiceState(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
+    return readJsonFile<ServiceStateRecord>(this.serviceStateFile(key));
+  }
+
+  async saveServiceState(key: ServiceStateKey, record: ServiceStateRecord): Promise<void> {
+    await writeJsonAtomically(this.serviceStateFile(key), record);
+  }
+
+  async deleteServiceState(key: ServiceStateKey): Promise<void> {
+    await rm(this.serviceStateFile(key), { force: true });
   }
 
   async saveRollbackManifest(manifest: RollbackManifest): Promise<string> {

@@ -4,6 +4,7 @@
  * interface so a PostgreSQL backend can serve several machines; files are the default.
  */
 import type { PreviousState } from '../executors/types';
+import type { ResourceRef } from '../api/progress';
 
 /** Each service's state before the deployment touched anything: what a rollback restores. */
 export interface RollbackManifest {
@@ -68,7 +69,35 @@ export interface DeploymentRecord {
   rollbackManifest?: string;
 }
 
-export interface StateStore {
+/** One service in one environment: what its executor last applied there. */
+export interface ServiceStateKey {
+  name: string;
+  environment: string;
+  service: string;
+}
+
+/**
+ * What an executor last applied for a service, kept across deployments: the next deployment's
+ * snapshot reads it (so a rollback can restore it), and only the executor interprets `detail`.
+ * Never holds a secret's value: references only.
+ */
+export interface ServiceStateRecord {
+  deploymentId: string;
+  executor: string;
+  version: string | null;
+  outputs: Record<string, string>;
+  resources: ResourceRef[];
+  detail?: unknown;
+  savedAt: string;
+}
+
+export interface ServiceStateStore {
+  getServiceState(key: ServiceStateKey): Promise<ServiceStateRecord | undefined>;
+  saveServiceState(key: ServiceStateKey, record: ServiceStateRecord): Promise<void>;
+  deleteServiceState(key: ServiceStateKey): Promise<void>;
+}
+
+export interface StateStore extends ServiceStateStore {
   /** Where records live, for humans (a directory, a connection string without credentials). */
   readonly location: string;
   saveRollbackManifest(manifest: RollbackManifest): Promise<string>;

@@ -2,6 +2,7 @@
  * Builds a Tugboat worker: the deployment and service workflows plus the executor activities,
  * on one task queue. Used by `tugboat worker`, `tugboat up` and the tests.
  */
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ExecutorRegistry } from '../executors/registry';
@@ -26,8 +27,14 @@ export interface CreateWorkerOptions extends WorkerSettings {
 }
 
 export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Worker> {
-  const executors = new ExecutorRegistry({ simCloudUrl: opts.simCloudUrl });
   const store = new FileStateStore(opts.stateDir);
+  const executors = new ExecutorRegistry({
+    simCloudUrl: opts.simCloudUrl,
+    // The state dir is <TUGBOAT_HOME>/state: executors keep working copies beside it.
+    dataDir: path.dirname(opts.stateDir),
+    serviceState: store,
+    env: process.env,
+  });
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',

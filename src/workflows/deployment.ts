@@ -27,7 +27,7 @@ import type { ContinueRollbackInput } from '../api/messages';
 import { healthQuery, progressQuery } from '../api/messages';
 import type { DeploymentPhase, DeploymentResult, HealthReport, StopTrigger } from '../api/progress';
 import { TUGBOAT_PHASE } from '../api/search-attributes';
-import { FailureTypes, type DeploymentInput, type ServiceWorkflowResult } from '../api/workflow-types';
+import { FailureTypes, type DeploymentInput, type DeploymentScope, type ServiceWorkflowResult } from '../api/workflow-types';
 import { formatIssues } from '../manifest/errors';
 import { parseDuration, type Manifest } from '../manifest/schema';
 import { completePlan, nextServicesToStart, resolveReferences, validateAndPlan, type Plan } from '../plan';
@@ -132,6 +132,7 @@ class DeploymentRun {
     await rollBack(
       {
         deploymentId: this.input.deploymentId,
+        scope: this.scope(),
         manifest: this.manifest,
         plan: this.plan,
         tracker: this.tracker,
@@ -146,6 +147,12 @@ class DeploymentRun {
     await this.checkOrphans();
     this.setPhase(this.state.stop?.trigger === 'cancel' ? 'CANCELLED' : 'ROLLED_BACK');
     return this.end();
+  }
+
+  /** What executors key their own state by; data only, so adding it changed no command. */
+  private scope(): DeploymentScope {
+    const { name, environment } = this.manifest.deployment;
+    return { name, environment, baseDir: this.input.baseDir };
   }
 
   /** Stores every service's previous state; false (deployment FAILED, nothing touched) if it can't. */
@@ -164,6 +171,7 @@ class DeploymentRun {
         name: spec.name,
         environment: spec.environment,
         services: spec.services,
+        baseDir: this.input.baseDir,
       });
       this.previous = result.previous;
       this.tracker.data.rollbackManifest = result.location;
@@ -221,7 +229,7 @@ class DeploymentRun {
       const resolved = { ...service, config: service.config && resolveReferences(service.config, this.outputs) };
       const result: ServiceWorkflowResult = await executeChild(serviceWorkflow, {
         ...childWorkflowOptions(this.input.deploymentId, service, this.manifest.deployment),
-        args: [{ deploymentId: this.input.deploymentId, service: resolved }],
+        args: [{ deploymentId: this.input.deploymentId, service: resolved, deployment: this.scope() }],
       });
       this.outputs[name] = result.outputs;
       this.succeeded.add(name);
@@ -266,11 +274,15 @@ class DeploymentRun {
     });
     const specs = this.manifest.deployment.services.filter((s) => this.started.has(s.name));
     try {
-      this.tracker.data.orphans = await findOrphans({
+      const found = await findOrphans({
         deploymentId: this.input.deploymentId,
         services: specs,
         retainedResourceIds: this.tracker.data.retained.map((r) => r.id),
+        deployment: this.scope(),
       });
+      this.tracker.data.orphans = found.filter((o) => o.unverifiable === undefined);
+      const unverifiable = found.flatMap((o) => (o.unverifiable === undefined ? [] : [{ service: o.service, reason: o.unverifiable }]));
+      if (unverifiable.length > 0) this.tracker.data.unverifiable = unverifiable;
     } catch (err) {
       // The rollback itself is done; an unverifiable inventory is reported, not fatal.
       this.tracker.data.orphanCheckError = `could not check the live inventory: ${describeFailure(err).message}`;
@@ -369,7 +381,8 @@ async function decide(input: DeploymentInput): Promise<{ manifest: Manifest; pla
       cancellationType: ActivityCancellation.tryCancel,
       retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: [FailureTypes.manifest] },
     });
-    const decided = await decideDeployment(input.manifest).catch((err: unknown) => {
+    // The run's identity goes along so the activity can preflight it too (an argument, not a command: replay-safe).
+    const decided = await decideDeployment(input.manifest, { deploymentId: input.deploymentId, baseDir: input.baseDir }).catch((err: unknown) => {
       if (isCancellation(err)) throw err; // cancelled before it started: closes as cancelled
       // Close with the activity's own failure (an invalid manifest, its issues listed), not a wrapper.
       const { type, message } = describeFailure(err);

@@ -1,3 +1,4 @@
 /** The workflow bundle's entry point: every workflow type the worker registers. */
 export { deploymentWorkflow } from './deployment';
 export { serviceWorkflow } from './service';
+export { preflightWorkflow } from './preflight';

@@ -17,7 +17,7 @@ import type {
   RollbackProgress,
   StopTrigger,
 } from '../api/progress';
-import { idempotencyKey, type CompensateResult } from '../api/workflow-types';
+import { idempotencyKey, type CompensateResult, type DeploymentScope } from '../api/workflow-types';
 import type { Manifest, ServiceSpec } from '../manifest/schema';
 import type { Plan } from '../plan';
 import { stepActivityOptions } from './activity-options';
@@ -27,6 +27,7 @@ import { servicesReleasedBySkip } from './operator-rules';
 
 export interface RollbackContext {
   deploymentId: string;
+  scope: DeploymentScope;
   manifest: Manifest;
   plan: Plan;
   tracker: ProgressTracker;
@@ -134,6 +135,7 @@ async function compensateOnce(ctx: RollbackContext, service: ServiceSpec): Promi
     service,
     action,
     idempotencyKey: idempotencyKey(ctx.deploymentId, service.name, 'compensate'),
+    deployment: ctx.scope,
   });
 }
 

@@ -15,7 +15,7 @@ import {
 import { stepActivityOptions } from './activity-options';
 
 export async function serviceWorkflow(input: ServiceWorkflowInput): Promise<ServiceWorkflowResult> {
-  const { deploymentId, service } = input;
+  const { deploymentId, service, deployment } = input;
   const label = service.version ? `${service.name}@${service.version}` : service.name;
   const step = (name: DeployStep) => proxyActivities<Activities>(stepActivityOptions(service, name, `${name} ${label}`));
   const steps: ServiceSteps = {};
@@ -24,12 +24,14 @@ export async function serviceWorkflow(input: ServiceWorkflowInput): Promise<Serv
     deploymentId,
     service,
     idempotencyKey: idempotencyKey(deploymentId, service.name, 'apply'),
+    deployment,
   });
   if (applied.attempts) steps.apply = applied.attempts;
   const health = await step('verify').verifyService({
     deploymentId,
     service,
     idempotencyKey: idempotencyKey(deploymentId, service.name, 'verify'),
+    deployment,
   });
   if (health.attempts) steps.verify = health.attempts;
   if (!health.healthy) {

@@ -28,6 +28,7 @@ function status(services: Record<string, ServiceStatus>): DeploymentStatus {
     workflow_id: 'deploy-shop.prod',
     started_at: '2026-11-23T18:30:12.345Z',
     ended_at: null,
+    unverifiable: [],
     error: null,
     waves: [Object.keys(services)],
     services,

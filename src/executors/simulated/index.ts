@@ -9,13 +9,14 @@ import {
   SimCloudTransientError,
   type PreviousState as SimPreviousState,
 } from '../../simcloud';
-import { parseDuration, type ServiceSpec } from '../../manifest/schema';
+import { configSchema, parseDuration, type ServiceSpec } from '../../manifest/schema';
 import { PermanentDeployError, TransientDeployError } from '../errors';
 import type { Executor, ExecutorContext, ExecutorFactory } from '../types';
 
 export const simulatedExecutor: ExecutorFactory = {
   name: 'simulated',
   description: 'Deploys to the local simulated cloud (tugboat sim-cloud); faults come from the service\'s `simulate` block.',
+  configSchema,
   examples: [
     `- name: rds-database
   type: terraform
@@ -69,7 +70,7 @@ export const simulatedExecutor: ExecutorFactory = {
           detail: result.healthy ? `healthy at ${result.version ?? 'unknown version'}` : 'not deployed or unhealthy',
         };
       },
-      async snapshot(service, signal) {
+      async snapshot({ service }, signal) {
         signal.throwIfAborted();
         const record = await classified(() => cloud.getService(service.name));
         if (!record) return null;
@@ -104,13 +105,14 @@ export const simulatedExecutor: ExecutorFactory = {
         ctx.log(`compensate ${ctx.service.name}: ${action} → ${result.outcome}`);
         return { action, outcome, resources: (result.record?.resources ?? []).map((r) => ({ id: r.id, kind: r.kind })) };
       },
-      async inventory(deploymentId, services, signal) {
+      async inventory(deployment, services, signal) {
         signal.throwIfAborted();
         const names = new Set(services.map((s) => s.name));
         const live = await classified(() => cloud.resources());
-        return live
-          .filter((r) => r.deploymentId === deploymentId && names.has(r.service))
+        const items = live
+          .filter((r) => r.deploymentId === deployment.id && names.has(r.service))
           .map((r) => ({ id: r.id, kind: r.kind, service: r.service, deploymentId: r.deploymentId }));
+        return { items };
       },
     };
   },

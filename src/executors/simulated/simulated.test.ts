@@ -10,6 +10,7 @@ import { serviceSchema } from '../../manifest/schema';
 import { SimCloudClient, startSimCloud } from '../../simcloud';
 import { PermanentDeployError, TransientDeployError } from '../errors';
 import type { ExecutorContext } from '../types';
+import { testContext, testDependencies } from '../testing';
 import { simulatedExecutor } from '.';
 
 describe('simulated executor', () => {
@@ -25,12 +26,8 @@ describe('simulated executor', () => {
   });
 
   const ctx = (service: Record<string, unknown>, key: string, signal = new AbortController().signal): ExecutorContext => ({
-    deploymentId: 'dep-test',
-    service: serviceSchema.parse(service),
+    ...testContext(service, { signal }),
     idempotencyKey: key,
-    signal,
-    heartbeat: () => {},
-    log: () => {},
   });
 
   it('its examples are valid service entries', () => {
@@ -41,7 +38,7 @@ describe('simulated executor', () => {
   });
 
   it('applies once per idempotency key and verifies health', async () => {
-    const executor = simulatedExecutor.create({ simCloudUrl: sim.url });
+    const executor = simulatedExecutor.create(testDependencies(dir, { simCloudUrl: sim.url }));
     const service = { name: 'vpc', type: 'terraform', version: 'v1', simulate: { duration: '5ms' } };
     const first = await executor.apply(ctx(service, 'k-vpc-apply'));
     const again = await executor.apply(ctx(service, 'k-vpc-apply'));
@@ -54,7 +51,7 @@ describe('simulated executor', () => {
   });
 
   it('classifies a 503 as transient and a 422 as permanent', async () => {
-    const executor = simulatedExecutor.create({ simCloudUrl: sim.url });
+    const executor = simulatedExecutor.create(testDependencies(dir, { simCloudUrl: sim.url }));
     await expect(
       executor.apply(ctx({ name: 'flaky', type: 'shell', simulate: { fail_transient: 1 } }, 'k-flaky')),
     ).rejects.toBeInstanceOf(TransientDeployError);
@@ -67,7 +64,7 @@ describe('simulated executor', () => {
     const cloud = new SimCloudClient(sim.url);
     await cloud.hold('slow', 'apply');
     const abort = new AbortController();
-    const executor = simulatedExecutor.create({ simCloudUrl: sim.url });
+    const executor = simulatedExecutor.create(testDependencies(dir, { simCloudUrl: sim.url }));
     const call = executor.apply(ctx({ name: 'slow', type: 'shell' }, 'k-slow', abort.signal));
     await cloud.waitUntilHeld('slow', 'apply');
     abort.abort();
