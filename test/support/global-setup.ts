@@ -1,5 +1,6 @@
 /**
- * Jest globalSetup: one in-memory Temporal dev server and one workflow bundle for the whole run.
+ * Jest globalSetup: one in-memory Temporal dev server and one workflow bundle for the whole run, and the
+ * local tools tests need (the Temporal CLI, OpenTofu) found or built once.
  * Bundling once matters: webpack per Worker.create would cost seconds per test on two cores.
  */
 import fs from 'node:fs/promises';
@@ -7,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { findTemporalCli } from '../../src/server/temporal-cli';
+import { findTofu } from '../../src/tools/tofu';
 import { freePort, startDevServer, type DevServer } from '../../src/server/dev-server';
 import { testEnvFilePath, type TestEnvFile } from './temporal-env';
 
@@ -23,8 +25,9 @@ export const STATE_KEY = Symbol.for('tugboat.jest.testServer');
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
-  // On a fresh machine this builds the CLI once (minutes); afterwards it is a file lookup.
-  const binary = await findTemporalCli({ log: console.log });
+  // On a fresh machine this builds the tools once (minutes, both at once); afterwards they are file lookups.
+  // The build messages go to the console so CI logs show why setup is slow.
+  const [binary, tofuPath] = await Promise.all([findTemporalCli({ log: console.log }), findTofu({ log: console.log })]);
   const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tugboat-jest-'));
   const rootDir = path.resolve(__dirname, '..', '..');
 
@@ -45,9 +48,10 @@ export default async function globalSetup(): Promise<void> {
   const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
   await fs.writeFile(bundlePath, bundleResult.value.code);
   const envFile = testEnvFilePath(rootDir);
-  const env: TestEnvFile = { address: server.address, namespace: NAMESPACE, pid: server.pid, bundlePath, tmpDir };
+  const env: TestEnvFile = { address: server.address, namespace: NAMESPACE, pid: server.pid, bundlePath, tmpDir, tofuPath };
   await fs.writeFile(envFile, JSON.stringify(env, null, 2));
   process.env.TUGBOAT_TEST_ENV_FILE = envFile; // inherited by jest's workers, which start after this
+  process.env.TUGBOAT_TOFU_PATH = tofuPath; // likewise: findTofu() in a test then returns this one at once
 
   // If jest exits without running teardown, don't leave the server behind (but never signal a PID
   // after our server has exited: by then it may belong to someone else).

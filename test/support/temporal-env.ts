@@ -14,6 +14,8 @@ export interface TestEnvFile {
   pid: number;
   bundlePath: string;
   tmpDir: string;
+  /** OpenTofu (or Terraform) found or built once by global-setup. */
+  tofuPath: string;
 }
 
 const ROOT_DIR = path.resolve(__dirname, '..', '..');
@@ -30,7 +32,7 @@ export function testEnvFilePath(rootDir = ROOT_DIR, runPid = process.pid): strin
 
 let cachedEnv: TestEnvFile | undefined;
 
-export function testEnv(): Pick<TestEnvFile, 'address' | 'namespace' | 'bundlePath'> {
+function readEnvFile(): TestEnvFile {
   if (!cachedEnv) {
     const file = process.env.TUGBOAT_TEST_ENV_FILE || testEnvFilePath();
     if (!fs.existsSync(file)) {
@@ -38,8 +40,17 @@ export function testEnv(): Pick<TestEnvFile, 'address' | 'namespace' | 'bundlePa
     }
     cachedEnv = JSON.parse(fs.readFileSync(file, 'utf8')) as TestEnvFile;
   }
-  const { address, namespace, bundlePath } = cachedEnv;
+  return cachedEnv;
+}
+
+export function testEnv(): Pick<TestEnvFile, 'address' | 'namespace' | 'bundlePath'> {
+  const { address, namespace, bundlePath } = readEnvFile();
   return { address, namespace, bundlePath };
+}
+
+/** The `tofu` (or `terraform`) binary global-setup found or built for this run. */
+export function tofuPath(): string {
+  return readEnvFile().tofuPath;
 }
 
 export async function connectClient(): Promise<{ client: Client; connection: Connection; close(): Promise<void> }> {
