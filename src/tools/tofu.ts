@@ -64,7 +64,12 @@ export const TOFU_SPEC: ToolSpec = {
   notFound: (cacheDir) => new TofuNotFoundError(cacheDir),
 };
 
-/** TUGBOAT_TOFU_PATH, then `tofu` or `terraform` on PATH, then the cached build, then a fresh build with Go. */
-export function findTofu(opts: FindToolOptions = {}): Promise<string> {
-  return findTool(TOFU_SPEC, opts);
+/**
+ * TUGBOAT_TOFU_PATH, then `tofu` or `terraform` on PATH, then the cached build, then a fresh build
+ * with Go. `openTofuOnly`: skip a `terraform` on PATH (the test suite proves Tugboat against
+ * OpenTofu itself, whatever else the machine has installed).
+ */
+export function findTofu(opts: FindToolOptions & { openTofuOnly?: boolean } = {}): Promise<string> {
+  const spec = opts.openTofuOnly ? { ...TOFU_SPEC, pathNames: ['tofu'] } : TOFU_SPEC;
+  return findTool(spec, opts);
 }

@@ -27,7 +27,7 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   // On a fresh machine this builds the tools once (minutes, both at once); afterwards they are file lookups.
   // The build messages go to the console so CI logs show why setup is slow.
-  const [binary, tofuPath] = await Promise.all([findTemporalCli({ log: console.log }), findTofu({ log: console.log })]);
+  const [binary, tofuPath] = await Promise.all([findTemporalCli({ log: console.log }), findTofu({ log: console.log, openTofuOnly: true })]);
   const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tugboat-jest-'));
   const rootDir = path.resolve(__dirname, '..', '..');
 
