@@ -19,6 +19,8 @@ export interface ConvergeOptions {
   now?: () => number;
   /** Injected by unit tests, which keep their own clock. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A fixed pause between probes (a health check's `interval`); otherwise 1 s doubling to 10 s. */
+  intervalMs?: number;
   /** Called before each wait: heartbeat details for `status`. */
   onUnhealthy?: (outcome: VerifyOutcome, probes: number) => void;
 }
@@ -29,7 +31,7 @@ export async function probeUntilHealthy(
 ): Promise<VerifyOutcome> {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? abortableSleep;
-  let gap = FIRST_PROBE_GAP_MS;
+  let gap = opts.intervalMs ?? FIRST_PROBE_GAP_MS;
   for (let probes = 1; ; probes++) {
     const outcome = await probeOnce(probe, opts.signal);
     if (outcome.healthy) return outcome;
@@ -39,7 +41,7 @@ export async function probeUntilHealthy(
     }
     opts.onUnhealthy?.(outcome, probes);
     await sleep(Math.min(gap, remaining), opts.signal);
-    gap = Math.min(gap * 2, MAX_PROBE_GAP_MS);
+    if (opts.intervalMs === undefined) gap = Math.min(gap * 2, MAX_PROBE_GAP_MS);
   }
 }
 

@@ -112,6 +112,8 @@ export function describeService(s: ServiceStatus): string {
         .join(' ');
       return outputs ? `SUCCEEDED  ${outputs}` : 'SUCCEEDED';
     }
+    case 'RUNNING':
+      return s.activity ? `RUNNING  ${s.activity}` : 'RUNNING';
     default:
       // A rolled-back service that had failed keeps saying why.
       return `${s.state}  ${s.error ?? ''}`.trimEnd();

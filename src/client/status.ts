@@ -26,6 +26,8 @@ export interface ServiceStatus {
   wave: number;
   attempt: number | null;
   last_failure: string | null;
+  /** While a step runs: its latest output line (a tool's progress), from the step's heartbeat. */
+  activity: string | null;
   started_at: string | null;
   ended_at: string | null;
   error: string | null;
@@ -86,6 +88,8 @@ export async function deploymentStatus(
 export interface LiveAttempt {
   attempt: number;
   lastFailure: string | null;
+  /** The step's latest heartbeat line, if the executor reported one. */
+  line?: string | null;
 }
 
 /**
@@ -106,6 +110,7 @@ export function serviceStatus(s: ServiceProgress, live: LiveAttempt | null | und
     wave: s.wave,
     attempt: live ? live.attempt : (recorded?.attempts ?? null),
     last_failure: live ? live.lastFailure : (recorded?.lastFailure ?? null),
+    activity: live?.line ?? null,
     started_at: s.startedAt ?? null,
     ended_at: s.endedAt ?? null,
     // A skip explains itself; a failure leads with the type the executor classified.
@@ -201,8 +206,20 @@ async function currentAttempt(client: Client, childWorkflowId: string): Promise<
     const { raw } = await client.workflow.getHandle(childWorkflowId).describe();
     const pending = raw.pendingActivities?.[0];
     if (!pending) return null;
-    return { attempt: pending.attempt ?? 1, lastFailure: pending.lastFailure?.message ?? null };
+    return { attempt: pending.attempt ?? 1, lastFailure: pending.lastFailure?.message ?? null, line: heartbeatLine(client, pending) };
   } catch {
     return null;
+  }
+}
+
+/** The `line` of a pending activity's last heartbeat (see ExecutorContext.heartbeat); null when none. */
+function heartbeatLine(client: Client, pending: { heartbeatDetails?: { payloads?: unknown[] | null } | null }): string | null {
+  const payload = pending.heartbeatDetails?.payloads?.[0];
+  if (!payload) return null;
+  try {
+    const details = client.options.loadedDataConverter.payloadConverter.fromPayload<{ line?: unknown }>(payload as never);
+    return typeof details?.line === 'string' ? details.line : null;
+  } catch {
+    return null; // a payload we cannot decode (an encrypted one without the codec): show nothing rather than fail
   }
 }

@@ -9,6 +9,7 @@ function service(extra: Partial<ServiceStatus>): ServiceStatus {
     wave: 0,
     attempt: null,
     last_failure: null,
+    activity: null,
     started_at: null,
     ended_at: null,
     error: null,
