@@ -21,6 +21,7 @@ import { probeUntilHealthy } from './converge';
 import { decideDeployment } from './decide';
 import { runPreflight, type PreflightInput, type PreflightIssue } from './preflight';
 import { checkEndpoint } from './health';
+import { probeHealthCheck } from './service-health';
 import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
 
@@ -59,8 +60,17 @@ export function createActivities(deps: ActivityDependencies) {
         // not restart the window.
         const windowStart = attempt === 1 ? Date.now() : scheduledTimestampMs;
         const windowMs = input.service.verify_timeout === undefined ? 0 : parseDuration(input.service.verify_timeout);
-        return probeUntilHealthy(() => executor.verify(ctx), {
+        const check = input.service.health_check;
+        // The executor's own verify first (is it applied?), then the service's health check (does it answer?).
+        const probe = async () => {
+          const own = await executor.verify(ctx);
+          if (!own.healthy || !check) return own;
+          const health = await probeHealthCheck(check, ctx.signal);
+          return health.healthy ? { ...own, detail: [own.detail, health.detail].filter(Boolean).join('; ') } : health;
+        };
+        return probeUntilHealthy(probe, {
           deadlineMs: windowStart + windowMs,
+          intervalMs: check ? parseDuration(check.interval) : undefined,
           signal: ctx.signal,
           onUnhealthy: (outcome, probes) => ctx.heartbeat({ step: 'verify', probes, detail: outcome.detail }),
         });
