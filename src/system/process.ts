@@ -124,7 +124,8 @@ export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promis
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (err) => {
       opts.signal?.removeEventListener('abort', onAbort);
-      reject(new Error(`could not run ${command}: ${err.message}`));
+      // The cause keeps err.code (ENOENT, EACCES, ENOEXEC) for callers that classify it.
+      reject(new Error(`could not run ${command}: ${err.message}`, { cause: err }));
     });
     child.once('close', async (code, signal) => {
       opts.signal?.removeEventListener('abort', onAbort);
@@ -146,14 +147,43 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Whether any process of the group still runs. On Linux, zombies do not count: where PID 1 does not
+ * reap orphans (some containers), a killed script's background child stays a zombie forever,
+ * though it runs nothing.
+ */
 function groupAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
+  if (process.platform === 'linux') {
+    try {
+      return livingGroupMembers(pid) > 0;
+    } catch {
+      // /proc unreadable: fall back to the signal check below
+    }
+  }
   try {
     process.kill(-pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function livingGroupMembers(pgid: number): number {
+  let living = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // pid (comm) state ppid pgrp …; comm may contain spaces and parentheses, so split after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') living++;
+  }
+  return living;
 }
 
 /** Stragglers get the rest of the grace period after SIGTERM, then SIGKILL. */
