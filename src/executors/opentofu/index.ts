@@ -1,0 +1,312 @@
+/**
+ * `executor: opentofu` (the default for `type: terraform`): applies a module with OpenTofu (or
+ * Terraform). Tugboat keeps one state per deployment name, environment and service unless the
+ * module declares its own backend; each applied module is kept as a content-addressed snapshot,
+ * so a rollback re-applies exactly what was live before, with the vars it had (secret references
+ * resolved again at that moment).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
+import { parseDuration, type ServiceSpec } from '../../manifest/schema';
+import { SecretBag } from '../../secrets/resolve';
+import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
+import { findTofu } from '../../tools/tofu';
+import { PermanentDeployError } from '../errors';
+import type {
+  CompensationOutcome,
+  DeploymentRef,
+  Executor,
+  ExecutorContext,
+  ExecutorDependencies,
+  ExecutorFactory,
+  InventoryItem,
+  InventoryReport,
+  PreflightProblem,
+  PreviousState,
+  ServiceTarget,
+} from '../types';
+import { OpentofuLayout } from './layout';
+import { configFiles, exists, saveSnapshot } from './module-files';
+import { normalizeOpentofuConfig, opentofuConfigSchema, type OpentofuConfig } from './schema';
+import { outputsOf, resourcesOf } from './show-json';
+import { TofuCli } from './tofu-cli';
+import { Workspace } from './workspace';
+
+const EXECUTOR = 'opentofu';
+const TOFU_FIX = 'set TUGBOAT_TOFU_PATH to a tofu or terraform binary, install OpenTofu or Terraform on PATH, or run `npm run tools tofu`';
+
+/** What the service-state record keeps (and snapshot() hands to a later restore). References only, never secret values. */
+const detailSchema = z.object({
+  /** Hash naming the module snapshot that was applied. */
+  snapshot: z.string(),
+  vars: z.record(z.string(), z.unknown()),
+  statePath: z.string().nullable(),
+  /** Added by snapshot(): whose record a restore writes back. */
+  deploymentId: z.string().optional(),
+});
+type OpentofuDetail = z.infer<typeof detailSchema>;
+
+export const opentofuExecutor: ExecutorFactory = {
+  name: EXECUTOR,
+  description:
+    'Applies an OpenTofu/Terraform module with `tofu` (or `terraform`); Tugboat keeps the state per service and environment ' +
+    'unless the module has its own backend, and a rollback re-applies the module and vars that were live before.',
+  configSchema: opentofuConfigSchema,
+  examples: [
+    `- name: network
+  type: terraform
+  config:
+    module: ./infra/network
+    vars: { cidr: 10.0.0.0/16, db_password: { secret: env:DB_PASSWORD } }
+    lock_timeout: 2m`,
+    `- name: vpc
+  type: terraform
+  config: ./terraform/vpc`,
+  ],
+  create: (deps) => new OpentofuExecutor(deps),
+};
+
+class OpentofuExecutor implements Executor {
+  private readonly layout: OpentofuLayout;
+  private binary?: Promise<string>;
+
+  constructor(private readonly deps: ExecutorDependencies) {
+    this.layout = new OpentofuLayout(deps.dataDir);
+  }
+
+  async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {
+    const config = configOf(ctx.service);
+    const key = serviceKey(ctx);
+    const before = await this.deps.serviceState.getServiceState(key);
+    const workspace = await this.workspace(ctx, config);
+    const { wc, show } = await workspace.apply(moduleDirOf(ctx, config), config.vars, (wc) =>
+      saveSnapshot(wc.dir, wc.files, this.layout.snapshotDir(wc.hash)),
+    );
+    const record: ServiceStateRecord = {
+      deploymentId: ctx.deploymentId,
+      executor: EXECUTOR,
+      version: ctx.service.version ?? `sha256:${wc.hash.slice(0, 12)}`,
+      outputs: ctx.secrets.redactDeep(outputsOf(show)),
+      resources: resourcesOf(show, ctx.service.name),
+      detail: { snapshot: wc.hash, vars: config.vars, statePath: wc.statePath } satisfies OpentofuDetail,
+      savedAt: new Date().toISOString(),
+    };
+    await this.deps.serviceState.saveServiceState(key, record);
+    // A retry of an apply that completed is a repeat; tofu converged either way.
+    const outcome = before?.deploymentId === ctx.deploymentId ? 'repeat' : before?.resources.length ? 'updated' : 'created';
+    ctx.log(`apply ${ctx.service.name}: ${outcome}, ${record.resources.length} resources`);
+    return { outcome, version: record.version, outputs: record.outputs, resources: record.resources };
+  }
+
+  async verify(ctx: ExecutorContext): Promise<VerifyOutcome> {
+    const record = await this.record(serviceKey(ctx));
+    if (!record) return { healthy: false, detail: 'no state: the module was not applied' };
+    const detail = detailOf(record.detail);
+    if (detail?.statePath && !(await exists(detail.statePath))) {
+      return { healthy: false, version: record.version, detail: `the state file ${detail.statePath} is missing` };
+    }
+    try {
+      const show = await (await this.workspace(ctx, configOf(ctx.service))).show(await this.moduleFor(ctx, detail));
+      return { healthy: true, version: record.version, detail: `${resourcesOf(show, ctx.service.name).length} resources` };
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      return { healthy: false, version: record.version, detail: `cannot read the state: ${(err as Error).message}` };
+    }
+  }
+
+  async snapshot({ deployment, service }: ServiceTarget, signal: AbortSignal): Promise<PreviousState | null> {
+    signal.throwIfAborted();
+    const record = await this.record(keyOf(deployment, service));
+    if (!record || record.resources.length === 0) return null;
+    const detail = detailOf(record.detail);
+    return {
+      version: record.version,
+      outputs: record.outputs,
+      resources: record.resources,
+      detail: detail && { ...detail, deploymentId: record.deploymentId },
+    };
+  }
+
+  async compensate(ctx: ExecutorContext, action: 'delete' | 'restore' | 'retain', previous: PreviousState | null): Promise<CompensationOutcome> {
+    if (action === 'retain') {
+      return { action, outcome: 'retained', resources: (await this.record(serviceKey(ctx)))?.resources ?? [] };
+    }
+    // Nothing was there before: restoring "nothing" is deleting.
+    if (action === 'delete' || previous === null) return this.delete(ctx, action);
+    return this.restore(ctx, previous);
+  }
+
+  async inventory(deployment: DeploymentRef, services: ServiceSpec[], signal: AbortSignal): Promise<InventoryReport> {
+    const items: InventoryItem[] = [];
+    for (const service of services) {
+      const record = await this.record(keyOf(deployment, service));
+      if (!record) continue;
+      // Read-only: a context of its own, whose secret bag never resolves anything.
+      const ctx = readOnlyContext(deployment, service, signal, this.deps.env);
+      const show = await (await this.workspace(ctx, configOf(service))).show(await this.moduleFor(ctx, detailOf(record.detail)));
+      for (const r of resourcesOf(show, service.name)) items.push({ ...r, service: service.name, deploymentId: record.deploymentId });
+    }
+    return { items };
+  }
+
+  async preflight({ deployment, service }: ServiceTarget): Promise<PreflightProblem[]> {
+    const problems: PreflightProblem[] = [];
+    await this.tofuBinary().catch((err: Error) => problems.push({ path: 'executor', message: err.message, fix: TOFU_FIX }));
+    const parsed = opentofuConfigSchema.safeParse(service.config);
+    if (!parsed.success) {
+      problems.push({ path: 'config', message: 'expected a module path, or a mapping with `module:`', fix: 'e.g. config: ./infra/network' });
+      return problems;
+    }
+    const where = typeof service.config === 'string' ? 'config' : 'config.module';
+    const moduleDir = path.resolve(deployment.baseDir, normalizeOpentofuConfig(parsed.data).module);
+    const files = await configFiles(moduleDir).catch(() => undefined);
+    if (!files) problems.push({ path: where, message: `the module directory ${moduleDir} does not exist`, fix: 'paths are relative to the manifest file' });
+    else if (files.length === 0) problems.push({ path: where, message: `${moduleDir} has no .tf files`, fix: 'point it at the directory holding the module\'s .tf files' });
+    return problems;
+  }
+
+  /** compensate(delete): destroy what this deployment's apply created, with the module and vars it used. */
+  private async delete(ctx: ExecutorContext, action: 'delete' | 'restore'): Promise<CompensationOutcome> {
+    const key = serviceKey(ctx);
+    const config = configOf(ctx.service);
+    const record = await this.record(key);
+    const detail = detailOf(record?.detail);
+    // No record: the apply never finished. Its state (if Tugboat keeps it) says whether it created anything.
+    if (!record && !(await stateHasResources(this.layout.statePath(key)))) return { action, outcome: 'noop', resources: [] };
+    const workspace = await this.workspace(ctx, config);
+    await workspace.destroy(await this.moduleFor(ctx, detail), detail?.vars ?? config.vars);
+    await this.deps.serviceState.deleteServiceState(key);
+    ctx.log(`compensate ${ctx.service.name}: destroyed ${record?.resources.length ?? 'the'} resources`);
+    return { action, outcome: 'deleted', resources: [] };
+  }
+
+  /** compensate(restore): re-apply the module snapshot and vars that were live before, and their record. */
+  private async restore(ctx: ExecutorContext, previous: PreviousState): Promise<CompensationOutcome> {
+    const detail = detailOf(previous.detail);
+    if (!detail) throw new PermanentDeployError(`cannot restore ${ctx.service.name}: the previous state names no module snapshot`);
+    const snapshotDir = this.layout.snapshotDir(detail.snapshot);
+    if (!(await exists(snapshotDir))) {
+      throw new PermanentDeployError(`cannot restore ${ctx.service.name}: the module snapshot ${snapshotDir} is gone`);
+    }
+    const workspace = await this.workspace(ctx, configOf(ctx.service));
+    const { show } = await workspace.apply(snapshotDir, detail.vars, async () => undefined);
+    const { deploymentId, ...kept } = detail;
+    await this.deps.serviceState.saveServiceState(serviceKey(ctx), {
+      deploymentId: deploymentId ?? ctx.deploymentId,
+      executor: EXECUTOR,
+      version: previous.version,
+      outputs: ctx.secrets.redactDeep(outputsOf(show)),
+      resources: resourcesOf(show, ctx.service.name),
+      detail: kept,
+      savedAt: new Date().toISOString(),
+    });
+    ctx.log(`compensate ${ctx.service.name}: restored snapshot ${detail.snapshot.slice(0, 12)}`);
+    return { action: 'restore', outcome: 'restored', resources: resourcesOf(show, ctx.service.name) };
+  }
+
+  /** The snapshot the record names (what was applied), else the module as configured now. */
+  private async moduleFor(ctx: ExecutorContext, detail: OpentofuDetail | undefined): Promise<string> {
+    const snapshotDir = detail && this.layout.snapshotDir(detail.snapshot);
+    if (snapshotDir && (await exists(snapshotDir))) return snapshotDir;
+    return moduleDirOf(ctx, configOf(ctx.service));
+  }
+
+  private async workspace(ctx: ExecutorContext, config: OpentofuConfig): Promise<Workspace> {
+    const step = ctx.idempotencyKey.split(':').pop() || 'step';
+    const tofu = new TofuCli(ctx, {
+      binary: await this.tofuBinary().catch((err: Error) => {
+        throw new PermanentDeployError(`${err.message}\nFix: ${TOFU_FIX}`, { cause: err });
+      }),
+      env: await this.tofuEnv(),
+      graceMs: parseDuration(config.kill_grace),
+      lockTimeoutMs: parseDuration(config.lock_timeout),
+    });
+    return new Workspace({
+      ctx,
+      tofu,
+      workDirs: this.layout.workDirs(ctx.deploymentId, ctx.service.name, step),
+      statePath: this.layout.statePath(serviceKey(ctx)),
+    });
+  }
+
+  /** Found once, lazily, never built here: a step must not start a five-minute build. A miss is retried next time. */
+  private tofuBinary(): Promise<string> {
+    this.binary ??= findTofu({ env: this.deps.env, build: false }).catch((err: unknown) => {
+      this.binary = undefined;
+      throw err;
+    });
+    return this.binary;
+  }
+
+  /**
+   * The worker's environment for automation: no prompts, no "run terraform apply" hints, and,
+   * unless the worker names its own, an empty CLI config (a person's ~/.tofurc is not the worker's).
+   * TF_DATA_DIR is dropped: it would make every working copy share one `.terraform`.
+   */
+  private async tofuEnv(): Promise<NodeJS.ProcessEnv> {
+    const { TF_DATA_DIR: _shared, ...env } = this.deps.env;
+    if (!env.TF_CLI_CONFIG_FILE) {
+      await fs.mkdir(path.dirname(this.layout.cliConfigFile), { recursive: true });
+      await fs.writeFile(this.layout.cliConfigFile, '', { flag: 'a' });
+      env.TF_CLI_CONFIG_FILE = this.layout.cliConfigFile;
+    }
+    return { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+  }
+
+  /** This executor's record for the service (a record another executor wrote is not ours to read). */
+  private async record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
+    const record = await this.deps.serviceState.getServiceState(key);
+    return record?.executor === EXECUTOR ? record : undefined;
+  }
+}
+
+function configOf(service: ServiceSpec): OpentofuConfig {
+  const parsed = opentofuConfigSchema.safeParse(service.config);
+  if (!parsed.success) {
+    throw new PermanentDeployError(`${service.name}: config must be a module path or a mapping with \`module:\` (${parsed.error.message})`);
+  }
+  return normalizeOpentofuConfig(parsed.data);
+}
+
+function moduleDirOf(ctx: ServiceTarget, config: OpentofuConfig): string {
+  return path.resolve(ctx.deployment.baseDir, config.module);
+}
+
+function serviceKey(ctx: ServiceTarget): ServiceStateKey {
+  return keyOf(ctx.deployment, ctx.service);
+}
+
+function keyOf(deployment: DeploymentRef, service: Pick<ServiceSpec, 'name'>): ServiceStateKey {
+  return { name: deployment.name, environment: deployment.environment, service: service.name };
+}
+
+function detailOf(detail: unknown): OpentofuDetail | undefined {
+  const parsed = detailSchema.safeParse(detail);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Whether a local state file holds any resource (the JSON state format's top-level `resources`). */
+async function stateHasResources(statePath: string): Promise<boolean> {
+  const text = await fs.readFile(statePath, 'utf8').catch(() => undefined);
+  if (text === undefined) return false;
+  try {
+    return ((JSON.parse(text) as { resources?: unknown[] }).resources ?? []).length > 0;
+  } catch {
+    return true; // unreadable: let tofu decide rather than assume it is empty
+  }
+}
+
+function readOnlyContext(deployment: DeploymentRef, service: ServiceSpec, signal: AbortSignal, env: NodeJS.ProcessEnv): ExecutorContext {
+  return {
+    deployment,
+    deploymentId: deployment.id,
+    service,
+    idempotencyKey: `${deployment.id}:${service.name}:inventory`,
+    signal,
+    heartbeat: () => undefined,
+    log: () => undefined,
+    secrets: new SecretBag(env, deployment.baseDir),
+  };
+}
