@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface ProcessExit {
   code: number | null;
@@ -72,7 +75,7 @@ export interface RunProcessOptions {
   graceMs?: number;
   /** Each output line as it arrives (stdout and stderr), e.g. for heartbeats. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  /** stdout beyond this many bytes is dropped (the tail of stderr is always kept). */
+  /** stdout kept as text up to this many bytes (lines are still reported); the tail of stderr is always kept. */
   maxStdoutBytes?: number;
   /** Lines of stderr kept for the failure message. */
   stderrTailLines?: number;
@@ -94,47 +97,109 @@ export interface ProcessResult extends ProcessExit {
 export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promise<ProcessResult> {
   const [command, ...args] = argv;
   const graceMs = opts.graceMs ?? 10_000;
-  const maxStdout = opts.maxStdoutBytes ?? 64 * 1024 * 1024;
   const tailLines = opts.stderrTailLines ?? 20;
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(abortError(opts.signal));
-    // detached: the child leads a new process group, whose ID is its PID.
-    const child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stdoutBytes = 0;
+    // Output goes to files, not pipes: a tool whose worker was killed keeps running (it may hold a
+    // state lock, mid-apply) and must not die of SIGPIPE on its next line; and a background process
+    // a script leaves behind cannot hold the step open by keeping a pipe.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-run-'));
+    const files = { stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') };
+    const outFd = fs.openSync(files.stdout, 'w', 0o600);
+    const errFd = fs.openSync(files.stderr, 'w', 0o600);
+    let child: ChildProcess;
+    try {
+      // detached: the child leads a new process group, whose ID is its PID.
+      child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', outFd, errFd], detached: true });
+    } finally {
+      fs.closeSync(outFd); // the child holds its own copies
+      fs.closeSync(errFd);
+    }
     const stderrTail: string[] = [];
+    const out = new FileLines(files.stdout, opts.maxStdoutBytes ?? 64 * 1024 * 1024, (line) => opts.onLine?.(line, 'stdout'));
+    const err = new FileLines(files.stderr, 0, (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > tailLines) stderrTail.shift();
+      opts.onLine?.(line, 'stderr');
+    });
+    const poller = setInterval(() => {
+      out.poll();
+      err.poll();
+    }, OUTPUT_POLL_MS);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdoutBytes += Buffer.byteLength(chunk);
-      if (stdoutBytes <= maxStdout) stdout += chunk;
-    });
-    forEachStreamLine(child, (line, stream) => {
-      if (stream === 'stderr') {
-        stderrTail.push(line);
-        if (stderrTail.length > tailLines) stderrTail.shift();
-      }
-      opts.onLine?.(line, stream);
-    });
     const onAbort = () => {
       aborted = true;
       signalGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), graceMs);
     };
+    const finish = () => {
+      clearInterval(poller);
+      opts.signal?.removeEventListener('abort', onAbort);
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (err) => {
-      opts.signal?.removeEventListener('abort', onAbort);
+    child.once('error', (error) => {
+      finish();
       // The cause keeps err.code (ENOENT, EACCES, ENOEXEC) for callers that classify it.
-      reject(new Error(`could not run ${command}: ${err.message}`, { cause: err }));
+      reject(new Error(`could not run ${command}: ${error.message}`, { cause: error }));
     });
-    child.once('close', async (code, signal) => {
-      opts.signal?.removeEventListener('abort', onAbort);
+    child.once('exit', async (code, signal) => {
       // The leader is gone; on a cancelled run, so must be everything it started.
       if (aborted) await waitForGroupToEnd(child.pid, graceMs);
       clearTimeout(killTimer);
-      resolve({ code, signal, stdout, stderrTail, aborted });
+      out.poll(true);
+      err.poll(true);
+      finish();
+      resolve({ code, signal, stdout: out.text, stderrTail, aborted });
     });
   });
+}
+
+const OUTPUT_POLL_MS = 100;
+
+/** Reads a growing output file as lines; keeps up to maxText bytes of it as text. */
+class FileLines {
+  text = '';
+  private offset = 0;
+  private pending = '';
+  private readonly decoder = new StringDecoder('utf8');
+
+  constructor(
+    private readonly file: string,
+    private readonly maxText: number,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  /** Everything written since the last poll; `final`: the writer is done, flush a partial last line. */
+  poll(final = false): void {
+    let chunk = '';
+    try {
+      const fd = fs.openSync(this.file, 'r');
+      try {
+        const buffer = Buffer.alloc(64 * 1024);
+        for (;;) {
+          const n = fs.readSync(fd, buffer, 0, buffer.length, this.offset);
+          if (n === 0) break;
+          this.offset += n;
+          chunk += this.decoder.write(buffer.subarray(0, n));
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return; // removed already
+    }
+    if (final) chunk += this.decoder.end();
+    if (this.text.length + chunk.length <= this.maxText) this.text += chunk;
+    const lines = (this.pending + chunk).split(/\r?\n/);
+    this.pending = lines.pop() ?? '';
+    lines.forEach((line) => this.onLine(line));
+    if (final && this.pending) {
+      this.onLine(this.pending);
+      this.pending = '';
+    }
+  }
 }
 
 /** Signal every process in the group led by pid; a group that is already gone is fine. */
