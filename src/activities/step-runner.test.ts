@@ -18,7 +18,7 @@ import { HANDED_BACK_RETRY_DELAY_MS, runStep, type StepOptions } from './step-ru
 
 const input: StepInput = {
   deploymentId: 'dep-1',
-  service: serviceSchema.parse({ name: 'api', type: 'kubernetes', retry: { max_attempts: 5, initial_interval: '1s', backoff: 2 } }),
+  service: serviceSchema.parse({ name: 'api', type: 'kubernetes', executor: 'simulated', retry: { max_attempts: 5, initial_interval: '1s', backoff: 2 } }),
   idempotencyKey: 'dep-1:api:apply',
 };
 
@@ -81,7 +81,7 @@ describe('runStep attempt accounting', () => {
     const deploymentId = `dep-${++seq}`;
     return {
       deploymentId,
-      service: serviceSchema.parse({ name: 'api', type: 'kubernetes', retry: { max_attempts: maxAttempts, initial_interval: '1s' } }),
+      service: serviceSchema.parse({ name: 'api', type: 'kubernetes', executor: 'simulated', retry: { max_attempts: maxAttempts, initial_interval: '1s' } }),
       idempotencyKey: `${deploymentId}:api:${step}`,
     };
   };

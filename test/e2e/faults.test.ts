@@ -51,7 +51,7 @@ describe('faults', () => {
         {
           deploymentId: 'dep-hand-started',
           manifest: {
-            deployment: { name: 'x', environment: 'y', services: [{ name: 'a', type: 'shell', dependencies: ['nope'] }] },
+            deployment: { name: 'x', environment: 'y', services: [{ name: 'a', type: 'shell', executor: 'simulated', dependencies: ['nope'] }] },
           } as never,
         },
       ],

@@ -32,6 +32,10 @@ export interface World {
   /** Start (or restart after stopWorker) the in-process worker. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /**
+   * A validated manifest named after the world. Services run on the simulated cloud unless they
+   * name another executor: a test world is the simulated cloud, whatever the services' types.
+   */
   manifest(services: ServiceInput[], deployment?: Partial<ManifestInput['deployment']>): Manifest;
   deploy(manifest: Manifest): Promise<StartedDeployment>;
   /**
@@ -83,7 +87,7 @@ export async function createWorld(prefix: string, opts: WorldOptions = {}): Prom
     },
     manifest(services, deployment = {}) {
       return validateManifestOrThrow({
-        deployment: { name, environment: 'test', services, ...deployment },
+        deployment: { name, environment: 'test', services: services.map(simulatedUnlessNamed), ...deployment },
       });
     },
     deploy(manifest) {
@@ -112,6 +116,11 @@ export async function createWorld(prefix: string, opts: WorldOptions = {}): Prom
     }
   }
   return world;
+}
+
+/** The service with `executor: simulated` when it names no executor (its type would pick a real one). */
+function simulatedUnlessNamed(service: ServiceInput): ServiceInput {
+  return service.executor === undefined ? { ...service, executor: 'simulated' } : service;
 }
 
 /**

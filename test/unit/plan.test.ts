@@ -31,7 +31,7 @@ interface ServiceDraft {
   ms?: number;
 }
 
-/** A validated manifest of shell services; `ms` becomes simulate.duration. */
+/** A validated manifest of simulated shell services; `ms` becomes simulate.duration. */
 function manifestOf(services: ServiceDraft[], strategy: Record<string, unknown> = {}): Manifest {
   return validateManifestOrThrow({
     deployment: {
@@ -40,6 +40,8 @@ function manifestOf(services: ServiceDraft[], strategy: Record<string, unknown> 
       strategy,
       services: services.map(({ ms, ...service }) => ({
         type: 'shell',
+        // Planning is the subject, not the shell executor's config shape.
+        executor: 'simulated',
         ...service,
         ...(ms === undefined ? {} : { simulate: { duration: `${ms}ms` } }),
       })),

@@ -5,7 +5,7 @@ import { MAX_IGNORED_REQUESTS, ProgressTracker } from '../../src/workflows/progr
 
 describe('ProgressTracker.record', () => {
   it('keeps accepted requests and the first refused ones, and counts the refused rest', () => {
-    const manifest = validateManifestOrThrow({ deployment: { name: 'shop', environment: 'prod', services: [{ name: 'api', type: 'shell' }] } });
+    const manifest = validateManifestOrThrow({ deployment: { name: 'shop', environment: 'prod', services: [{ name: 'api', type: 'shell', executor: 'simulated' }] } });
     const tracker = new ProgressTracker('dep-1', manifest, planOrThrow(manifest), '2026-11-29T00:00:00.000Z');
     for (let i = 0; i < MAX_IGNORED_REQUESTS + 7; i++) {
       tracker.record({ kind: 'continue_rollback', via: 'signal', outcome: 'ignored', note: `refused ${i}` });

@@ -18,8 +18,9 @@ function issuesOf(raw: unknown): ManifestIssue[] {
   return result.issues;
 }
 
+// Simulated: these rules are about timings and sizes, not the shell executor's config shape.
 const manifestWith = (service: Partial<ServiceInput>, extra: Partial<ManifestInput['deployment']> = {}) => ({
-  deployment: { name: 'shop', environment: 'prod', services: [{ name: 'api', type: 'shell', ...service }], ...extra },
+  deployment: { name: 'shop', environment: 'prod', services: [{ name: 'api', type: 'shell', executor: 'simulated', ...service }], ...extra },
 });
 
 describe('cross-field rules', () => {
@@ -135,7 +136,8 @@ const manifestArb = fc
     services: fc.uniqueArray(fc.tuple(nameArb, serviceArb), { minLength: 1, maxLength: 3, selector: ([n]) => n }),
   })
   .map(({ name, environment, services }) => ({
-    deployment: { name, environment, services: services.map(([n, s]) => ({ name: n, ...s })) },
+    // Simulated: options do not depend on the executor, and real ones would reject the missing config.
+    deployment: { name, environment, services: services.map(([n, s]) => ({ name: n, executor: 'simulated', ...s })) },
   }));
 
 const STEPS: DeployStep[] = ['apply', 'verify', 'compensate'];
