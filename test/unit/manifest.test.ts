@@ -51,7 +51,9 @@ describe('validateManifest: the seed', () => {
     expect(vpc.retry).toEqual({ max_attempts: 3, initial_interval: '1s', backoff: 2, maximum_interval: '1m', jitter: true });
     expect(vpc.on_rollback).toBe('restore');
     expect(vpc.timeout).toBe('5m');
-    expect(vpc.executor).toBe('simulated');
+    // No executor and no simulate block: the type decides (terraform → opentofu; kubernetes and monitoring have none yet).
+    expect(vpc.executor).toBe('opentofu');
+    expect(deployment.services.map((s) => s.executor)).toEqual(['opentofu', 'opentofu', 'unassigned', 'unassigned', 'unassigned', 'unassigned']);
     expect(vpc.resources).toEqual([]);
     expect(vpc.simulate).toBeUndefined();
     expect(deployment.services[3].dependencies).toEqual(['k8s-cluster', 'rds-database']);
@@ -103,7 +105,7 @@ describe('validateManifest: one problem, one precise issue', () => {
         {
           path: 'deployment.services[2]',
           message:
-            'unknown key "colour"; allowed keys are name, type, dependencies, config, version, executor, timeout, retry, rollback_retry, verify_timeout, resources, on_rollback, simulate',
+            'unknown key "colour"; allowed keys are name, type, dependencies, config, version, executor, timeout, retry, rollback_retry, verify_timeout, resources, on_rollback, simulate, health_check',
         },
       ],
     },
