@@ -113,8 +113,9 @@ describe('ChildAttempts', () => {
       return (await tracker.read(client, [s])).get('dep-x.db');
     };
     expect(await at(0)).toBeUndefined();
-    expect(await at(2_800)).toEqual({ attempt: 2, lastFailure: 'failure 1' });
-    expect(await at(3_200)).toEqual({ attempt: 2, lastFailure: 'failure 1' }); // cached, not described
+    // line: null — the fake's pending activity has no heartbeat details.
+    expect(await at(2_800)).toEqual({ attempt: 2, lastFailure: 'failure 1', line: null });
+    expect(await at(3_200)).toEqual({ attempt: 2, lastFailure: 'failure 1', line: null }); // cached, not described
     expect(calls.get('dep-x.db')).toBe(1);
     // apply ended (verify runs now): the cached attempt was apply's.
     expect(await at(3_600, service({ steps: { apply: { attempts: 2 } } }))).toBeUndefined();
