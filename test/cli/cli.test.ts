@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startDeployment } from '../../src/client/deployments';
 import { runCommand } from '../../src/system/process';
 import { FileStateStore } from '../../src/state';
 import { findTemporalCli } from '../../src/server/temporal-cli';
@@ -44,9 +45,9 @@ describe('tugboat plan', () => {
   name: loop
   environment: dev
   services:
-    - { name: alpha, type: shell, dependencies: [gamma] }
-    - { name: beta, type: shell, dependencies: [alpha] }
-    - { name: gamma, type: shell, dependencies: [beta] }
+    - { name: alpha, type: shell, executor: simulated, dependencies: [gamma] }
+    - { name: beta, type: shell, executor: simulated, dependencies: [alpha] }
+    - { name: gamma, type: shell, executor: simulated, dependencies: [beta] }
 `,
     );
     const r = await tugboat(['plan', file]);
@@ -62,9 +63,9 @@ describe('tugboat plan', () => {
   name: shop
   environment: dev
   services:
-    - { name: rds-database, type: terraform }
-    - { name: api, type: kubernetes, dependences: [rds-database] }
-    - { name: web, type: kubernetes, dependencies: [rds] }
+    - { name: rds-database, type: terraform, executor: simulated }
+    - { name: api, type: kubernetes, executor: simulated, dependences: [rds-database] }
+    - { name: web, type: kubernetes, executor: simulated, dependencies: [rds] }
 `,
     );
     const r = await tugboat(['plan', file]);
@@ -137,7 +138,7 @@ describe('tugboat deploy and status', () => {
   environment: broken
   services:
     - { name: db, type: terraform, simulate: { duration: 10ms, fail_permanent: true } }
-    - { name: app, type: kubernetes, dependencies: [db] }
+    - { name: app, type: kubernetes, executor: simulated, dependencies: [db] }
 `,
     );
     const r = await tugboat(['deploy', file], env);
@@ -183,9 +184,17 @@ describe('tugboat deploy and status', () => {
   });
 
   it('gives up on a request no worker answers, naming the task queue', async () => {
-    const file = writeManifest('noworker.yaml', manifestText(`${world.name}-n`));
-    const env = { TEMPORAL_ADDRESS: testEnv().address, TUGBOAT_TASK_QUEUE: `${world.taskQueue}-nobody` };
-    expect((await tugboat(['deploy', file, '--detach'], env)).code).toBe(0);
+    const nobody = `${world.taskQueue}-nobody`;
+    const env = { TEMPORAL_ADDRESS: testEnv().address, TUGBOAT_TASK_QUEUE: nobody };
+    // Started without its preflight: `tugboat deploy` would (rightly) refuse a queue no worker polls.
+    const manifest = world.manifest(
+      [
+        { name: 'db', type: 'terraform', simulate: { duration: '10ms' } },
+        { name: 'app', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms' } },
+      ],
+      { name: `${world.name}-n`, environment: 'staging' },
+    );
+    await startDeployment(world.client, manifest, { taskQueue: nobody, preflight: false });
     const r = await tugboat(['rollback', `${world.name}-n/staging`, '--timeout', '2'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`no worker polls task queue "${world.taskQueue}-nobody"`));

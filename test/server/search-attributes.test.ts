@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
 import { TUGBOAT_DEPLOYMENT, TUGBOAT_SEARCH_ATTRIBUTES } from '../../src/api/search-attributes';
@@ -17,8 +18,10 @@ import { ensureSearchAttributes, findMissingSearchAttributes } from '../../src/c
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import { freePort, isServerUp, startDevServer, type DevServer } from '../../src/server/dev-server';
 import { findTemporalCli } from '../../src/server/temporal-cli';
+import { startSimCloud } from '../../src/simcloud';
 import { runCommand, startProcess } from '../../src/system/process';
-import { uniqueName } from '../support/temporal-env';
+import { createTugboatWorker } from '../../src/worker';
+import { uniqueName, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 const NAMES = TUGBOAT_SEARCH_ATTRIBUTES.map((key) => key.name);
@@ -47,11 +50,16 @@ async function bareNamespace(prefix: string): Promise<string> {
 }
 
 function manifest(name: string) {
-  return validateManifestOrThrow({ deployment: { name, environment: 'staging', services: [{ name: 'db', type: 'terraform' }] } });
+  return validateManifestOrThrow({ deployment: { name, environment: 'staging', services: [{ name: 'db', type: 'terraform', executor: 'simulated' }] } });
 }
 
-/** Nobody polls this queue: a started deployment just stays open, which is all these tests need. */
+/**
+ * Nobody polls this queue (except the CLI test's own worker, in its own namespace): a deployment
+ * started without its preflight (`preflight: false`) just stays open, which is all these tests need.
+ */
 const TASK_QUEUE = 'nobody-polls-this';
+/** The library calls skip the worker-side preflight: no worker polls, and search attributes are the subject. */
+const START = { taskQueue: TASK_QUEUE, preflight: false } as const;
 
 describe('a namespace without Tugboat\'s search attributes', () => {
   let namespace: string;
@@ -62,7 +70,7 @@ describe('a namespace without Tugboat\'s search attributes', () => {
   });
 
   it('refuses startDeployment with an error naming every missing attribute and the commands that add them', async () => {
-    const error = await startDeployment(client, manifest(uniqueName('shop')), { taskQueue: TASK_QUEUE }).catch((err: unknown) => err);
+    const error = await startDeployment(client, manifest(uniqueName('shop')), START).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(SearchAttributesMissingError);
     const { message, missing } = error as SearchAttributesMissingError;
     expect(missing).toEqual(NAMES);
@@ -88,7 +96,7 @@ describe('a namespace without Tugboat\'s search attributes', () => {
     // A just-added attribute can lag in the server's cache: poll, and only that one error is retried.
     const started = await waitFor(
       () =>
-        startDeployment(client, manifest(uniqueName('shop')), { taskQueue: TASK_QUEUE }).catch((err: unknown) => {
+        startDeployment(client, manifest(uniqueName('shop')), START).catch((err: unknown) => {
           if (err instanceof SearchAttributesMissingError) return undefined;
           throw err;
         }),
@@ -137,8 +145,52 @@ describe('the built CLI', () => {
   it('deploy fails with the fix (exit 3, no stack trace); setup adds the attributes, then finds nothing to add', async () => {
     const namespace = await bareNamespace('cli');
     const file = path.join(tmp, 'shop.yaml');
-    fs.writeFileSync(file, `deployment:\n  name: ${uniqueName('shop')}\n  environment: staging\n  services:\n    - { name: db, type: terraform }\n`);
+    fs.writeFileSync(
+      file,
+      `deployment:\n  name: ${uniqueName('shop')}\n  environment: staging\n  services:\n    - { name: db, type: terraform, simulate: { duration: 10ms } }\n`,
+    );
+    // `tugboat deploy` runs its preflight on a worker first: an in-process one, which (unlike
+    // `tugboat worker`) does not add the search attributes, so the namespace stays bare.
+    const worker = await startInProcessWorker(namespace);
+    try {
+      await deployFailsThenSetupFixesIt(namespace, file);
+    } finally {
+      await worker.stop();
+    }
+  });
 
+  async function startInProcessWorker(namespace: string): Promise<{ stop(): Promise<void> }> {
+    const sim = await startSimCloud({ port: 0, stateFile: path.join(tmp, `${namespace}-simcloud.json`) });
+    const workerConnection = await NativeConnection.connect({ address: server.address }).catch(async (err: unknown) => {
+      await sim.close();
+      throw err;
+    });
+    const closeRest = async () => {
+      await workerConnection.close();
+      await sim.close();
+    };
+    const worker = await createTugboatWorker({
+      connection: workerConnection,
+      namespace,
+      taskQueue: TASK_QUEUE,
+      simCloudUrl: sim.url,
+      stateDir: path.join(tmp, namespace, 'state'),
+      workflowBundle: workflowBundle(),
+    }).catch(async (err: unknown) => {
+      await closeRest();
+      throw err;
+    });
+    const running = worker.run();
+    return {
+      async stop() {
+        worker.shutdown();
+        await running;
+        await closeRest();
+      },
+    };
+  }
+
+  async function deployFailsThenSetupFixesIt(namespace: string, file: string): Promise<void> {
     const refused = await tugboat(['deploy', file, '--detach'], namespace);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain(`temporal operator search-attribute create --namespace ${namespace} --name TugboatDeployment --type Keyword`);
@@ -156,8 +208,10 @@ describe('the built CLI', () => {
     const deployed = await tugboat(['deploy', file, '--detach', '--json'], namespace);
     expect(deployed.code).toBe(0);
     const { workflow_id } = JSON.parse(deployed.stdout);
-    await new Client({ connection, namespace }).workflow.getHandle(workflow_id).terminate('test done');
-  });
+    // The worker runs it on the simulated cloud: let it finish rather than race a terminate.
+    const result = await new Client({ connection, namespace }).workflow.getHandle(workflow_id).result();
+    expect(result.phase).toBe('SUCCEEDED');
+  }
 
   it('setup --help says what it does, the manual commands, and Temporal Cloud', async () => {
     const help = await tugboat(['setup', '--help'], 'default');
