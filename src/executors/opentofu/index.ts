@@ -242,12 +242,14 @@ class OpentofuExecutor implements Executor {
 
   /**
    * The worker's environment for automation: no prompts, no "run terraform apply" hints, and,
-   * unless the worker names its own, an empty CLI config (a person's ~/.tofurc is not the worker's).
-   * TF_DATA_DIR is dropped: it would make every working copy share one `.terraform`.
+   * unless the worker names one that exists, an empty CLI config (a person's ~/.tofurc is not the
+   * worker's; a TF_CLI_CONFIG_FILE naming a missing file makes tofu print a warning on stdout,
+   * ahead of the JSON we read there). TF_DATA_DIR is dropped: it would make every working copy
+   * share one `.terraform`.
    */
   private async tofuEnv(): Promise<NodeJS.ProcessEnv> {
     const { TF_DATA_DIR: _shared, ...env } = this.deps.env;
-    if (!env.TF_CLI_CONFIG_FILE) {
+    if (!env.TF_CLI_CONFIG_FILE || !(await fs.stat(env.TF_CLI_CONFIG_FILE).then((s) => s.isFile(), () => false))) {
       await fs.mkdir(path.dirname(this.layout.cliConfigFile), { recursive: true });
       await fs.writeFile(this.layout.cliConfigFile, '', { flag: 'a' });
       env.TF_CLI_CONFIG_FILE = this.layout.cliConfigFile;

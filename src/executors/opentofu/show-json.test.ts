@@ -49,3 +49,10 @@ describe('show -json', () => {
     expect(() => parseShowJson('Error: nope')).toThrow();
   });
 });
+
+describe('parseShowJson with warnings ahead of the document', () => {
+  it('skips what tofu printed before the JSON', () => {
+    const text = '\nWarning: Unable to open CLI configuration file\n\nThe CLI configuration file at "/x" does not exist.\n{"format_version":"1.0"}\n';
+    expect(parseShowJson(text).format_version).toBe('1.0');
+  });
+});

@@ -22,7 +22,9 @@ export const SENSITIVE_OUTPUT = '[sensitive]';
 
 /** Parse and sanity-check; throws when the text is not a state document (what verify checks). */
 export function parseShowJson(text: string): ShowJson {
-  const parsed = JSON.parse(text) as unknown;
+  // tofu prints CLI-config warnings on stdout ahead of the document: start at the first line that opens it.
+  const start = text.search(/^\{/m);
+  const parsed = JSON.parse(start > 0 ? text.slice(start) : text) as unknown;
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as ShowJson).format_version !== 'string') {
     throw new Error('`tofu show -json` did not print a state document');
   }
