@@ -67,6 +67,8 @@ export async function findOrphans(
   for (const [name, services] of byExecutor) {
     const report = await executors.get(name).inventory(deployment, services, signal);
     for (const item of report.items) {
+      // Resources a restore handed back to the deployment before are that deployment's, not orphans.
+      if (item.deploymentId !== input.deploymentId) continue;
       if (!retained.has(item.id)) orphans.push({ id: item.id, kind: item.kind, service: item.service });
     }
     // Never reported clean: a service whose live resources cannot be listed shows up as such.

@@ -1,7 +1,9 @@
 /**
  * The orphan check's view of shell services: each `inventory` command prints the ids of what is
- * live. The script knows only what exists, not who made it, so every id it lists is attributed to
- * the deployment being checked; a service without one is reported as unverifiable, never clean.
+ * live. The script knows only what exists, not who made it: the service's record says which
+ * deployment last applied it (after a restore, the earlier one, whose resources these are); with no
+ * record left, whatever is listed is this deployment's leftover. A service without an inventory
+ * command is reported as unverifiable, never clean.
  */
 import type { ServiceSpec } from '../../manifest/schema';
 import { PermanentDeployError } from '../errors';
@@ -34,7 +36,9 @@ export async function listInventory(
       if (!(err instanceof MalformedScriptOutputError)) throw err;
       throw new PermanentDeployError(ctx.secrets.redact(`the inventory command of ${service.name} printed no usable list: ${err.message}`));
     }
-    for (const r of ctx.secrets.redactDeep(listed)) items.push({ ...r, service: service.name, deploymentId: deployment.id });
+    const record = await deps.serviceState.getServiceState({ name: deployment.name, environment: deployment.environment, service: service.name });
+    const owner = record?.deploymentId ?? deployment.id;
+    for (const r of ctx.secrets.redactDeep(listed)) items.push({ ...r, service: service.name, deploymentId: owner });
   }
   return unverifiable.length > 0 ? { items, unverifiable } : { items };
 }
