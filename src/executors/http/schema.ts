@@ -8,10 +8,17 @@ export const httpRequestSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
   url: z.string().regex(/^https?:\/\/\S+$/, { message: 'expected an absolute http(s) URL such as "https://api.example.com/deploys"' }),
   /** Header values may be secret references (an Authorization token, say). */
-  headers: z.record(z.string().min(1), secretOrStringSchema).default({}),
+  headers: z
+    .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: 'expected a header name such as "Authorization"' }), secretOrStringSchema)
+    .default({}),
   /** Sent as JSON unless it is a string. */
   body: z.unknown().optional(),
-});
+})
+  // fetch refuses to send one; say so at plan time, not as a failed step.
+  .refine((request) => request.method !== 'GET' || request.body === undefined, {
+    message: 'a GET request cannot have a body: use POST, PUT or PATCH, or drop `body`',
+    path: ['body'],
+  });
 export type HttpRequestSpec = z.infer<typeof httpRequestSchema>;
 
 /** `$.a.b[0].c`: a path into the JSON response. */
