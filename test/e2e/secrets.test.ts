@@ -1,0 +1,105 @@
+/**
+ * Secrets by reference: a deployment that uses an env: and a file: secret in a shell step and an
+ * OpenTofu variable — printed by the script, written into its outputs and into a failure's stderr —
+ * then rolled back. Every history of the run (parent and children), every file the state store
+ * and the executors wrote, and the status are searched: the values are nowhere.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startDeployment } from '../../src/client/deployments';
+import { deploymentStatus } from '../../src/client/status';
+import { loadManifestFile } from '../../src/manifest/load';
+import { progressOf, useWorld } from '../support/world';
+
+const EXAMPLE_DATABASE_MODULE = path.resolve(__dirname, '../../examples/platform/infra/database');
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(full) : e.isFile() ? [full] : [];
+  });
+}
+
+describe('secrets by reference', () => {
+  const world = useWorld('secrets');
+  const envName = `TUGBOAT_E2E_TOKEN_${crypto.randomBytes(3).toString('hex').toUpperCase()}`;
+  const envValue = `tok-${crypto.randomBytes(12).toString('hex')}`;
+  const fileValue = `pw-${crypto.randomBytes(12).toString('hex')}`;
+  let dir: string;
+  beforeAll(() => {
+    process.env[envName] = envValue;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-secrets-'));
+    fs.writeFileSync(path.join(dir, 'db-password'), `${fileValue}\n`);
+    fs.cpSync(EXAMPLE_DATABASE_MODULE, path.join(dir, 'database'), { recursive: true });
+    const script = (name: string, body: string) => {
+      fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`);
+      fs.chmodSync(path.join(dir, name), 0o755);
+    };
+    // Everything a careless script does with a secret: print it, put it in outputs, fail with it.
+    script('leaky.sh', 'echo "token is $API_TOKEN"\nprintf \'{"outputs":{"echo":"%s"}}\' "$API_TOKEN" > "$TUGBOAT_OUTPUTS"');
+    script('leaky-undo.sh', 'echo "undoing with $API_TOKEN and $DB_PASS"');
+    script('broken.sh', 'echo "cannot connect with password $DB_PASS" >&2\nexit 1');
+    fs.writeFileSync(
+      path.join(dir, 'release.yaml'),
+      `deployment:
+  name: ${world.name}
+  environment: test
+  services:
+    - name: leaky
+      type: shell
+      config:
+        run: [./leaky.sh]
+        undo: [./leaky-undo.sh]
+        env:
+          API_TOKEN: { secret: env:${envName} }
+          DB_PASS: { secret: file:./db-password }
+    - name: database
+      type: terraform
+      config:
+        module: ./database
+        vars: { network_id: net-1, db_password: { secret: file:./db-password } }
+    - name: broken
+      type: shell
+      dependencies: [leaky, database]
+      config:
+        run: [./broken.sh]
+        env: { DB_PASS: { secret: file:./db-password } }
+`,
+    );
+  });
+  afterAll(() => {
+    delete process.env[envName];
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps both values out of every history, state file, result and status', async () => {
+    const source = path.join(dir, 'release.yaml');
+    const { manifest } = await loadManifestFile(source);
+    const { handle, deploymentId } = await startDeployment(world.client, manifest, { taskQueue: world.taskQueue, source });
+    // A rolled-back deployment ends as a failed workflow; its story is in the progress query.
+    const failure = await handle.result().then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeDefined();
+    const result = await progressOf(handle);
+    expect(result.phase).toBe('ROLLED_BACK');
+    // The values did flow (the failure's stderr carried one) and were redacted on the way out.
+    expect(result.services.broken.error?.message).toContain('[secret file:./db-password]');
+    expect(result.services.leaky.outputs).toEqual({ echo: `[secret env:${envName}]` });
+
+    const histories = await Promise.all(
+      [handle.workflowId, ...['leaky', 'database', 'broken'].map((s) => `${deploymentId}.${s}`)].map(async (id) =>
+        JSON.stringify(await world.client.workflow.getHandle(id).fetchHistory()),
+      ),
+    );
+    expect(histories).toHaveLength(4);
+    const status = JSON.stringify(await deploymentStatus(world.client, handle));
+    const files = filesUnder(world.stateDir).map((f) => fs.readFileSync(f, 'latin1'));
+    expect(files.length).toBeGreaterThan(3);
+    for (const text of [...histories, status, JSON.stringify(result), JSON.stringify(failure), ...files]) {
+      expect(text).not.toContain(envValue);
+      expect(text).not.toContain(fileValue);
+    }
+  });
+});
