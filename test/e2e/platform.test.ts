@@ -5,10 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { healthQuery } from '../../src/api/messages';
 import { startDeployment } from '../../src/client/deployments';
 import { loadManifestFile } from '../../src/manifest/load';
 import { progressOf, useWorld } from '../support/world';
-import { copyPlatformExample, isAlive, type PlatformCopy } from '../support/platform-copy';
+import { copyPlatformExample, type PlatformCopy } from '../support/platform-copy';
+import { isAlive } from '../support/pids';
 import { waitFor } from '../support/wait';
 
 describe('examples/platform', () => {
@@ -53,6 +55,9 @@ describe('examples/platform', () => {
     expect(fs.readFileSync(path.join(example.dir, '.state', 'migrations', 'schema-3.applied'), 'utf8').trim()).toBe(endpoint);
     expect(result.services.network.outputs.cidr).toBe('10.20.0.0/16');
     expect(await version(example)).toBe('1.4.0');
+    // The web service's own health_check was probed after its script said it started.
+    const health = await world.client.workflow.getHandle(`deploy-${world.name}.demo`).query(healthQuery);
+    expect(health.services.web.detail).toContain(`GET http://127.0.0.1:${example.port}/health → 200`);
     expect(JSON.parse(fs.readFileSync(serviceState(world.name, 'network'), 'utf8'))).toMatchObject({ version: '1.0.0' });
   });
 

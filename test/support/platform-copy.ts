@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from './pids';
 
 const EXAMPLE_DIR = path.resolve(__dirname, '../../examples/platform');
 const EXAMPLE_PORT = '4791';
@@ -43,15 +44,6 @@ export async function copyPlatformExample(name: string): Promise<PlatformCopy> {
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
   return copy;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function freePort(): Promise<number> {
