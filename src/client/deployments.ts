@@ -34,7 +34,16 @@ export async function startDeployment(
   manifest: Manifest,
   /** `plan`: the manifest's plan when the caller already made it (the CLI shows it), else planned here. */
   /** `preflight: false` skips the worker-side check (it is on by default: PreflightFailedError, NoWorkerError). */
-  opts: { taskQueue: string; source?: string; requestedBy?: string; deploymentId?: string; plan?: Plan; preflight?: boolean },
+  opts: {
+    taskQueue: string;
+    source?: string;
+    requestedBy?: string;
+    deploymentId?: string;
+    plan?: Plan;
+    preflight?: boolean;
+    /** How long to wait for a worker to answer the preflight (default PREFLIGHT_DEADLINE_MS). */
+    preflightDeadlineMs?: number;
+  },
 ): Promise<StartedDeployment> {
   const { name, environment } = manifest.deployment;
   const workflowId = environmentWorkflowId(name, environment);
@@ -42,7 +51,9 @@ export async function startDeployment(
   // Config paths (modules, scripts) are relative to the manifest file, wherever the worker runs.
   const baseDir = opts.source ? path.dirname(path.resolve(opts.source)) : undefined;
   await refuseIfLockedUnderLegacyId(client, name, environment);
-  if (opts.preflight !== false) await preflightDeployment(client, manifest, { taskQueue: opts.taskQueue, deploymentId, baseDir });
+  if (opts.preflight !== false) {
+    await preflightDeployment(client, manifest, { taskQueue: opts.taskQueue, deploymentId, baseDir, deadlineMs: opts.preflightDeadlineMs });
+  }
   try {
     const handle = await client.workflow.start(deploymentWorkflow, {
       workflowId,
