@@ -6,9 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { healthQuery } from '../../src/api/messages';
-import { startDeployment } from '../../src/client/deployments';
-import { loadManifestFile } from '../../src/manifest/load';
 import { progressOf, useWorld } from '../support/world';
+import { deployFile } from '../support/release-file';
 import { copyPlatformExample, type PlatformCopy } from '../support/platform-copy';
 import { isAlive } from '../support/pids';
 import { waitFor } from '../support/wait';
@@ -29,9 +28,7 @@ describe('examples/platform', () => {
   };
 
   const deploy = async (copy: PlatformCopy, file: string) => {
-    const source = copy.manifest(file);
-    const { manifest } = await loadManifestFile(source);
-    const started = await startDeployment(world.client, manifest, { taskQueue: world.taskQueue, source });
+    const started = await deployFile(world, copy.manifest(file));
     // A deployment that rolled back ends as a failed workflow: its story is in the progress query.
     await started.handle.result().catch(() => undefined);
     return { ...started, result: await progressOf(started.handle) };

@@ -8,10 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDeployment } from '../../src/client/deployments';
 import { deploymentStatus } from '../../src/client/status';
-import { loadManifestFile } from '../../src/manifest/load';
 import { progressOf, useWorld } from '../support/world';
+import { deployFile, writeRelease } from '../support/release-file';
 
 const EXAMPLE_DATABASE_MODULE = path.resolve(__dirname, '../../examples/platform/infra/database');
 
@@ -42,13 +41,10 @@ describe('secrets by reference', () => {
     script('leaky.sh', 'echo "token is $API_TOKEN"\nprintf \'{"outputs":{"echo":"%s"}}\' "$API_TOKEN" > "$TUGBOAT_OUTPUTS"');
     script('leaky-undo.sh', 'echo "undoing with $API_TOKEN and $DB_PASS"');
     script('broken.sh', 'echo "cannot connect with password $DB_PASS" >&2\nexit 1');
-    fs.writeFileSync(
-      path.join(dir, 'release.yaml'),
-      `deployment:
-  name: ${world.name}
-  environment: test
-  services:
-    - name: leaky
+    writeRelease(
+      dir,
+      world.name,
+      `    - name: leaky
       type: shell
       config:
         run: [./leaky.sh]
@@ -76,9 +72,7 @@ describe('secrets by reference', () => {
   });
 
   it('keeps both values out of every history, state file, result and status', async () => {
-    const source = path.join(dir, 'release.yaml');
-    const { manifest } = await loadManifestFile(source);
-    const { handle, deploymentId } = await startDeployment(world.client, manifest, { taskQueue: world.taskQueue, source });
+    const { handle, deploymentId } = await deployFile(world, path.join(dir, 'release.yaml'));
     // A rolled-back deployment ends as a failed workflow; its story is in the progress query.
     const failure = await handle.result().then(() => undefined, (err: unknown) => err);
     expect(failure).toBeDefined();

@@ -7,9 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDeployment } from '../../src/client/deployments';
-import { loadManifestFile } from '../../src/manifest/load';
 import { useWorld } from '../support/world';
+import { deployFile, writeRelease } from '../support/release-file';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
 import { waitFor } from '../support/wait';
 
@@ -40,13 +39,10 @@ resource "terraform_data" "slow" {
 output "id" { value = terraform_data.slow.id }
 `,
     );
-    fs.writeFileSync(
-      path.join(dir, 'release.yaml'),
-      `deployment:
-  name: ${world.name}
-  environment: test
-  services:
-    - name: slow
+    writeRelease(
+      dir,
+      world.name,
+      `    - name: slow
       type: terraform
       config:
         module: ./slow
@@ -65,9 +61,7 @@ output "id" { value = terraform_data.slow.id }
   it('applies the resource once and succeeds', async () => {
     const first = await spawnWorker({ taskQueue: world.taskQueue, simCloudUrl: world.simCloudUrl, home: world.stateDir });
     workers.push(first);
-    const source = path.join(dir, 'release.yaml');
-    const { manifest } = await loadManifestFile(source);
-    const { handle, deploymentId } = await startDeployment(world.client, manifest, { taskQueue: world.taskQueue, source });
+    const { handle, deploymentId } = await deployFile(world, path.join(dir, 'release.yaml'));
     await waitFor(() => runs().length === 1, { timeoutMs: 60_000, what: 'tofu apply to reach the provisioner' });
 
     first.process.kill('SIGKILL');
