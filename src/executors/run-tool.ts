@@ -12,6 +12,8 @@ export interface RunToolOptions {
   /** SIGTERM → SIGKILL on cancellation. */
   graceMs: number;
   maxStdoutBytes?: number;
+  /** The process's PID, which is also its process group's ID (to find it again after a crash). */
+  onStart?: (pid: number) => void;
 }
 
 /** Heartbeats are throttled by the SDK anyway; this keeps a chatty tool from flooding the beat function. */
@@ -26,6 +28,7 @@ export async function runTool(ctx: ExecutorContext, argv: string[], opts: RunToo
     signal: ctx.signal,
     graceMs: opts.graceMs,
     maxStdoutBytes: opts.maxStdoutBytes,
+    onStart: opts.onStart,
     onLine: (line) => {
       const now = Date.now();
       if (!line.trim() || now - lastBeat < LINE_BEAT_EVERY_MS) return;

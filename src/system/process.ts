@@ -79,10 +79,14 @@ export interface RunProcessOptions {
   maxStdoutBytes?: number;
   /** Lines of stderr kept for the failure message. */
   stderrTailLines?: number;
+  /** Called once the process runs, with its PID (which is also its process group's ID). */
+  onStart?: (pid: number) => void;
 }
 
 export interface ProcessResult extends ProcessExit {
   stdout: string;
+  /** stdout passed maxStdoutBytes: `stdout` holds only its beginning. */
+  stdoutTruncated: boolean;
   /** The last lines of stderr. */
   stderrTail: string[];
   /** True when the run was stopped because the signal aborted. */
@@ -102,22 +106,25 @@ export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promis
     if (opts.signal?.aborted) return reject(abortError(opts.signal));
     // Output goes to files, not pipes: a tool whose worker was killed keeps running (it may hold a
     // state lock, mid-apply) and must not die of SIGPIPE on its next line; and a background process
-    // a script leaves behind cannot hold the step open by keeping a pipe.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-run-'));
-    const files = { stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') };
-    const outFd = fs.openSync(files.stdout, 'w', 0o600);
-    const errFd = fs.openSync(files.stderr, 'w', 0o600);
+    // a script leaves behind cannot hold the step open by keeping a pipe. The files are unlinked
+    // as soon as the child has them open: raw (unredacted) output never outlives the call, even if
+    // this process is killed.
+    const output = openOutputFiles();
     let child: ChildProcess;
     try {
       // detached: the child leads a new process group, whose ID is its PID.
-      child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', outFd, errFd], detached: true });
+      child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', output.writeOut, output.writeErr], detached: true });
+    } catch (error) {
+      output.close();
+      // A synchronous throw (an argument with a NUL byte, say) quotes the arguments: never pass that on.
+      return reject(new Error(`could not run ${command}: ${(error as NodeJS.ErrnoException).code ?? 'invalid arguments'}`));
     } finally {
-      fs.closeSync(outFd); // the child holds its own copies
-      fs.closeSync(errFd);
+      output.closeWriters(); // the child holds its own copies
     }
+    if (child.pid !== undefined) opts.onStart?.(child.pid);
     const stderrTail: string[] = [];
-    const out = new FileLines(files.stdout, opts.maxStdoutBytes ?? 64 * 1024 * 1024, (line) => opts.onLine?.(line, 'stdout'));
-    const err = new FileLines(files.stderr, 0, (line) => {
+    const out = new FdLines(output.readOut, opts.maxStdoutBytes ?? 64 * 1024 * 1024, (line) => opts.onLine?.(line, 'stdout'));
+    const err = new FdLines(output.readErr, 0, (line) => {
       stderrTail.push(line);
       if (stderrTail.length > tailLines) stderrTail.shift();
       opts.onLine?.(line, 'stderr');
@@ -136,7 +143,7 @@ export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promis
     const finish = () => {
       clearInterval(poller);
       opts.signal?.removeEventListener('abort', onAbort);
-      fs.rmSync(dir, { recursive: true, force: true });
+      output.close();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (error) => {
@@ -151,22 +158,62 @@ export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promis
       out.poll(true);
       err.poll(true);
       finish();
-      resolve({ code, signal, stdout: out.text, stderrTail, aborted });
+      // Finished by itself before the abort reached it: that is a success, not a cancellation.
+      const completed = code === 0 && signal === null;
+      resolve({ code, signal, stdout: out.text, stdoutTruncated: out.truncated, stderrTail, aborted: aborted && !completed });
     });
   });
 }
 
 const OUTPUT_POLL_MS = 100;
 
-/** Reads a growing output file as lines; keeps up to maxText bytes of it as text. */
-class FileLines {
+/** Two files for a child's stdout and stderr, already unlinked: only the open descriptors remain. */
+function openOutputFiles() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-run-'));
+  const open = (name: string) => {
+    const file = path.join(dir, name);
+    const write = fs.openSync(file, 'w', 0o600);
+    const read = fs.openSync(file, 'r');
+    return { write, read };
+  };
+  const o = open('stdout');
+  const e = open('stderr');
+  fs.rmSync(dir, { recursive: true, force: true });
+  let writersOpen = true;
+  let readersOpen = true;
+  const closeWriters = () => {
+    if (!writersOpen) return;
+    writersOpen = false;
+    fs.closeSync(o.write);
+    fs.closeSync(e.write);
+  };
+  return {
+    writeOut: o.write,
+    writeErr: e.write,
+    readOut: o.read,
+    readErr: e.read,
+    closeWriters,
+    close() {
+      closeWriters();
+      if (!readersOpen) return;
+      readersOpen = false;
+      fs.closeSync(o.read);
+      fs.closeSync(e.read);
+    },
+  };
+}
+
+/** Reads a growing output file, through its descriptor, as lines; keeps up to maxText bytes as text. */
+class FdLines {
   text = '';
+  truncated = false;
   private offset = 0;
   private pending = '';
   private readonly decoder = new StringDecoder('utf8');
+  private readonly buffer = Buffer.alloc(64 * 1024);
 
   constructor(
-    private readonly file: string,
+    private readonly fd: number,
     private readonly maxText: number,
     private readonly onLine: (line: string) => void,
   ) {}
@@ -174,24 +221,23 @@ class FileLines {
   /** Everything written since the last poll; `final`: the writer is done, flush a partial last line. */
   poll(final = false): void {
     let chunk = '';
-    try {
-      const fd = fs.openSync(this.file, 'r');
+    for (;;) {
+      let n: number;
       try {
-        const buffer = Buffer.alloc(64 * 1024);
-        for (;;) {
-          const n = fs.readSync(fd, buffer, 0, buffer.length, this.offset);
-          if (n === 0) break;
-          this.offset += n;
-          chunk += this.decoder.write(buffer.subarray(0, n));
-        }
-      } finally {
-        fs.closeSync(fd);
+        n = fs.readSync(this.fd, this.buffer, 0, this.buffer.length, this.offset);
+      } catch {
+        return; // closed already
       }
-    } catch {
-      return; // removed already
+      if (n === 0) break;
+      this.offset += n;
+      chunk += this.decoder.write(this.buffer.subarray(0, n));
     }
     if (final) chunk += this.decoder.end();
-    if (this.text.length + chunk.length <= this.maxText) this.text += chunk;
+    // Text stops at the limit, whole: no holes, and the caller is told.
+    if (!this.truncated) {
+      if (this.text.length + chunk.length <= this.maxText) this.text += chunk;
+      else if (this.maxText > 0) this.truncated = true;
+    }
     const lines = (this.pending + chunk).split(/\r?\n/);
     this.pending = lines.pop() ?? '';
     lines.forEach((line) => this.onLine(line));
