@@ -208,3 +208,33 @@ describe('nextRetryDelayMs', () => {
     expect(nextRetryDelayMs({ ...retry, jitter: false }, 2, () => 0)).toBe(2000);
   });
 });
+
+describe('runStep and secrets', () => {
+  const withSecret = (work: (ctx: ExecutorContext) => Promise<object>) => {
+    process.env.TUGBOAT_STEP_RUNNER_TEST_SECRET = 'value-of-the-secret';
+    const env = new MockActivityEnvironment({ attempt: 1 });
+    return env.run(() => runStep('apply', input, {}, work)).then(
+      () => undefined,
+      (e: unknown) => e as ApplicationFailure,
+    );
+  };
+
+  it('refuses an output that carries a secret\'s value, naming the output and the secret', async () => {
+    const failure = await withSecret(async (ctx) => {
+      const value = await ctx.secrets.resolve({ secret: 'env:TUGBOAT_STEP_RUNNER_TEST_SECRET' });
+      return { outcome: 'created', version: null, outputs: { url: `postgres://u:${value}@db` }, resources: [] };
+    });
+    expect(failure).toMatchObject({ type: FailureTypes.permanent, nonRetryable: true });
+    expect(failure!.message).toContain('output "url" contains the value of [secret env:TUGBOAT_STEP_RUNNER_TEST_SECRET]');
+    expect(JSON.stringify(failure)).not.toContain('value-of-the-secret');
+  });
+
+  it('fails permanently when a reference cannot be resolved', async () => {
+    const failure = await withSecret(async (ctx) => {
+      await ctx.secrets.resolve({ secret: 'env:TUGBOAT_STEP_RUNNER_TEST_UNSET' });
+      return {};
+    });
+    expect(failure).toMatchObject({ type: FailureTypes.permanent, nonRetryable: true });
+    expect(failure!.message).toContain('TUGBOAT_STEP_RUNNER_TEST_UNSET is not set on the worker');
+  });
+});

@@ -9,7 +9,7 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { FailureTypes, stepRetrySpec, type DeployStep, type StepAttempts, type StepInput } from '../api/workflow-types';
 import { PermanentDeployError, TransientDeployError } from '../executors/errors';
 import type { ExecutorContext } from '../executors/types';
-import { SecretBag } from '../secrets/resolve';
+import { SecretBag, SecretResolutionError } from '../secrets/resolve';
 import { deploymentRef } from './deployment-ref';
 import type { AttemptRecord, StateStore } from '../state';
 import { spentBefore, trimMessage, withCurrent } from './attempts';
@@ -84,6 +84,7 @@ export async function runStep<T extends object>(
     await ledger?.recordIntent({ ...ledgerKey, service: input.service.name, step, attempt });
     // A script may echo a secret into its outputs: nothing resolved here leaves the activity.
     const result = secrets.redactDeep(await work(ctx));
+    refuseSecretOutputs(result, secrets);
     await ledger?.confirmIntent(ledgerKey.idempotencyKey, ledgerKey.deploymentId, {
       resources: (result as { resources?: Array<{ id: string; kind: string }> }).resources,
       outcome: (result as { outcome?: string }).outcome,
@@ -134,12 +135,15 @@ async function toFailure(err: unknown, f: FailureContext): Promise<unknown> {
   const message = trimMessage(f.secrets.redact(failureMessage(err, activity)));
   await f.attempts.record('failed', message);
   const spent = withCurrent(before, message);
-  if (err instanceof PermanentDeployError) {
+  // A reference that cannot be resolved will not resolve on retry: the preflight's job, missed.
+  if (err instanceof PermanentDeployError || err instanceof SecretResolutionError) {
+    const cause = asError((err as Error).cause);
     return ApplicationFailure.create({
       type: FailureTypes.permanent,
       message,
       nonRetryable: true,
-      cause: asError(err.cause),
+      // Its message may quote what the executor saw; its stack is no one's business in history.
+      cause: cause && new Error(f.secrets.redact(cause.message)),
       details: [spent],
     });
   }
@@ -162,12 +166,31 @@ async function toFailure(err: unknown, f: FailureContext): Promise<unknown> {
   });
 }
 
+/**
+ * An output is passed on to dependents through workflow history: a secret's value there would be
+ * both a leak and (redacted) a corrupt value. Refuse it, naming the output and the secret.
+ */
+function refuseSecretOutputs(result: object, secrets: SecretBag): void {
+  const outputs = (result as { outputs?: Record<string, string> }).outputs ?? {};
+  const labels = secrets.labels();
+  for (const [key, value] of Object.entries(outputs)) {
+    const label = [...labels].find((l) => typeof value === 'string' && value.includes(l));
+    if (label) {
+      throw new PermanentDeployError(
+        `output "${key}" contains the value of ${label}; outputs travel through workflow history, so pass the secret to dependents by reference instead`,
+      );
+    }
+  }
+}
+
 function failureMessage(err: unknown, activity: Context): string {
   if (activity.cancellationSignal.aborted) {
     return `interrupted (${describeAbort(activity)}); the step will be retried with the same idempotency key`;
   }
   const message = err instanceof Error ? err.message : String(err);
-  return err instanceof TransientDeployError || err instanceof PermanentDeployError ? message : `unexpected error: ${message}`;
+  return err instanceof TransientDeployError || err instanceof PermanentDeployError || err instanceof SecretResolutionError
+    ? message
+    : `unexpected error: ${message}`;
 }
 
 /** The store's records of this step's attempts, read and written without ever failing the step. */

@@ -32,8 +32,17 @@ export class SecretBag {
   /** The secret's value, read now (never cached across activities: a rotated secret is picked up). */
   async resolve(ref: SecretReference): Promise<string> {
     const value = await readSecret(ref, this.env, this.baseDir);
-    if (value.length >= MIN_REDACTED_LENGTH) this.known.set(value, describeSecret(ref));
+    const label = describeSecret(ref);
+    // The forms a value takes on its way out: whole, one line at a time (a PEM key printed by a
+    // tool, or split into heartbeat lines), and escaped inside JSON (a body or outputs file echoed back).
+    const forms = [value, ...value.split(/\r?\n/), JSON.stringify(value).slice(1, -1)];
+    for (const form of forms) if (form.trim().length >= MIN_REDACTED_LENGTH) this.known.set(form, label);
     return value;
+  }
+
+  /** What resolved values are replaced with (`[secret env:NAME]`, …), for callers that check text for them. */
+  labels(): Set<string> {
+    return new Set(this.known.values());
   }
 
   /** A string as is, or the value a secret reference points at. */
@@ -80,18 +89,23 @@ export class SecretBag {
 export async function readSecret(ref: SecretReference, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): Promise<string> {
   const [kind, ...rest] = ref.secret.split(':');
   const name = rest.join(':');
+  let value: string;
   if (kind === 'env') {
-    const value = env[name];
-    if (value === undefined) throw new SecretResolutionError(ref, `the environment variable ${name} is not set on the worker`);
-    return value;
-  }
-  if (kind === 'file') {
+    const fromEnv = env[name];
+    if (fromEnv === undefined) throw new SecretResolutionError(ref, `the environment variable ${name} is not set on the worker`);
+    value = fromEnv;
+  } else if (kind === 'file') {
     try {
       // One trailing newline is an artefact of how files are written (echo, editors), not part of the secret.
-      return (await fs.readFile(path.resolve(baseDir, name), 'utf8')).replace(/\r?\n$/, '');
+      value = (await fs.readFile(path.resolve(baseDir, name), 'utf8')).replace(/\r?\n$/, '');
     } catch (err) {
       throw new SecretResolutionError(ref, `the worker cannot read ${name} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
+  } else {
+    throw new SecretResolutionError(ref, 'the reference must start with env: or file:');
   }
-  throw new SecretResolutionError(ref, 'the reference must start with env: or file:');
+  // No program argument or environment variable can hold a NUL byte, and the error Node would
+  // raise quotes the value: refuse it here, saying only why.
+  if (value.includes('\u0000')) throw new SecretResolutionError(ref, 'the value contains a NUL byte');
+  return value;
 }
