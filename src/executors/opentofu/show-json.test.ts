@@ -48,6 +48,21 @@ describe('show -json', () => {
     expect(() => parseShowJson('{"hello":1}')).toThrow(/state document/);
     expect(() => parseShowJson('Error: nope')).toThrow();
   });
+
+  it('never quotes the state in its error: it holds the values resources keep', () => {
+    for (const broken of ['{"format_version":"1.0","values":{"password":"hunter2-in-state",}}', '{"password": hunter2-in-state}', '{"password":"hunter2-in-state"']) {
+      const error = (() => {
+        try {
+          parseShowJson(broken);
+        } catch (err) {
+          return err as Error;
+        }
+        throw new Error(`parsed ${broken}`);
+      })();
+      expect(error.message).toMatch(/printed no state document: it is not valid JSON/);
+      expect(error.message).not.toContain('hunter2');
+    }
+  });
 });
 
 describe('parseShowJson with warnings ahead of the document', () => {

@@ -3,6 +3,7 @@
  * reports. One command gives both, with each output's `sensitive` flag.
  */
 import type { ResourceRef } from '../../api/progress';
+import { InvalidJsonError, parseJsonText } from '../json';
 
 interface ModuleValues {
   resources?: Array<{ address: string; mode: string; type: string }>;
@@ -20,11 +21,20 @@ export interface ShowJson {
 
 export const SENSITIVE_OUTPUT = '[sensitive]';
 
-/** Parse and sanity-check; throws when the text is not a state document (what verify checks). */
+/**
+ * Parse and sanity-check; throws when the text is not a state document (what verify checks). The
+ * message never quotes the text: it is the whole state, with every value a resource keeps.
+ */
 export function parseShowJson(text: string): ShowJson {
   // tofu prints CLI-config warnings on stdout ahead of the document: start at the first line that opens it.
   const start = text.search(/^\{/m);
-  const parsed = JSON.parse(start > 0 ? text.slice(start) : text) as unknown;
+  let parsed: unknown;
+  try {
+    parsed = parseJsonText(start > 0 ? text.slice(start) : text);
+  } catch (err) {
+    if (!(err instanceof InvalidJsonError)) throw err;
+    throw new Error(`\`tofu show -json\` printed no state document: ${err.message}`);
+  }
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as ShowJson).format_version !== 'string') {
     throw new Error('`tofu show -json` did not print a state document');
   }

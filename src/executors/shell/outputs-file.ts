@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
 import type { ResourceRef } from '../../api/progress';
+import { InvalidJsonError, parseJsonText } from '../json';
 
 /** What a resource is called when the script gives only its id. */
 export const DEFAULT_RESOURCE_KIND = 'resource';
@@ -62,11 +63,10 @@ export async function readOutputsFile(file: string): Promise<ScriptOutputs | und
 export function parseJson<S extends z.ZodType>(text: string, schema: S): z.infer<S> {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (err) {
-    // JSON.parse quotes the text around the error, which may be anything the script printed: keep only the position.
-    const where = /position \d+|line \d+ column \d+/.exec((err as Error).message)?.[0];
-    throw new MalformedScriptOutputError(`it is not valid JSON${where ? ` (at ${where})` : ''}`);
+    if (!(err instanceof InvalidJsonError)) throw err;
+    throw new MalformedScriptOutputError(err.message);
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new MalformedScriptOutputError(parsed.error.issues.slice(0, 3).map(describeIssue).join('; '));
