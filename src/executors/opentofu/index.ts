@@ -214,6 +214,7 @@ class OpentofuExecutor implements Executor {
   }
 
   private async workspace(ctx: ExecutorContext, config: OpentofuConfig): Promise<Workspace> {
+    await this.privateRoot();
     const step = ctx.idempotencyKey.split(':').pop() || 'step';
     const tofu = new TofuCli(ctx, {
       binary: await this.tofuBinary().catch((err: Error) => {
@@ -229,6 +230,16 @@ class OpentofuExecutor implements Executor {
       workDirs: this.layout.workDirs(ctx.deploymentId, ctx.service.name, step),
       statePath: this.layout.statePath(serviceKey(ctx)),
     });
+  }
+
+  /**
+   * Everything the executor keeps lives under one directory only this user can enter: states hold
+   * any value a resource keeps (a generated password, a secret var it stores), working copies hold
+   * tfvars while a step runs. chmod as well: an older worker may have created it with the umask's mode.
+   */
+  private async privateRoot(): Promise<void> {
+    await fs.mkdir(this.layout.root, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.layout.root, 0o700);
   }
 
   /** Found once, lazily, never built here: a step must not start a five-minute build. A miss is retried next time. */

@@ -122,6 +122,8 @@ describe('opentofu executor', () => {
       expect(detail).toEqual({ snapshot: expect.stringMatching(/^[0-9a-f]{64}$/), vars: { cidr: CIDR_A }, statePath: statePath(h, 'network') });
       expect(result.version).toBe(`sha256:${detail.snapshot.slice(0, 12)}`);
       const snapshotDir = path.join(h.dataDir, 'opentofu', 'snapshots', detail.snapshot);
+      // States, snapshots and working copies: readable by the worker's user only.
+      expect(fs.statSync(path.join(h.dataDir, 'opentofu')).mode & 0o777).toBe(0o700);
       expect(fs.readdirSync(snapshotDir)).toEqual(['main.tf']);
       // The working copy (with .terraform, tfvars, plan) is gone with the step, and so is the crashed attempt's.
       expect(fs.readdirSync(work)).toEqual(['db-apply.running']);
