@@ -74,23 +74,34 @@ export function checkServiceGraph(services: unknown): ManifestIssue[] {
 
 export interface ValidateOptions {
   /**
-   * false: skip the rules that keep a manifest runnable (runnable.ts). Only for replaying runs
-   * recorded before those rules existed: re-deciding them with newer rules would diverge.
+   * false: decide as Tugboat did before these rules existed, for replaying runs recorded then
+   * (re-deciding them with newer rules would diverge): skip the rules that keep a manifest
+   * runnable (runnable.ts) and the executor config shapes, and a service that names no executor
+   * runs on the simulated cloud, the only executor there was.
    */
   runnable?: boolean;
 }
 
 /** Schema and semantic checks together; every issue found, in document-ish order. */
 export function validateManifest(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
-  const parsed = manifestSchema.safeParse(raw);
+  const legacy = opts.runnable === false;
+  const parsed = manifestSchema.safeParse(legacy ? withLegacyExecutors(raw) : raw);
   const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explainZodIssue(issue, raw));
   issues.push(...checkServiceGraph(valueAt(raw, ['deployment', 'services'])));
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
-  const configIssues = checkExecutorConfigs(parsed.data, raw);
+  const configIssues = legacy ? [] : checkExecutorConfigs(parsed.data, raw);
   if (configIssues.length > 0) return { ok: false, issues: configIssues };
   const unrunnable = opts.runnable === false ? [] : checkRunnable(parsed.data, raw);
   if (unrunnable.length > 0) return { ok: false, issues: unrunnable };
   return { ok: true, manifest: parsed.data };
+}
+
+/** Services that name no executor get `simulated`, the default before real executors existed. */
+function withLegacyExecutors(raw: unknown): unknown {
+  const services = valueAt(raw, ['deployment', 'services']);
+  if (!Array.isArray(services) || !isRecord(raw) || !isRecord(raw.deployment)) return raw;
+  const defaulted = services.map((s) => (isRecord(s) && s.executor === undefined ? { ...s, executor: 'simulated' } : s));
+  return { ...raw, deployment: { ...raw.deployment, services: defaulted } };
 }
 
 export function validateManifestOrThrow(raw: unknown): Manifest {

@@ -591,3 +591,14 @@ describe('loadManifestFile', () => {
     });
   });
 });
+
+describe('validateManifest for replaying runs decided before real executors (runnable: false)', () => {
+  it('keeps a service that names no executor on the simulated cloud, as it ran then', () => {
+    const raw = { deployment: { name: 'old', environment: 'prod', services: [{ name: 'vpc', type: 'terraform' }, { name: 'app', type: 'kubernetes' }] } };
+    const legacy = validateManifest(raw, { runnable: false });
+    expect(legacy.ok && legacy.manifest.deployment.services.map((s) => s.executor)).toEqual(['simulated', 'simulated']);
+    // Today the same document means real OpenTofu, which needs a module.
+    const today = validateManifest(raw);
+    expect(today.ok).toBe(false);
+  });
+});
