@@ -261,6 +261,21 @@ printf '{"outputs": {"dsn": "postgres://app:%s@db"}}' "$DB_PASSWORD" > "$TUGBOAT
     expect(problems.every((p) => p.fix)).toBe(true);
   });
 
+  it('preflight leaves a program, cwd or PATH holding an output reference to the step, which resolves it', async () => {
+    const later = (name: string) => `\${{ services.tools.outputs.${name} }}`;
+    const entry = service({
+      run: [later('deploy')],
+      undo: [`./${later('bin')}/undo.sh`],
+      verify: ['check-it'],
+      cwd: `work/${later('dir')}`,
+      env: { PATH: `${later('path')}:/usr/bin` },
+    });
+    expect(await executor().preflight!(target(entry), new AbortController().signal)).toEqual([]);
+    // Still checked: what holds no reference.
+    const missing = service({ run: [later('deploy')], verify: ['./missing.sh'], cwd: 'nowhere' });
+    expect((await executor().preflight!(target(missing), new AbortController().signal)).map((p) => p.path)).toEqual(['config.cwd', 'config.verify[0]']);
+  });
+
   it('stops the whole process group when cancelled', async () => {
     const pids = { script: path.join(dir, 'script.pid'), child: path.join(dir, 'child.pid') };
     const run = script('hang.sh', `sleep 300 &\necho $! > "${pids.child}.tmp" && mv "${pids.child}.tmp" "${pids.child}"\necho $$ > "${pids.script}"\nwait`);
