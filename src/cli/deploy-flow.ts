@@ -5,7 +5,8 @@ import type { Client } from '@temporalio/client';
 import { EnvironmentLockedError } from '../client/errors';
 import { SearchAttributesMissingError } from '../client/search-attributes-errors';
 import { startDeployment } from '../client/deployments';
-import { NoWorkerError, PreflightFailedError } from '../client/preflight';
+import { PreflightFailedError } from '../client/preflight';
+import { NoWorkerError } from '../client/operations';
 import type { DeploymentStatus } from '../client/status';
 import { CliError, ExitCode, exitCodeForStatus } from './exit-codes';
 import type { LoadedManifest } from './manifest-input';
@@ -25,6 +26,8 @@ export interface DeployFlowOptions {
   stop?: Promise<void>;
   /** When the environment is locked by a running deployment, follow it instead of refusing. */
   followIfLocked?: boolean;
+  /** false: start without the worker-side preflight (`--no-preflight`). */
+  preflight?: boolean;
 }
 
 export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCode: ExitCode; status?: DeploymentStatus }> {
@@ -36,6 +39,7 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
       source: loaded.source,
       requestedBy: operatorIdentity(),
       plan: loaded.plan,
+      preflight: opts.preflight,
     });
   } catch (err) {
     // Not started, nothing changed: refused like a locked environment, with the commands that fix it.

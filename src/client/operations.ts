@@ -78,18 +78,27 @@ function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number })?.code === 4 || /deadline/i.test((err as Error)?.message ?? '');
 }
 
+/** Whether any worker polls the task queue for workflow tasks (Temporal's pollers are the worker registry). */
+export async function hasWorkers(client: Client, taskQueue: string): Promise<boolean> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+  });
+  return (pollers ?? []).length > 0;
+}
+
+export function startWorkerHint(taskQueue: string): string {
+  return `Start one with: TUGBOAT_TASK_QUEUE=${taskQueue} npx tugboat worker`;
+}
+
 async function noAnswerHint(client: Client, handle: WorkflowHandle, deadlineMs: number): Promise<string> {
   const seconds = Math.round(deadlineMs / 1000);
   try {
     const { taskQueue } = await handle.describe();
-    const pollers = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue },
-    });
-    if ((pollers.pollers ?? []).length === 0) {
+    if (!(await hasWorkers(client, taskQueue))) {
       return (
         `no answer in ${seconds}s: no worker polls task queue "${taskQueue}". ` +
-        `Start one with: TUGBOAT_TASK_QUEUE=${taskQueue} npx tugboat worker; nothing was accepted, check with tugboat status`
+        `${startWorkerHint(taskQueue)}; nothing was accepted, check with tugboat status`
       );
     }
     return `no answer in ${seconds}s from the workers on task queue "${taskQueue}"; they may be overloaded. Try again.`;

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { hasWorkers, NoWorkerError, startWorkerHint } from './operations';
 import type { PreflightIssue } from '../activities/preflight';
 import type { DeploymentScope } from '../api/workflow-types';
 import type { Manifest } from '../manifest/schema';
@@ -22,14 +23,10 @@ export class PreflightFailedError extends Error {
   }
 }
 
-export class NoWorkerError extends Error {
-  constructor(readonly taskQueue: string, seconds: number) {
-    super(
-      `no worker answered on task queue "${taskQueue}" within ${seconds} s, so nothing was started.\n` +
-        `Start one with: tugboat worker --task-queue ${taskQueue}   (or use \`tugboat up\`, which runs its own)`,
-    );
-    this.name = 'NoWorkerError';
-  }
+function noWorker(taskQueue: string, why: string): NoWorkerError {
+  return new NoWorkerError(
+    `${why}, so nothing was started.\n${startWorkerHint(taskQueue)}   (or use \`tugboat up\`, which runs its own)`,
+  );
 }
 
 export async function preflightDeployment(
@@ -40,6 +37,10 @@ export async function preflightDeployment(
   const { name, environment, services } = manifest.deployment;
   const deployment: DeploymentScope = { name, environment, baseDir: opts.baseDir };
   const deadlineMs = opts.deadlineMs ?? PREFLIGHT_DEADLINE_MS;
+  // No poller at all: say so now rather than after the deadline.
+  if (!(await hasWorkers(client, opts.taskQueue).catch(() => true))) {
+    throw noWorker(opts.taskQueue, `no worker polls task queue "${opts.taskQueue}"`);
+  }
   let issues: PreflightIssue[];
   try {
     issues = await client.workflow.execute(preflightWorkflow, {
@@ -51,7 +52,7 @@ export async function preflightDeployment(
     });
   } catch (err) {
     if (err instanceof WorkflowFailedError && /timed? ?out/i.test(`${err.message} ${String(err.cause)}`)) {
-      throw new NoWorkerError(opts.taskQueue, Math.round(deadlineMs / 1000));
+      throw noWorker(opts.taskQueue, `no worker on task queue "${opts.taskQueue}" finished the preflight within ${Math.round(deadlineMs / 1000)} s`);
     }
     throw err;
   }

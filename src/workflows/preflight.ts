@@ -12,7 +12,8 @@ import type { PreflightInput, PreflightIssue } from '../activities/preflight';
 export async function preflightWorkflow(input: PreflightInput): Promise<PreflightIssue[]> {
   const { preflightDeployment } = proxyActivities<TugboatActivities>({
     summary: `preflight ${input.deployment.name}/${input.deployment.environment}`,
-    startToCloseTimeout: '2 minutes',
+    // Inside the client's 60 s deadline, so a slow worker is told apart from no worker.
+    startToCloseTimeout: '45 seconds',
     cancellationType: ActivityCancellation.tryCancel,
     retry: { maximumAttempts: 2, initialInterval: '1 second' },
   });

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { startDeployment } from '../../src/client/deployments';
 import { environmentWorkflowId, newDeploymentId } from '../../src/client/deployment-id';
-import { NoWorkerError, PreflightFailedError } from '../../src/client/preflight';
+import { PreflightFailedError } from '../../src/client/preflight';
+import { NoWorkerError } from '../../src/client/operations';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import { deploymentWorkflow } from '../../src/workflows';
 import { progressOf, useWorld } from '../support/world';
@@ -74,14 +75,14 @@ describe('preflight', () => {
     for (const service of Object.values(progress?.services ?? {})) expect(service.state).not.toBe('SUCCEEDED');
   });
 
-  it('stops waiting when no worker polls the task queue, naming it', async () => {
+  it('refuses at once when no worker polls the task queue, naming it and how to start one', async () => {
     const queue = `${world.taskQueue}-nobody`;
-    const refused = await startDeployment(world.client, manifest(`${world.name}-idle`), { taskQueue: queue, preflightDeadlineMs: 2_000 }).then(
+    const refused = await startDeployment(world.client, manifest(`${world.name}-idle`), { taskQueue: queue }).then(
       () => undefined,
       (err: unknown) => err,
     );
     expect(refused).toBeInstanceOf(NoWorkerError);
-    expect((refused as Error).message).toContain(`task queue "${queue}"`);
-    expect((refused as Error).message).toContain('tugboat worker --task-queue');
+    expect((refused as Error).message).toContain(`no worker polls task queue "${queue}"`);
+    expect((refused as Error).message).toContain(`TUGBOAT_TASK_QUEUE=${queue} npx tugboat worker`);
   });
 });

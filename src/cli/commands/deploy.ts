@@ -14,6 +14,7 @@ export function registerDeploy(program: Command): void {
     .option('--detach', 'print the deployment ID and return at once')
     .option('--json', 'print the final status (or, with --detach, the IDs) as JSON')
     .option('--task-queue <name>', 'task queue of the Tugboat workers (env TUGBOAT_TASK_QUEUE)')
+    .option('--no-preflight', 'skip the check, on a worker, that every executor, binary, module, script and secret is there')
     .addHelpText(
       'after',
       `
@@ -24,11 +25,15 @@ Examples:
   tugboat deploy examples/ecommerce.yaml
   tugboat deploy examples/ecommerce.yaml --detach --json
 
+Before anything starts, a worker of the task queue runs a preflight: each service's executor is
+there, tofu is found, modules and scripts exist, every secret reference resolves. Every problem is
+listed with its path and fix, and nothing is started (exit 3). --no-preflight skips it.
+
 Exit codes: 0 succeeded (or detached), 1 failed (and rolled back), 2 invalid manifest,
-3 environment locked, 4 rollback blocked or orphans left.
+3 refused (environment locked, preflight problems, no worker), 4 rollback blocked or orphans left.
 Ctrl-C stops watching; the deployment goes on.`,
     )
-    .action(async (path: string, opts: { detach?: boolean; json?: boolean; taskQueue?: string }) => {
+    .action(async (path: string, opts: { detach?: boolean; json?: boolean; taskQueue?: string; preflight: boolean }) => {
       const loaded = await loadAndPlan(path);
       const client = await connectClient();
       try {
@@ -41,6 +46,7 @@ Ctrl-C stops watching; the deployment goes on.`,
           uiBase: defaultUiBase(temporalTarget().address),
           print: (line) => process.stdout.write(`${line}\n`),
           stop: onInterrupt(),
+          preflight: opts.preflight,
         });
         process.exitCode = exitCode;
       } finally {
