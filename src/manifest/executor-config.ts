@@ -8,6 +8,7 @@ import { CONFIG_REQUIRED, EXECUTOR_CONFIG_SCHEMAS } from '../executors/config-sc
 import { formatPath, type ManifestIssue, type PathSegment } from './errors';
 import type { Manifest } from './schema';
 import { didYouMeanSuffix } from './suggest';
+import { findSecretReferences, SECRET_REFERENCE_PATTERN } from '../secrets/reference';
 import { describeValue, valueAt } from './zod-issues';
 import { z } from 'zod';
 
@@ -17,14 +18,38 @@ export function checkExecutorConfigs(manifest: Manifest, raw: unknown): Manifest
     const schema = (EXECUTOR_CONFIG_SCHEMAS as Record<string, z.ZodType | undefined>)[service.executor];
     if (!schema) return;
     const base: PathSegment[] = ['deployment', 'services', index, 'config'];
+    const named = valueAt(raw, ['deployment', 'services', index, 'executor']) !== undefined;
+    if (service.simulate !== undefined && service.executor !== 'simulated') {
+      issues.push({
+        path: formatPath(['deployment', 'services', index, 'simulate']),
+        message: `only the simulated executor reads \`simulate\`, and this service runs on ${service.executor}; remove the block, or set executor: simulated`,
+      });
+    }
     if (service.config === undefined) {
       if (CONFIG_REQUIRED.has(service.executor)) {
-        issues.push({ path: formatPath(base), message: `required by executor ${service.executor}; ${exampleFor(service.executor)}` });
+        const why = named
+          ? `required by executor ${service.executor}`
+          : `required: type ${service.type} runs on executor ${service.executor} unless the service says otherwise`;
+        issues.push({
+          path: formatPath(base),
+          message: `${why}; ${exampleFor(service.executor)}${named ? '' : '. To keep it on the simulated cloud, add `executor: simulated` or a `simulate:` block'}`,
+        });
       }
       return;
     }
     const parsed = schema.safeParse(service.config);
-    if (parsed.success) return;
+    if (parsed.success) {
+      // Values the schema takes as anything (OpenTofu vars, an HTTP body) may hold references too.
+      for (const { ref, path } of findSecretReferences(service.config)) {
+        if (!SECRET_REFERENCE_PATTERN.test(ref.secret)) {
+          issues.push({
+            path: formatPath(['deployment', 'services', index]) + `.${path}`,
+            message: `${JSON.stringify(ref.secret)} is not a secret reference; use "env:NAME" (the worker's environment) or "file:/path" (a file on the worker)`,
+          });
+        }
+      }
+      return;
+    }
     for (const issue of parsed.error.issues) {
       const path = [...base, ...issue.path.map((s) => (typeof s === 'number' ? s : String(s)))];
       issues.push(...explain(issue, path, raw, service.executor, schema));

@@ -59,6 +59,10 @@ export function checkRunnable(manifest: Manifest, raw: unknown): ManifestIssue[]
     retry(at('retry'), service.retry);
     retry(at('rollback_retry'), service.rollback_retry);
     if (service.simulate) duration(at('simulate', 'duration'), service.simulate.duration, 0, 'it cannot be negative');
+    if (service.health_check) {
+      duration(at('health_check', 'interval'), service.health_check.interval, 1, 'probes would follow each other with no pause');
+      duration(at('health_check', 'timeout'), service.health_check.timeout, 1, 'it bounds each probe');
+    }
   });
   manifest.deployment.health_checks.forEach((check, i) => {
     duration(['deployment', 'health_checks', i, 'timeout'], check.timeout, 1, 'it bounds each probe');

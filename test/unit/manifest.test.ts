@@ -602,3 +602,38 @@ describe('validateManifest for replaying runs decided before real executors (run
     expect(today.ok).toBe(false);
   });
 });
+
+describe('validateManifest: executor configs', () => {
+  const issuesOf = (services: unknown[]) => {
+    const result = validateManifest({ deployment: { name: 'a', environment: 'b', services } });
+    return result.ok ? [] : result.issues.map((i) => `${i.path}: ${i.message}`);
+  };
+
+  it('explains a config the type\'s default executor needs, and how to stay simulated', () => {
+    expect(issuesOf([{ name: 'vpc', type: 'terraform' }])).toEqual([
+      expect.stringMatching(/^deployment\.services\[0\]\.config: required: type terraform runs on executor opentofu .*add `executor: simulated` or a `simulate:` block$/),
+    ]);
+  });
+
+  it('refuses a simulate block on a real executor, and a malformed secret reference inside free-form vars', () => {
+    expect(issuesOf([{ name: 'vpc', type: 'terraform', executor: 'opentofu', config: './x', simulate: {} }])).toEqual([
+      expect.stringContaining('deployment.services[0].simulate: only the simulated executor reads `simulate`'),
+    ]);
+    expect(issuesOf([{ name: 'db', type: 'terraform', config: { module: './db', vars: { pw: { secret: 'vault:db' } } } }])).toEqual([
+      expect.stringContaining('deployment.services[0].config.vars.pw: "vault:db" is not a secret reference'),
+    ]);
+  });
+
+  it('checks a command written as a string and a misspelt key against the shell executor', () => {
+    expect(issuesOf([{ name: 'm', type: 'shell', config: { run: './migrate.sh', udno: ['x'] } }])).toEqual([
+      expect.stringContaining('deployment.services[0].config.run: "./migrate.sh" is not valid here; expected a command as a list'),
+      expect.stringContaining('unknown key "udno" for executor shell; did you mean "undo"?'),
+    ]);
+  });
+
+  it('needs a health check interval and timeout of at least 1ms', () => {
+    expect(issuesOf([{ name: 's', type: 'shell', config: { run: ['true'] }, health_check: { url: 'http://x/h', interval: 0 } }])).toEqual([
+      expect.stringContaining('deployment.services[0].health_check.interval: 0 is too short'),
+    ]);
+  });
+});
