@@ -61,9 +61,13 @@ export function createActivities(deps: ActivityDependencies) {
         const windowStart = attempt === 1 ? Date.now() : scheduledTimestampMs;
         const windowMs = input.service.verify_timeout === undefined ? 0 : parseDuration(input.service.verify_timeout);
         const check = input.service.health_check;
-        // The executor's own verify first (is it applied?), then the service's health check (does it answer?).
+        // The executor's own verify first (is it applied?), then the service's health check (does it
+        // answer?). Once applied, only the health check repeats: an executor's verify may be costly
+        // (tofu init and show), and being applied does not change while the service warms up.
+        let applied: Awaited<ReturnType<typeof executor.verify>> | undefined;
         const probe = async () => {
-          const own = await executor.verify(ctx);
+          if (!applied?.healthy) applied = await executor.verify(ctx);
+          const own = applied;
           if (!own.healthy || !check) return own;
           const health = await probeHealthCheck(check, ctx.signal);
           return health.healthy ? { ...own, detail: [own.detail, health.detail].filter(Boolean).join('; ') } : health;
