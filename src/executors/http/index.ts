@@ -4,11 +4,10 @@
  * by Idempotency-Key, and what it answered is kept in the service-state store, since there is no
  * way to ask it later what exists.
  */
-import { z } from 'zod';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
-import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
 import { PermanentDeployError } from '../errors';
-import type { CompensationAction, Executor, ExecutorContext, ExecutorFactory, PreviousState, ServiceTarget } from '../types';
+import { applyOutcome, appliedRecord, parseConfig, restoredRecord, snapshotOf, stateKey, type AppliedBy } from '../service-record';
+import type { CompensationAction, Executor, ExecutorFactory, PreviousState, ServiceTarget } from '../types';
 import { pickJsonPath } from './json-path';
 import { sendRequest } from './request';
 import { httpConfigSchema, type HttpConfig } from './schema';
@@ -18,15 +17,15 @@ export const HTTP_RESOURCE_KIND = 'http-request';
 export const UNDO_HEADER = 'X-Tugboat-Undo';
 export const PREVIOUS_VERSION_HEADER = 'X-Tugboat-Previous-Version';
 
+const EXECUTOR = 'http';
+
 /** What apply keeps in the service-state record's `detail`. */
-interface HttpDetail {
+interface HttpDetail extends AppliedBy {
   status: number;
-  outcome: 'created' | 'updated';
-  idempotencyKey: string;
 }
 
 export const httpExecutor: ExecutorFactory = {
-  name: 'http',
+  name: EXECUTOR,
   description:
     'Deploys with one HTTP request and rolls back with another (`undo`); outputs are picked from the JSON response.',
   configSchema: httpConfigSchema,
@@ -64,24 +63,12 @@ export const httpExecutor: ExecutorFactory = {
         const key = stateKey(ctx);
         const before = await serviceState.getServiceState(key);
         const response = await sendRequest(ctx, config.request, { stepDeadlineMs });
-        const beforeDetail = httpDetail(before?.detail);
-        // A re-run of this very step (its worker died after the request) reports what the first run did.
-        const outcome =
-          beforeDetail?.idempotencyKey === ctx.idempotencyKey ? beforeDetail.outcome : before ? 'updated' : 'created';
+        const outcome = applyOutcome(before, ctx, before ? 'updated' : 'created');
         // The server may echo a header back: nothing resolved may reach the state file.
         const outputs = ctx.secrets.redactDeep(pickOutputs(config, response.json));
         const resources = [{ id: ctx.secrets.redact(resourceId(ctx.service.name, response.json)), kind: HTTP_RESOURCE_KIND }];
         const version = ctx.service.version ?? null;
-        const detail: HttpDetail = { status: response.status, outcome, idempotencyKey: ctx.idempotencyKey };
-        await serviceState.saveServiceState(key, {
-          deploymentId: ctx.deploymentId,
-          executor: 'http',
-          version,
-          outputs,
-          resources,
-          detail,
-          savedAt: new Date().toISOString(),
-        });
+        await serviceState.saveServiceState(key, appliedRecord(ctx, EXECUTOR, { version, outputs, resources }, outcome, { status: response.status }));
         return { outcome, version, outputs, resources };
       },
 
@@ -100,12 +87,9 @@ export const httpExecutor: ExecutorFactory = {
         return { healthy: true, version: record.version, detail: `HTTP ${detail.status}` };
       },
 
-      // The whole record, so that a restore writes back exactly what was there.
       async snapshot(target: ServiceTarget, signal: AbortSignal): Promise<PreviousState | null> {
         signal.throwIfAborted();
-        const record = await serviceState.getServiceState(stateKey(target));
-        if (!record) return null;
-        return { version: record.version, outputs: record.outputs, resources: record.resources, detail: record };
+        return snapshotOf(await serviceState.getServiceState(stateKey(target)));
       },
 
       async compensate(ctx, action, previous) {
@@ -121,7 +105,7 @@ export const httpExecutor: ExecutorFactory = {
         }
         await sendRequest(ctx, config.undo, { extraHeaders: undoHeaders(action, previous), stepDeadlineMs: stepDeadline(ctx.service) });
         if (action === 'restore' && previous) {
-          await serviceState.saveServiceState(key, restoredRecord(previous, ctx));
+          await serviceState.saveServiceState(key, restoredRecord(previous, EXECUTOR));
           return { action, outcome: 'restored', resources: previous.resources };
         }
         // delete, or restore to "did not exist before": either way nothing is left to remember.
@@ -140,17 +124,8 @@ export const httpExecutor: ExecutorFactory = {
   },
 };
 
-/** Plan has checked the config already; this applies its defaults and guards against a stale plan. */
 function configOf(service: ServiceSpec): HttpConfig {
-  const parsed = httpConfigSchema.safeParse(service.config);
-  if (!parsed.success) {
-    throw new PermanentDeployError(`${service.name}: config is not a valid http config:\n${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
-}
-
-function stateKey({ deployment, service }: ServiceTarget): ServiceStateKey {
-  return { name: deployment.name, environment: deployment.environment, service: service.name };
+  return parseConfig(service, EXECUTOR, httpConfigSchema);
 }
 
 /** When the step's own timeout (one attempt) ends, measured from now: the method's start. */
@@ -182,19 +157,6 @@ function undoHeaders(action: Exclude<CompensationAction, 'retain'>, previous: Pr
   const headers: Record<string, string> = { [UNDO_HEADER]: action };
   if (action === 'restore' && previous?.version) headers[PREVIOUS_VERSION_HEADER] = previous.version;
   return headers;
-}
-
-function restoredRecord(previous: PreviousState, ctx: ExecutorContext): ServiceStateRecord {
-  const savedAt = new Date().toISOString();
-  if (isRecord(previous.detail)) return { ...previous.detail, savedAt };
-  // A snapshot not taken by this executor (the service changed executor): keep what it said.
-  const { version, outputs, resources, detail } = previous;
-  return { deploymentId: ctx.deploymentId, executor: 'http', version, outputs, resources, detail, savedAt };
-}
-
-function isRecord(value: unknown): value is ServiceStateRecord {
-  const r = value as Partial<ServiceStateRecord> | null;
-  return typeof r === 'object' && r !== null && typeof r.deploymentId === 'string' && typeof r.executor === 'string' && Array.isArray(r.resources);
 }
 
 function httpDetail(value: unknown): HttpDetail | undefined {

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
-import { SecretBag } from '../../secrets/resolve';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
 import { findTofu } from '../../tools/tofu';
 import { PermanentDeployError } from '../errors';
+import { applyOutcome, appliedRecord, parseConfig, readOnlyContext, restoredRecord, snapshotOf, snapshotRecord, stateKey } from '../service-record';
 import type {
   CompensationOutcome,
   DeploymentRef,
@@ -43,8 +43,6 @@ const detailSchema = z.object({
   snapshot: z.string(),
   vars: z.record(z.string(), z.unknown()),
   statePath: z.string().nullable(),
-  /** Added by snapshot(): whose record a restore writes back. */
-  deploymentId: z.string().optional(),
 });
 type OpentofuDetail = z.infer<typeof detailSchema>;
 
@@ -78,30 +76,28 @@ class OpentofuExecutor implements Executor {
 
   async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {
     const config = configOf(ctx.service);
-    const key = serviceKey(ctx);
+    const key = stateKey(ctx);
     const before = await this.deps.serviceState.getServiceState(key);
     const workspace = await this.workspace(ctx, config);
     const { wc, show } = await workspace.apply(moduleDirOf(ctx, config), config.vars, (wc) =>
       saveSnapshot(wc.dir, wc.files, this.layout.snapshotDir(wc.hash)),
     );
-    const record: ServiceStateRecord = {
-      deploymentId: ctx.deploymentId,
-      executor: EXECUTOR,
+    // tofu converged either way; a re-run of this step reports what its first run found.
+    const outcome = applyOutcome(before, ctx, before?.resources.length ? 'updated' : 'created');
+    const applied = {
       version: ctx.service.version ?? `sha256:${wc.hash.slice(0, 12)}`,
       outputs: ctx.secrets.redactDeep(outputsOf(show)),
       resources: resourcesOf(show, ctx.service.name),
-      detail: { snapshot: wc.hash, vars: config.vars, statePath: wc.statePath } satisfies OpentofuDetail,
-      savedAt: new Date().toISOString(),
     };
+    const detail: OpentofuDetail = { snapshot: wc.hash, vars: config.vars, statePath: wc.statePath };
+    const record = appliedRecord(ctx, EXECUTOR, applied, outcome, detail);
     await this.deps.serviceState.saveServiceState(key, record);
-    // A retry of an apply that completed is a repeat; tofu converged either way.
-    const outcome = before?.deploymentId === ctx.deploymentId ? 'repeat' : before?.resources.length ? 'updated' : 'created';
     ctx.log(`apply ${ctx.service.name}: ${outcome}, ${record.resources.length} resources`);
     return { outcome, version: record.version, outputs: record.outputs, resources: record.resources };
   }
 
   async verify(ctx: ExecutorContext): Promise<VerifyOutcome> {
-    const record = await this.record(serviceKey(ctx));
+    const record = await this.record(stateKey(ctx));
     if (!record) return { healthy: false, detail: 'no state: the module was not applied' };
     const detail = detailOf(record.detail);
     if (detail?.statePath && !(await exists(detail.statePath))) {
@@ -116,22 +112,16 @@ class OpentofuExecutor implements Executor {
     }
   }
 
-  async snapshot({ deployment, service }: ServiceTarget, signal: AbortSignal): Promise<PreviousState | null> {
+  async snapshot(target: ServiceTarget, signal: AbortSignal): Promise<PreviousState | null> {
     signal.throwIfAborted();
-    const record = await this.record(keyOf(deployment, service));
-    if (!record || record.resources.length === 0) return null;
-    const detail = detailOf(record.detail);
-    return {
-      version: record.version,
-      outputs: record.outputs,
-      resources: record.resources,
-      detail: detail && { ...detail, deploymentId: record.deploymentId },
-    };
+    const record = await this.record(stateKey(target));
+    // An empty state is no service: a rollback deletes (destroys) rather than restores it.
+    return record && record.resources.length > 0 ? snapshotOf(record) : null;
   }
 
   async compensate(ctx: ExecutorContext, action: 'delete' | 'restore' | 'retain', previous: PreviousState | null): Promise<CompensationOutcome> {
     if (action === 'retain') {
-      return { action, outcome: 'retained', resources: (await this.record(serviceKey(ctx)))?.resources ?? [] };
+      return { action, outcome: 'retained', resources: (await this.record(stateKey(ctx)))?.resources ?? [] };
     }
     // Nothing was there before: restoring "nothing" is deleting.
     if (action === 'delete' || previous === null) return this.delete(ctx, action);
@@ -141,10 +131,10 @@ class OpentofuExecutor implements Executor {
   async inventory(deployment: DeploymentRef, services: ServiceSpec[], signal: AbortSignal): Promise<InventoryReport> {
     const items: InventoryItem[] = [];
     for (const service of services) {
-      const record = await this.record(keyOf(deployment, service));
+      const record = await this.record(stateKey({ deployment, service }));
       if (!record) continue;
       // Read-only: a context of its own, whose secret bag never resolves anything.
-      const ctx = readOnlyContext(deployment, service, signal, this.deps.env);
+      const ctx = readOnlyContext(this.deps.env, deployment, service, signal);
       const show = await (await this.workspace(ctx, configOf(service))).show(await this.moduleFor(ctx, detailOf(record.detail)));
       for (const r of resourcesOf(show, service.name)) items.push({ ...r, service: service.name, deploymentId: record.deploymentId });
     }
@@ -169,7 +159,7 @@ class OpentofuExecutor implements Executor {
 
   /** compensate(delete): destroy what this deployment's apply created, with the module and vars it used. */
   private async delete(ctx: ExecutorContext, action: 'delete' | 'restore'): Promise<CompensationOutcome> {
-    const key = serviceKey(ctx);
+    const key = stateKey(ctx);
     const config = configOf(ctx.service);
     const record = await this.record(key);
     const detail = detailOf(record?.detail);
@@ -184,7 +174,8 @@ class OpentofuExecutor implements Executor {
 
   /** compensate(restore): re-apply the module snapshot and vars that were live before, and their record. */
   private async restore(ctx: ExecutorContext, previous: PreviousState): Promise<CompensationOutcome> {
-    const detail = detailOf(previous.detail);
+    // A rollback manifest from before snapshots held the whole record holds the detail itself.
+    const detail = detailOf(snapshotRecord(previous)?.detail ?? previous.detail);
     if (!detail) throw new PermanentDeployError(`cannot restore ${ctx.service.name}: the previous state names no module snapshot`);
     const snapshotDir = this.layout.snapshotDir(detail.snapshot);
     if (!(await exists(snapshotDir))) {
@@ -192,18 +183,11 @@ class OpentofuExecutor implements Executor {
     }
     const workspace = await this.workspace(ctx, configOf(ctx.service));
     const { show } = await workspace.apply(snapshotDir, detail.vars, async () => undefined);
-    const { deploymentId, ...kept } = detail;
-    await this.deps.serviceState.saveServiceState(serviceKey(ctx), {
-      deploymentId: deploymentId ?? ctx.deploymentId,
-      executor: EXECUTOR,
-      version: previous.version,
-      outputs: ctx.secrets.redactDeep(outputsOf(show)),
-      resources: resourcesOf(show, ctx.service.name),
-      detail: kept,
-      savedAt: new Date().toISOString(),
-    });
+    // What tofu reports now: the same as before, unless the world drifted meanwhile.
+    const restored = restoredRecord(previous, EXECUTOR, { outputs: ctx.secrets.redactDeep(outputsOf(show)), resources: resourcesOf(show, ctx.service.name) });
+    await this.deps.serviceState.saveServiceState(stateKey(ctx), restored);
     ctx.log(`compensate ${ctx.service.name}: restored snapshot ${detail.snapshot.slice(0, 12)}`);
-    return { action: 'restore', outcome: 'restored', resources: resourcesOf(show, ctx.service.name) };
+    return { action: 'restore', outcome: 'restored', resources: restored.resources };
   }
 
   /** The snapshot the record names (what was applied), else the module as configured now. */
@@ -228,7 +212,7 @@ class OpentofuExecutor implements Executor {
       ctx,
       tofu,
       workDirs: this.layout.workDirs(ctx.deploymentId, ctx.service.name, step),
-      statePath: this.layout.statePath(serviceKey(ctx)),
+      statePath: this.layout.statePath(stateKey(ctx)),
     });
   }
 
@@ -276,23 +260,11 @@ class OpentofuExecutor implements Executor {
 }
 
 function configOf(service: ServiceSpec): OpentofuConfig {
-  const parsed = opentofuConfigSchema.safeParse(service.config);
-  if (!parsed.success) {
-    throw new PermanentDeployError(`${service.name}: config must be a module path or a mapping with \`module:\` (${parsed.error.message})`);
-  }
-  return normalizeOpentofuConfig(parsed.data);
+  return normalizeOpentofuConfig(parseConfig(service, EXECUTOR, opentofuConfigSchema));
 }
 
 function moduleDirOf(ctx: ServiceTarget, config: OpentofuConfig): string {
   return path.resolve(ctx.deployment.baseDir, config.module);
-}
-
-function serviceKey(ctx: ServiceTarget): ServiceStateKey {
-  return keyOf(ctx.deployment, ctx.service);
-}
-
-function keyOf(deployment: DeploymentRef, service: Pick<ServiceSpec, 'name'>): ServiceStateKey {
-  return { name: deployment.name, environment: deployment.environment, service: service.name };
 }
 
 function detailOf(detail: unknown): OpentofuDetail | undefined {
@@ -309,17 +281,4 @@ async function stateHasResources(statePath: string): Promise<boolean> {
   } catch {
     return true; // unreadable: let tofu decide rather than assume it is empty
   }
-}
-
-function readOnlyContext(deployment: DeploymentRef, service: ServiceSpec, signal: AbortSignal, env: NodeJS.ProcessEnv): ExecutorContext {
-  return {
-    deployment,
-    deploymentId: deployment.id,
-    service,
-    idempotencyKey: `${deployment.id}:${service.name}:inventory`,
-    signal,
-    heartbeat: () => undefined,
-    log: () => undefined,
-    secrets: new SecretBag(env, deployment.baseDir),
-  };
 }

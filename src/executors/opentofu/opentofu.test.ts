@@ -119,7 +119,13 @@ describe('opentofu executor', () => {
 
       const record = await h.deps.serviceState.getServiceState(key('network'));
       const detail = record?.detail as { snapshot: string; vars: unknown; statePath: string };
-      expect(detail).toEqual({ snapshot: expect.stringMatching(/^[0-9a-f]{64}$/), vars: { cidr: CIDR_A }, statePath: statePath(h, 'network') });
+      expect(detail).toEqual({
+        snapshot: expect.stringMatching(/^[0-9a-f]{64}$/),
+        vars: { cidr: CIDR_A },
+        statePath: statePath(h, 'network'),
+        idempotencyKey: 'dep-1:network:apply',
+        outcome: 'created',
+      });
       expect(result.version).toBe(`sha256:${detail.snapshot.slice(0, 12)}`);
       const snapshotDir = path.join(h.dataDir, 'opentofu', 'snapshots', detail.snapshot);
       // States, snapshots and working copies: readable by the worker's user only.
@@ -129,9 +135,9 @@ describe('opentofu executor', () => {
       expect(fs.readdirSync(work)).toEqual(['db-apply.running']);
     });
 
-    it('converges on a re-run of the same step: no duplicate, same resource id', async () => {
+    it('converges on a re-run of the same step, reporting what the first run did: no duplicate, same resource id', async () => {
       const again = await h.executor.apply(ctx(h, service));
-      expect(again.outcome).toBe('repeat');
+      expect(again.outcome).toBe('created');
       expect(again.resources).toEqual([{ id: 'network/terraform_data.net', kind: 'terraform_data' }]);
       expect(stateOf(h, 'network').resources).toEqual([expect.objectContaining({ id: firstId, input: CIDR_A })]);
     });
@@ -144,7 +150,7 @@ describe('opentofu executor', () => {
         items: [{ id: 'network/terraform_data.net', kind: 'terraform_data', service: 'network', deploymentId: 'dep-1' }],
       });
       const snapshot = await h.executor.snapshot({ deployment, service: serviceSchema.parse(service) }, signal);
-      expect(snapshot).toMatchObject({ outputs: { cidr: CIDR_A }, detail: { vars: { cidr: CIDR_A }, deploymentId: 'dep-1' } });
+      expect(snapshot).toMatchObject({ outputs: { cidr: CIDR_A }, detail: { deploymentId: 'dep-1', detail: { vars: { cidr: CIDR_A } } } });
     });
 
     it('compensates a delete by destroying everything, then has nothing left to undo', async () => {

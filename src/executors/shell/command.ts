@@ -9,6 +9,7 @@ import type { ProcessResult } from '../../system/process';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import { PermanentDeployError, TransientDeployError } from '../errors';
 import { describeExit, runTool } from '../run-tool';
+import { parseConfig } from '../service-record';
 import type { ExecutorContext, ExecutorDependencies } from '../types';
 import { MalformedScriptOutputError, readOutputsFile, type ScriptOutputs } from './outputs-file';
 import { cwdProblem, programProblem, resolveProgram } from './program';
@@ -38,12 +39,8 @@ export interface CommandRun {
   written?: ScriptOutputs;
 }
 
-/** The service's config with defaults filled in; plan has checked it, so a failure here is a manifest bypassing plan. */
 export function shellConfig(service: ServiceSpec): ShellConfig {
-  const parsed = shellConfigSchema.safeParse(service.config);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `config${i.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('')}: ${i.message}`);
-  throw new PermanentDeployError(`${service.name} has no valid shell config: ${problems.join('; ')}`);
+  return parseConfig(service, 'shell', shellConfigSchema);
 }
 
 /** The PATH the OS searches for a bare program name: the command's own when `env` sets one. */

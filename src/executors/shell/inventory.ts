@@ -7,6 +7,7 @@
  */
 import type { ServiceSpec } from '../../manifest/schema';
 import { PermanentDeployError } from '../errors';
+import { stateKey } from '../service-record';
 import type { DeploymentRef, ExecutorContext, ExecutorDependencies, InventoryItem, InventoryReport } from '../types';
 import { runCommand, shellConfig, throwUnlessSucceeded } from './command';
 import { MalformedScriptOutputError, parseJson, resourceListSchema } from './outputs-file';
@@ -36,7 +37,7 @@ export async function listInventory(
       if (!(err instanceof MalformedScriptOutputError)) throw err;
       throw new PermanentDeployError(ctx.secrets.redact(`the inventory command of ${service.name} printed no usable list: ${err.message}`));
     }
-    const record = await deps.serviceState.getServiceState({ name: deployment.name, environment: deployment.environment, service: service.name });
+    const record = await deps.serviceState.getServiceState(stateKey({ deployment, service }));
     const owner = record?.deploymentId ?? deployment.id;
     for (const r of ctx.secrets.redactDeep(listed)) items.push({ ...r, service: service.name, deploymentId: owner });
   }

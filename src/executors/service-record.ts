@@ -1,0 +1,126 @@
+/**
+ * What every executor that keeps a service-state record does the same way: which record a service
+ * has, how its config is read, what apply writes and reports on a re-run, what snapshot() hands to
+ * a rollback, and what a restore writes back.
+ */
+import type { z } from 'zod';
+import type { ApplyOutcome } from '../api/workflow-types';
+import { formatPath } from '../manifest/errors';
+import type { ServiceSpec } from '../manifest/schema';
+import { SecretBag } from '../secrets/resolve';
+import type { ServiceStateKey, ServiceStateRecord } from '../state/types';
+import { PermanentDeployError } from './errors';
+import type { DeploymentRef, ExecutorContext, PreviousState } from './types';
+
+/** Who made a restored record, when the snapshot does not say (it was not taken from one of our records). */
+export const UNKNOWN_DEPLOYMENT = 'unknown';
+
+type Outcome = ApplyOutcome['outcome'];
+
+/** Kept in the detail of every record apply writes: which step wrote it, and what that step found. */
+export interface AppliedBy {
+  idempotencyKey: string;
+  outcome: Outcome;
+}
+
+/** A service's record: one per deployment name, environment and service, whichever deployment wrote it. */
+export function stateKey({ deployment, service }: { deployment: Pick<DeploymentRef, 'name' | 'environment'>; service: Pick<ServiceSpec, 'name'> }): ServiceStateKey {
+  return { name: deployment.name, environment: deployment.environment, service: service.name };
+}
+
+/**
+ * The service's config, defaults filled in. Plan has checked it against the same schema, so a
+ * failure here is a manifest that bypassed plan: permanent, naming each field.
+ */
+export function parseConfig<S extends z.ZodType>(service: ServiceSpec, executor: string, schema: S): z.output<S> {
+  const parsed = schema.safeParse(service.config);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${formatPath(['config', ...i.path.map((s) => (typeof s === 'symbol' ? String(s) : s))])}: ${i.message}`);
+  throw new PermanentDeployError(`${service.name} has no valid ${executor} config: ${problems.join('; ')}`);
+}
+
+/**
+ * The outcome apply reports: a re-run of the same step (the same idempotency key: its worker died
+ * after the record was saved) reports what the first run found; any other run, `fresh`.
+ */
+export function applyOutcome(before: ServiceStateRecord | undefined, ctx: Pick<ExecutorContext, 'idempotencyKey'>, fresh: Outcome): Outcome {
+  const applied = appliedBy(before?.detail);
+  return applied?.idempotencyKey === ctx.idempotencyKey ? applied.outcome : fresh;
+}
+
+/** The record apply saves: this deployment's, with the step and its outcome beside the executor's own detail. */
+export function appliedRecord<D extends object>(
+  ctx: ExecutorContext,
+  executor: string,
+  applied: Pick<ServiceStateRecord, 'version' | 'outputs' | 'resources'>,
+  outcome: Outcome,
+  detail: D,
+): ServiceStateRecord & { detail: D & AppliedBy } {
+  return {
+    deploymentId: ctx.deploymentId,
+    executor,
+    ...applied,
+    detail: { ...detail, idempotencyKey: ctx.idempotencyKey, outcome },
+    savedAt: new Date().toISOString(),
+  };
+}
+
+/** What snapshot() returns for a record: the whole record as detail, so a restore writes it back as it was. */
+export function snapshotOf(record: ServiceStateRecord | undefined): PreviousState | null {
+  if (!record) return null;
+  return { version: record.version, outputs: record.outputs, resources: record.resources, detail: record };
+}
+
+/** The record snapshot() read, if the snapshot holds one (it may come from another executor, or be older). */
+export function snapshotRecord(previous: PreviousState): ServiceStateRecord | undefined {
+  const r = previous.detail as Partial<ServiceStateRecord> | null | undefined;
+  const isRecord =
+    typeof r === 'object' && r !== null && typeof r.deploymentId === 'string' && typeof r.executor === 'string' && Array.isArray(r.resources);
+  return isRecord ? (r as ServiceStateRecord) : undefined;
+}
+
+/**
+ * What a restore writes back: the snapshot's record, owned by the deployment that made it (the
+ * orphan check counts what the rolled-back deployment owns: never this one, whose change was just
+ * undone). A snapshot that holds no record keeps its detail, owned by an unknown deployment.
+ * `observed` replaces what the executor read back from the world after restoring.
+ */
+export function restoredRecord(
+  previous: PreviousState,
+  executor: string,
+  observed: Partial<Pick<ServiceStateRecord, 'outputs' | 'resources'>> = {},
+): ServiceStateRecord {
+  const saved = snapshotRecord(previous);
+  return {
+    deploymentId: saved?.deploymentId ?? UNKNOWN_DEPLOYMENT,
+    executor: saved?.executor ?? executor,
+    version: previous.version,
+    outputs: observed.outputs ?? previous.outputs,
+    resources: observed.resources ?? previous.resources,
+    detail: saved ? saved.detail : previous.detail,
+    savedAt: saved?.savedAt ?? new Date().toISOString(),
+  };
+}
+
+/**
+ * A context for read-only work outside a step (inventory): no heartbeats, no idempotency to keep,
+ * secrets from the worker's environment.
+ */
+export function readOnlyContext(env: NodeJS.ProcessEnv, deployment: DeploymentRef, service: ServiceSpec, signal: AbortSignal): ExecutorContext {
+  return {
+    deployment,
+    service,
+    deploymentId: deployment.id,
+    idempotencyKey: `${deployment.id}:${service.name}:inventory`,
+    signal,
+    heartbeat: () => undefined,
+    log: () => undefined,
+    secrets: new SecretBag(env, deployment.baseDir),
+  };
+}
+
+function appliedBy(detail: unknown): AppliedBy | undefined {
+  const d = detail as Partial<AppliedBy> | null | undefined;
+  const known = typeof d === 'object' && d !== null && typeof d.idempotencyKey === 'string' && typeof d.outcome === 'string';
+  return known ? (d as AppliedBy) : undefined;
+}
