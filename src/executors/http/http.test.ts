@@ -146,6 +146,21 @@ describe('http executor', () => {
     }
   });
 
+  it('does not follow a redirect: a POST re-sent elsewhere as a GET is no deploy; the failure names where it pointed', async () => {
+    server.handle((req, res) => {
+      if (req.path !== '/moved') return json(res, 200, { id: 'elsewhere' });
+      res.writeHead(302, { Location: `${server.url}/elsewhere?auth=${req.headers.authorization}` });
+      res.end();
+    });
+    const entry = service('redirected', { request: post('/moved', { headers: { Authorization: { secret: 'env:API_TOKEN' } } }) });
+    const err = await failureOf(executor.apply(ctx(entry)));
+    expect(err).toBeInstanceOf(PermanentDeployError);
+    expect(err.message).toContain(`POST ${server.url}/moved answered 302 Found, a redirect to ${server.url}/elsewhere?auth=[secret env:API_TOKEN]`);
+    expect(err.message).not.toContain('supersecret');
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /moved']);
+    expect(await state('redirected')).toBeUndefined();
+  });
+
   it('waits out a 429 Retry-After before failing transiently, so the retry does not come early', async () => {
     server.handle((_req, res) => json(res, 429, { error: 'slow down' }, { 'Retry-After': '1' }));
     const entry = service('throttled', { request: post() });
@@ -246,12 +261,45 @@ describe('http executor', () => {
     expect(await state('undo-restore')).toEqual({ ...before, savedAt: expect.any(String) });
   });
 
+  it('counts an undo answered 404 or 410 as already done (noop): a repeated DELETE, or nothing made', async () => {
+    for (const status of [404, 410]) {
+      server.handle((_req, res) => json(res, 200, {}));
+      const entry = service(`undo-gone-${status}`, { request: post(), undo: { method: 'DELETE', url: `${server.url}/deploys/web` } });
+      await executor.apply(ctx(entry));
+      const c = ctx(entry, { step: 'compensate' });
+      expect(await executor.compensate(c, 'delete', null)).toEqual({ action: 'delete', outcome: 'deleted', resources: [] });
+      // The compensation runs again (its worker died before reporting): the server has nothing left.
+      server.handle((_req, res) => json(res, status, { error: 'no such release' }));
+      expect(await executor.compensate(c, 'delete', null)).toEqual({ action: 'delete', outcome: 'noop', resources: [] });
+      expect(await state(`undo-gone-${status}`)).toBeUndefined();
+    }
+  });
+
+  it('restores the record when a restore is answered 410, reporting noop', async () => {
+    server.handle((_req, res) => json(res, 200, { id: 'first' }));
+    const entry = service('restore-gone', { request: post(), undo: post('/rollback') });
+    await executor.apply(ctx(entry));
+    const before = await state('restore-gone');
+    const previous = await executor.snapshot(ctx(entry, { deployment: 'dep-b' }), new AbortController().signal);
+    await executor.apply(ctx(entry, { deployment: 'dep-b' }));
+    server.handle((_req, res) => json(res, 410, {}));
+    expect(await executor.compensate(ctx(entry, { deployment: 'dep-b', step: 'compensate' }), 'restore', previous)).toEqual({
+      action: 'restore',
+      outcome: 'noop',
+      resources: [{ id: 'first', kind: HTTP_RESOURCE_KIND }],
+    });
+    expect(await state('restore-gone')).toEqual(before);
+  });
+
   it('keeps the record when the undo request fails', async () => {
     server.handle((_req, res) => json(res, 200, {}));
     const entry = service('undo-fails', { request: post(), undo: post('/rollback') });
     await executor.apply(ctx(entry));
     server.handle((_req, res) => json(res, 500, {}));
     await expect(executor.compensate(ctx(entry, { step: 'compensate' }), 'delete', null)).rejects.toBeInstanceOf(TransientDeployError);
+    // Refused is not absent.
+    server.handle((_req, res) => json(res, 403, {}));
+    await expect(executor.compensate(ctx(entry, { step: 'compensate' }), 'delete', null)).rejects.toBeInstanceOf(PermanentDeployError);
     expect(await state('undo-fails')).toMatchObject({ deploymentId: 'dep-a' });
   });
 

@@ -103,14 +103,21 @@ export const httpExecutor: ExecutorFactory = {
             resources: current?.deploymentId === ctx.deploymentId ? current.resources : [],
           };
         }
-        await sendRequest(ctx, config.undo, { extraHeaders: undoHeaders(action, previous), stepDeadlineMs: stepDeadline(ctx.service) });
+        const answer = await sendRequest(ctx, config.undo, {
+          extraHeaders: undoHeaders(action, previous),
+          stepDeadlineMs: stepDeadline(ctx.service),
+          absentIsDone: true,
+        });
+        // 404/410: nothing there to undo (an earlier attempt did it, or it never got made). The record
+        // still goes the way the undo would have taken it, so a re-run finds the same.
+        if (answer.absent) ctx.log(`compensate ${ctx.service.name}: the undo request answered ${answer.status}, already absent`);
         if (action === 'restore' && previous) {
           await serviceState.saveServiceState(key, restoredRecord(previous, EXECUTOR));
-          return { action, outcome: 'restored', resources: previous.resources };
+          return { action, outcome: answer.absent ? 'noop' : 'restored', resources: previous.resources };
         }
         // delete, or restore to "did not exist before": either way nothing is left to remember.
         await serviceState.deleteServiceState(key);
-        return { action, outcome: action === 'delete' ? 'deleted' : 'restored (to absent)', resources: [] };
+        return { action, outcome: answer.absent ? 'noop' : action === 'delete' ? 'deleted' : 'restored (to absent)', resources: [] };
       },
 
       async inventory(_deployment, services, signal) {

@@ -2,7 +2,8 @@
  * Sending one configured request: secrets resolved into headers (and body) only here, an
  * Idempotency-Key so a server can dedupe a retried POST, cancellation through ctx.signal, and the
  * answer classified: 2xx is success; 408, 429 and 5xx (and no answer at all) are worth retrying;
- * anything else is a rejection that retrying will not change.
+ * anything else is a rejection that retrying will not change. Redirects are not followed: fetch
+ * would re-send a POST to the new place as a GET, whose 200 would count as the deploy.
  */
 import { abortableSleep } from '../../system/sleep';
 import { PermanentDeployError, TransientDeployError } from '../errors';
@@ -19,6 +20,8 @@ export interface HttpResult {
   status: number;
   /** The parsed body, or undefined when it is empty or not JSON. */
   json: unknown;
+  /** The server answered 404 or 410 to a request sent with `absentIsDone` (and json is undefined). */
+  absent?: boolean;
 }
 
 export interface SendOptions {
@@ -26,7 +29,12 @@ export interface SendOptions {
   extraHeaders?: Record<string, string>;
   /** Epoch ms when the step's own timeout ends: a Retry-After wait never runs past it. */
   stepDeadlineMs: number;
+  /** 404 and 410 say the thing is not there: for an undo, already done, not a failure. */
+  absentIsDone?: boolean;
 }
+
+/** "Not there (any more)": what a repeated DELETE answers. */
+const ABSENT_STATUSES = [404, 410];
 
 export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
@@ -38,7 +46,7 @@ export async function sendRequest(ctx: ExecutorContext, spec: HttpRequestSpec, o
   const encoded = await encode(ctx, spec, opts);
   let response: Response;
   try {
-    response = await fetch(spec.url, { method: spec.method, ...encoded, signal: ctx.signal });
+    response = await fetch(spec.url, { method: spec.method, ...encoded, signal: ctx.signal, redirect: 'manual' });
   } catch (err) {
     ctx.signal.throwIfAborted();
     throw new TransientDeployError(ctx.secrets.redact(`${what}: ${describeFetchError(err)}`), { cause: err });
@@ -46,6 +54,16 @@ export async function sendRequest(ctx: ExecutorContext, spec: HttpRequestSpec, o
   const text = await readBody(ctx, response, what);
   ctx.log(`${what} → ${response.status} in ${Date.now() - started} ms`);
   if (response.ok) return { status: response.status, json: parseJson(text) };
+  if (opts.absentIsDone && ABSENT_STATUSES.includes(response.status)) return { status: response.status, json: undefined, absent: true };
+  if (response.status >= 300 && response.status < 400) {
+    const location = response.headers.get('location');
+    throw new PermanentDeployError(
+      ctx.secrets.redact(
+        `${what} answered ${response.status} ${response.statusText}, a redirect to ${location ?? '(no Location header)'}; ` +
+          'redirects are not followed (the request would be re-sent elsewhere, a POST as a GET): set url to where it points',
+      ),
+    );
+  }
 
   // Redact before cutting: an excerpt could end inside a secret the server echoed back.
   const message = `${what} answered ${response.status} ${response.statusText}`.trim() + excerpt(ctx.secrets.redact(text));
