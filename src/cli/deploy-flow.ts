@@ -86,6 +86,14 @@ export function summaryLine(status: DeploymentStatus, loaded: LoadedManifest): s
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
   // The workflow's own clock: right even when this CLI only followed part of the run.
   const wallMs = status.ended_at ? Date.parse(status.ended_at) - Date.parse(status.started_at) : 0;
+  if (status.phase === 'SUCCEEDED' && loaded.plan.serialSumMs === 0) {
+    // Real executors: no declared durations to compare with, so what the services actually took.
+    const ranMs = Object.values(status.services).reduce(
+      (sum, s) => sum + (s.started_at && s.ended_at ? Date.parse(s.ended_at) - Date.parse(s.started_at) : 0),
+      0,
+    );
+    return `SUCCEEDED in ${secs(wallMs)} wall time; the services ran ${secs(ranMs)} in all`;
+  }
   if (status.phase === 'SUCCEEDED') {
     return (
       `SUCCEEDED in ${secs(wallMs)} wall time; serial sum of service durations ${secs(loaded.plan.serialSumMs)}, ` +

@@ -1,6 +1,6 @@
 /** `tugboat status` as text: one line per service, wave by wave, then the rollback's story. */
 import type { DeploymentStatus, ServiceStatus } from '../client/status';
-import { describeService } from './watch';
+import { describeService, oneLine } from './watch';
 
 export function renderStatus(status: DeploymentStatus): string {
   const lines = [
@@ -11,12 +11,13 @@ export function renderStatus(status: DeploymentStatus): string {
     lines.push(`wave ${i + 1}`);
     for (const name of wave) lines.push(`  ${name.padEnd(22)} ${describeService(status.services[name])}${retriesNote(status.services[name])}`);
   });
-  if (status.error) lines.push(`error: ${status.error}`);
+  // The error in full: a tool's stderr tail, indented under it.
+  if (status.error) lines.push(`error: ${status.error.trim().replace(/\n/g, '\n  ')}`);
   if (status.rollback) {
     const r = status.rollback;
-    lines.push(`rollback ${r.state} (${r.reason}); undone in order: ${r.order.join(' → ') || '(nothing yet)'}`);
+    lines.push(`rollback ${r.state} (${oneLine(r.reason)}); undone in order: ${r.order.join(' → ') || '(nothing yet)'}`);
     for (const b of r.blocked) {
-      lines.push(`  BLOCKED ${b.service} [${b.resources.map((x) => x.id).join(', ')}]: ${b.error}`);
+      lines.push(`  BLOCKED ${b.service} [${b.resources.map((x) => x.id).join(', ')}]: ${oneLine(b.error)}`);
     }
   }
   if (status.retained.length > 0) {

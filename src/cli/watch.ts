@@ -101,10 +101,15 @@ async function tryStatus(client: Client, handle: WorkflowHandle, attempts: Child
   }
 }
 
+/** A multi-line message (a tool's stderr tail) on one status line. */
+export function oneLine(text: string): string {
+  return text.trim().replace(/\s*\n\s*/g, ' | ');
+}
+
 export function describeService(s: ServiceStatus): string {
   switch (s.state) {
     case 'RETRYING':
-      return `RETRYING (attempt ${s.attempt}: ${s.last_failure ?? 'failed'})`;
+      return `RETRYING (attempt ${s.attempt}: ${oneLine(s.last_failure ?? 'failed')})`;
     case 'SUCCEEDED': {
       const outputs = Object.entries(s.outputs)
         .filter(([k]) => k !== 'version')
@@ -116,7 +121,7 @@ export function describeService(s: ServiceStatus): string {
       return s.activity ? `RUNNING  ${s.activity}` : 'RUNNING';
     default:
       // A rolled-back service that had failed keeps saying why.
-      return `${s.state}  ${s.error ?? ''}`.trimEnd();
+      return `${s.state}  ${oneLine(s.error ?? '')}`.trimEnd();
   }
 }
 

@@ -29,6 +29,19 @@ function noWorker(taskQueue: string, why: string): NoWorkerError {
   );
 }
 
+/** How long a task queue may show no poller before the preflight gives up on it. */
+const NO_POLLER_GRACE_MS = 5_000;
+
+async function workersAppear(client: Client, taskQueue: string, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    // A server that cannot say (an older one, a permission) gets the benefit of the doubt.
+    if (await hasWorkers(client, taskQueue).catch(() => true)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 export async function preflightDeployment(
   client: Client,
   manifest: Manifest,
@@ -37,8 +50,9 @@ export async function preflightDeployment(
   const { name, environment, services } = manifest.deployment;
   const deployment: DeploymentScope = { name, environment, baseDir: opts.baseDir };
   const deadlineMs = opts.deadlineMs ?? PREFLIGHT_DEADLINE_MS;
-  // No poller at all: say so now rather than after the deadline.
-  if (!(await hasWorkers(client, opts.taskQueue).catch(() => true))) {
+  // No poller at all: say so within seconds rather than after the deadline. (A worker that has just
+  // started, like `up`'s, shows up as a poller once its first poll reaches the server.)
+  if (!(await workersAppear(client, opts.taskQueue, NO_POLLER_GRACE_MS))) {
     throw noWorker(opts.taskQueue, `no worker polls task queue "${opts.taskQueue}"`);
   }
   let issues: PreflightIssue[];

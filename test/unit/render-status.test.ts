@@ -58,3 +58,20 @@ describe('renderStatus', () => {
     expect(text).toMatch(/^ {2}cache +RETRYING \(attempt 3: busy\)$/m);
   });
 });
+
+describe('renderStatus with real executors', () => {
+  it('shows a running step\'s latest output line, keeps a multi-line failure on one service line, and lists unverifiable services', () => {
+    const text = renderStatus({
+      ...status({
+        net: service({ state: 'RUNNING', activity: 'terraform_data.net: Creating...' }),
+        smoke: service({ state: 'FAILED', error: 'PermanentDeployError: smoke.sh exited 1:\nexpected 9.9.9\nthe service runs 1.5.0' }),
+      }),
+      error: 'smoke failed: smoke.sh exited 1:\nexpected 9.9.9',
+      unverifiable: [{ service: 'hook', reason: 'http executor cannot list live resources' }],
+    });
+    expect(text).toMatch(/^ {2}net +RUNNING {2}terraform_data\.net: Creating\.\.\.$/m);
+    expect(text).toMatch(/^ {2}smoke +FAILED {2}PermanentDeployError: smoke\.sh exited 1: \| expected 9\.9\.9 \| the service runs 1\.5\.0$/m);
+    expect(text).toContain('error: smoke failed: smoke.sh exited 1:\n  expected 9.9.9');
+    expect(text).toContain('UNVERIFIABLE: hook (http executor cannot list live resources)');
+  });
+});
