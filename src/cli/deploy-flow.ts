@@ -86,7 +86,9 @@ export function summaryLine(status: DeploymentStatus, loaded: LoadedManifest): s
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
   // The workflow's own clock: right even when this CLI only followed part of the run.
   const wallMs = status.ended_at ? Date.parse(status.ended_at) - Date.parse(status.started_at) : 0;
-  if (status.phase === 'SUCCEEDED' && loaded.plan.serialSumMs === 0) {
+  // Without simulate durations the plan weighs each service 1 (see renderPlan): nothing to compare with.
+  const timed = loaded.manifest.deployment.services.some((service) => service.simulate !== undefined);
+  if (status.phase === 'SUCCEEDED' && !timed) {
     // Real executors: no declared durations to compare with, so what the services actually took.
     const ranMs = Object.values(status.services).reduce(
       (sum, s) => sum + (s.started_at && s.ended_at ? Date.parse(s.ended_at) - Date.parse(s.started_at) : 0),
