@@ -1,7 +1,8 @@
 /**
  * Running one of a service's commands (run, undo, verify, inventory): where, with which
  * environment, with a private directory for the files it exchanges with Tugboat, and how its exit
- * is classified. Secrets in `env` are resolved here, for this command only.
+ * is classified. Secrets in `env` are resolved here, for this command only. `run` and `undo` change
+ * the world: never two of one service at once (running.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -13,10 +14,13 @@ import { parseConfig } from '../service-record';
 import type { ExecutorContext, ExecutorDependencies } from '../types';
 import { MalformedScriptOutputError, readOutputsFile, type ScriptOutputs } from './outputs-file';
 import { cwdProblem, programProblem, resolveProgram } from './program';
+import { RunningCommands } from './running';
 import { shellConfigSchema, type ShellConfig } from './schema';
 
 export type CommandName = 'run' | 'undo' | 'verify' | 'inventory';
 export const COMMAND_NAMES: readonly CommandName[] = ['run', 'undo', 'verify', 'inventory'];
+/** The commands that change the world; verify and inventory only look. */
+const CHANGING: readonly CommandName[] = ['run', 'undo'];
 
 /**
  * What a script inherits from the worker: enough to find programs and behave like a login session,
@@ -60,6 +64,9 @@ export async function runCommand(
   const cwd = path.resolve(ctx.deployment.baseDir, config.cwd);
   const badCwd = await cwdProblem(cwd);
   if (badCwd) throw new PermanentDeployError(`the ${name} command cannot start: ${badCwd}`);
+  const graceMs = parseDuration(config.kill_grace);
+  const running = CHANGING.includes(name) ? new RunningCommands(deps.dataDir) : undefined;
+  await running?.waitForPrevious(ctx, graceMs);
 
   // Private (0700) and per command: outputs of one run never leak into the next, and the previous
   // outputs of a restore are readable by this user only.
@@ -86,15 +93,23 @@ export async function runCommand(
       TUGBOAT_OUTPUTS: outputsFile,
     };
     let result: ProcessResult;
+    let pgid: number | undefined;
     try {
       result = await runTool(ctx, [resolveProgram(program, ctx.deployment.baseDir), ...args], {
         cwd,
         env,
-        graceMs: parseDuration(config.kill_grace),
+        graceMs,
+        onStart: (pid) => {
+          pgid = pid;
+          running?.started(ctx, name, pid);
+        },
       });
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       throw await startFailure(deps, config, ctx.deployment.baseDir, name, err as Error);
+    } finally {
+      // Ended here (by itself, or stopped on cancellation): only a dead worker leaves its record behind.
+      if (pgid !== undefined) running?.forget(ctx.idempotencyKey, pgid);
     }
     if (name !== 'run' || result.code !== 0) return { result };
     return { result, written: await readWritten(ctx, name, outputsFile) };

@@ -276,6 +276,62 @@ printf '{"outputs": {"dsn": "postgres://app:%s@db"}}' "$DB_PASSWORD" > "$TUGBOAT
     expect((await executor().preflight!(target(missing), new AbortController().signal)).map((p) => p.path)).toEqual(['config.cwd', 'config.verify[0]']);
   });
 
+  describe('a command still running from an earlier attempt (its worker died; the group runs on)', () => {
+    const log = () => path.join(dir, 'order.log');
+    const lines = () => (fs.existsSync(log()) ? fs.readFileSync(log(), 'utf8').trim().split('\n') : []);
+    const gate = () => path.join(dir, 'gate');
+    /** `first` blocks on a FIFO until the test writes to it; every run appends its start and end. */
+    const gated = () =>
+      script(
+        'gated.sh',
+        `if [ "$1" = first ]; then mkfifo "${gate()}"; fi
+echo "start $1 $$" >> "${log()}"
+if [ "$1" = first ]; then read line < "${gate()}"; fi
+echo "end $1" >> "${log()}"`,
+      );
+    const undo = () => script('undo-log.sh', `echo "undo" >> "${log()}"`);
+    const waitingLine = /^waiting for the previous attempt's command \(process group (\d+)\) to finish$/;
+    const waitingFor = (heartbeats: Array<{ line?: string }>) =>
+      waitFor(() => heartbeats.map((b) => waitingLine.exec(b.line ?? '')?.[1]).find(Boolean), { timeoutMs: 10_000, what: 'the waiting heartbeat' });
+    const firstPid = () => waitFor(() => /^start first (\d+)$/.exec(lines()[0] ?? '')?.[1], { timeoutMs: 10_000, what: 'the first run to start' });
+    /** Whatever the test's outcome, the blocked script ends with it. */
+    let stopFirst: AbortController;
+    beforeEach(() => (stopFirst = new AbortController()));
+    afterEach(() => stopFirst.abort());
+
+    it("waits for it before running the step again, beating what it waits for", async () => {
+      const run = gated();
+      const first = executor().apply(ctx(service({ run: [run, 'first'] }), { signal: stopFirst.signal }));
+      const pid = await firstPid();
+      const heartbeats: Array<{ line?: string }> = [];
+      const second = executor().apply(ctx(service({ run: [run, 'second'] }), { heartbeats }));
+      expect(await waitingFor(heartbeats)).toBe(pid);
+      expect(lines()).toEqual([`start first ${pid}`]);
+
+      await fs.promises.writeFile(gate(), 'go\n');
+      await Promise.all([first, second]);
+      expect(lines()).toEqual([`start first ${pid}`, 'end first', expect.stringMatching(/^start second \d+$/), 'end second']);
+      expect(fs.readdirSync(path.join(deps.dataDir, 'shell', 'running'))).toEqual([]);
+    });
+
+    it('makes the undo wait too, and when the waiting step is cancelled, stops that command with its group', async () => {
+      const entry = (arg: string) => service({ run: [gated(), arg], undo: [undo()], kill_grace: '2s' });
+      const first = executor().apply(ctx(entry('first'), { signal: stopFirst.signal }));
+      first.catch(() => undefined); // asserted below
+      const pid = Number(await firstPid());
+      const abort = new AbortController();
+      const heartbeats: Array<{ line?: string }> = [];
+      const compensation = executor().compensate(ctx(entry('first'), { step: 'compensate', signal: abort.signal, heartbeats }), 'delete', null);
+      expect(await waitingFor(heartbeats)).toBe(String(pid));
+
+      abort.abort();
+      await expect(compensation).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(first).rejects.toThrow(/killed by SIGTERM/);
+      expect(isGone(pid)).toBe(true);
+      expect(lines()).toEqual([`start first ${pid}`]);
+    });
+  });
+
   it('stops the whole process group when cancelled', async () => {
     const pids = { script: path.join(dir, 'script.pid'), child: path.join(dir, 'child.pid') };
     const run = script('hang.sh', `sleep 300 &\necho $! > "${pids.child}.tmp" && mv "${pids.child}.tmp" "${pids.child}"\necho $$ > "${pids.script}"\nwait`);
