@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { identifyGroup, signalGroup, stopGroup } from './process-group';
 
 export interface ProcessExit {
   code: number | null;
@@ -121,6 +122,8 @@ export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promis
     } finally {
       output.closeWriters(); // the child holds its own copies
     }
+    // Named by ID and start time from here on: once it ended, its number may be someone else's.
+    const group = child.pid === undefined ? undefined : identifyGroup(child.pid);
     if (child.pid !== undefined) opts.onStart?.(child.pid);
     const stderrTail: string[] = [];
     const out = new FdLines(output.readOut, opts.maxStdoutBytes ?? 64 * 1024 * 1024, (line) => opts.onLine?.(line, 'stdout'));
@@ -137,8 +140,9 @@ export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promis
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       aborted = true;
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), graceMs);
+      if (!group) return;
+      signalGroup(group, 'SIGTERM');
+      killTimer = setTimeout(() => signalGroup(group, 'SIGKILL'), graceMs);
     };
     const finish = () => {
       clearInterval(poller);
@@ -153,7 +157,7 @@ export function runProcess(argv: string[], opts: RunProcessOptions = {}): Promis
     });
     child.once('exit', async (code, signal) => {
       // The leader is gone; on a cancelled run, so must be everything it started.
-      if (aborted) await waitForGroupToEnd(child.pid, graceMs);
+      if (aborted && group) await stopGroup(group, graceMs);
       clearTimeout(killTimer);
       out.poll(true);
       err.poll(true);
@@ -246,64 +250,6 @@ class FdLines {
       this.pending = '';
     }
   }
-}
-
-/** Signal every process in the group led by pid; a group that is already gone is fine. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: nothing left in the group.
-  }
-}
-
-/**
- * Whether any process of the group still runs. On Linux, zombies do not count: where PID 1 does not
- * reap orphans (some containers), a killed script's background child stays a zombie forever,
- * though it runs nothing.
- */
-function groupAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  if (process.platform === 'linux') {
-    try {
-      return livingGroupMembers(pid) > 0;
-    } catch {
-      // /proc unreadable: fall back to the signal check below
-    }
-  }
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function livingGroupMembers(pgid: number): number {
-  let living = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // pid (comm) state ppid pgrp …; comm may contain spaces and parentheses, so split after the last ')'.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') living++;
-  }
-  return living;
-}
-
-/** Stragglers get the rest of the grace period after SIGTERM, then SIGKILL. */
-async function waitForGroupToEnd(pid: number | undefined, graceMs: number): Promise<void> {
-  const deadline = Date.now() + graceMs;
-  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
-  const killDeadline = Date.now() + 5_000;
-  while (groupAlive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { abortableSleep } from '../../system/sleep';
-import { identifyGroup, isGroupAlive, stopGroup, type GroupIdentity } from '../process-group';
+import { identifyGroup, isGroupAlive, stopGroup, type GroupIdentity } from '../../system/process-group';
 import { stateKey } from '../service-record';
 import type { ExecutorContext } from '../types';
 

@@ -5,7 +5,7 @@
  * time (and the boot it ran in): a new process that got the same number is not the old group.
  */
 import fs from 'node:fs';
-import { abortableSleep } from '../system/sleep';
+import { abortableSleep } from './sleep';
 
 export interface GroupIdentity {
   /** The group's ID: its leader's PID. */
@@ -50,7 +50,7 @@ export async function stopGroup(group: GroupIdentity, graceMs: number): Promise<
 }
 
 /** Only while it is still the same group: once it ended, its number may be someone else's. */
-function signalGroup(group: GroupIdentity, signal: NodeJS.Signals): void {
+export function signalGroup(group: GroupIdentity, signal: NodeJS.Signals): void {
   if (!isGroupAlive(group)) return;
   try {
     process.kill(-group.pgid, signal);
