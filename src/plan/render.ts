@@ -1,5 +1,5 @@
 /** Plan output for `tugboat plan`: a text view for people and a small JSON view for scripts. */
-import type { Manifest } from '../manifest/schema';
+import { UNASSIGNED_EXECUTOR, type Manifest } from '../manifest/schema';
 import type { Plan } from './types';
 
 export interface PlanJson {
@@ -43,6 +43,9 @@ export function renderPlan(manifest: Manifest, plan: Plan): string {
   const typeOf = new Map(services.map((service) => [service.name, service.type]));
   const nameWidth = Math.max(...plan.order.map((name) => name.length));
   const typeWidth = Math.max(...services.map((service) => service.type.length));
+  // Which executor does the work: defaulted from the type unless the manifest named one.
+  const executorOf = new Map(services.map((service) => [service.name, service.executor === UNASSIGNED_EXECUTOR ? 'no executor yet' : service.executor]));
+  const executorWidth = Math.max(...[...executorOf.values()].map((name) => name.length));
 
   const lines = [
     `Deployment ${deployment.name} (environment ${deployment.environment})`,
@@ -56,7 +59,8 @@ export function renderPlan(manifest: Manifest, plan: Plan): string {
       const deps = plan.dependencies[name];
       const after = deps.length === 0 ? 'no dependencies' : `after ${deps.join(', ')}`;
       const duration = timed === 0 ? '' : `${formatMs(plan.durationMs[name])}  `;
-      lines.push(`  ${name.padEnd(nameWidth)}  ${(typeOf.get(name) ?? '').padEnd(typeWidth)}  ${duration}${after}`);
+      const executor = (executorOf.get(name) ?? '').padEnd(executorWidth);
+      lines.push(`  ${name.padEnd(nameWidth)}  ${(typeOf.get(name) ?? '').padEnd(typeWidth)}  ${executor}  ${duration}${after}`);
     }
   });
   lines.push(
