@@ -100,7 +100,14 @@ export function createActivities(deps: ActivityDependencies) {
     findOrphans: (input: FindOrphansInput) => findOrphans(deps, input),
 
     /** Keeps how the deployment ended beyond Temporal's retention of closed workflows. */
-    recordDeployment: (record: DeploymentRecord): Promise<string> => store.saveDeploymentRecord(record),
+    async recordDeployment(record: DeploymentRecord): Promise<string> {
+      const location = await store.saveDeploymentRecord(record);
+      // The run is over: what executors kept for its steps (a killed attempt's working copy) can go.
+      for (const result of await executors.cleanup(record.deploymentId)) {
+        if (result.status === 'rejected') Context.current().log.warn('executor cleanup failed', { error: String(result.reason) });
+      }
+      return location;
+    },
 
     checkEndpoint,
   };

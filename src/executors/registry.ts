@@ -33,6 +33,11 @@ export class ExecutorRegistry {
     return undefined;
   }
 
+  /** Every executor's end-of-deployment cleanup; one that fails does not stop the others. */
+  async cleanup(deploymentId: string): Promise<PromiseSettledResult<void>[]> {
+    return Promise.allSettled([...this.executors.values()].map(async (e) => e.cleanup?.(deploymentId)));
+  }
+
   get(name: string): Executor {
     const executor = this.executors.get(name);
     if (!executor) {

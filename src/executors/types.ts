@@ -95,6 +95,11 @@ export interface Executor {
    * checked on the worker before anything is touched. Secrets are checked by the caller.
    */
   preflight?(target: ServiceTarget, signal: AbortSignal): Promise<PreflightProblem[]>;
+  /**
+   * The deployment has ended (its record is being stored): remove what the executor kept only for
+   * its steps (working copies of a killed attempt, say). Best effort; never touches the world.
+   */
+  cleanup?(deploymentId: string): Promise<void>;
 }
 
 /** What the worker gives every executor factory. */

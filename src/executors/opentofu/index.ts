@@ -128,6 +128,14 @@ class OpentofuExecutor implements Executor {
     return this.restore(ctx, previous);
   }
 
+  /**
+   * A working copy a killed attempt left (it may still hold the tfvars file with resolved secrets)
+   * is removed when a later attempt succeeds; this covers runs that ended otherwise (cancelled, failed).
+   */
+  async cleanup(deploymentId: string): Promise<void> {
+    await fs.rm(this.layout.deploymentWorkDir(deploymentId), { recursive: true, force: true });
+  }
+
   async inventory(deployment: DeploymentRef, services: ServiceSpec[], signal: AbortSignal): Promise<InventoryReport> {
     const items: InventoryItem[] = [];
     for (const service of services) {

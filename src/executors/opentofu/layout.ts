@@ -24,7 +24,12 @@ export class OpentofuLayout {
    * `.terraform`): one per attempt, named `<prefix><random>` inside `dir`.
    */
   workDirs(deploymentId: string, service: string, step: string): { dir: string; prefix: string } {
-    return { dir: path.join(this.root, 'work', safeSegment(deploymentId)), prefix: `${safeSegment(`${service}-${step}`)}.` };
+    return { dir: this.deploymentWorkDir(deploymentId), prefix: `${safeSegment(`${service}-${step}`)}.` };
+  }
+
+  /** Every working copy of one deployment's steps. */
+  deploymentWorkDir(deploymentId: string): string {
+    return path.join(this.root, 'work', safeSegment(deploymentId));
   }
 
   /** A module exactly as it was applied, named by the hash of its content. */
