@@ -65,6 +65,20 @@ async function waitWhileAlive(group: GroupIdentity, ms: number): Promise<void> {
   while (isGroupAlive(group) && Date.now() < deadline) await abortableSleep(50, never);
 }
 
+/**
+ * Whether one process still runs. Zombies do not count: where PID 1 does not reap orphans (some
+ * containers), a killed script's child stays one forever though it runs nothing.
+ */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = procStat(pid);
+  return stat === undefined ? process.platform !== 'linux' : stat.state !== 'Z';
+}
+
 interface ProcStat {
   state: string;
   pgrp: number;

@@ -1,7 +1,7 @@
 /** runProcess: output read through unlinked files, PID reported, truncation flagged, group stopped on abort. */
 import fs from 'node:fs';
 import os from 'node:os';
-import { isAlive } from '../../test/support/pids';
+import { isProcessRunning } from './process-group';
 import { runProcess } from './process';
 
 const tugboatTempDirs = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('tugboat-run-'));
@@ -42,7 +42,7 @@ describe('runProcess', () => {
     });
     expect(result.aborted).toBe(true);
     expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    for (const pid of pids) expect(isProcessRunning(pid)).toBe(false);
   });
 
   it('names the program, not its arguments, when it cannot start', async () => {

@@ -9,7 +9,7 @@ import { healthQuery } from '../../src/api/messages';
 import { progressOf, useWorld } from '../support/world';
 import { deployFile } from '../support/release-file';
 import { copyPlatformExample, type PlatformCopy } from '../support/platform-copy';
-import { isAlive } from '../support/pids';
+import { isProcessRunning } from '../../src/system/process-group';
 import { waitFor } from '../support/wait';
 
 describe('examples/platform', () => {
@@ -86,7 +86,7 @@ describe('examples/platform', () => {
     }
     expect(migrations(fresh)).toEqual([]);
     const pid = fresh.webPid();
-    if (pid !== undefined) await waitFor(() => !isAlive(pid), { what: 'the rolled-back web service to exit' });
+    if (pid !== undefined) await waitFor(() => !isProcessRunning(pid), { what: 'the rolled-back web service to exit' });
     await expect(fetch(`http://127.0.0.1:${fresh.port}/health`)).rejects.toThrow();
   });
 });

@@ -10,7 +10,7 @@ import { startDeployment } from '../../src/client/deployments';
 import { requestStop } from '../../src/client/operations';
 import { deploymentStatus } from '../../src/client/status';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
-import { isAlive } from '../support/pids';
+import { isProcessRunning } from '../../src/system/process-group';
 import { progressOf, useWorld } from '../support/world';
 import { waitFor } from '../support/wait';
 
@@ -69,11 +69,11 @@ describe('shell executor end to end', () => {
     );
     expect(status.services.slow.state).toBe('RUNNING');
     const pids = fs.readFileSync(file('slow.pids'), 'utf8').trim().split(' ').map(Number);
-    expect(pids.every(isAlive)).toBe(true);
+    expect(pids.every(isProcessRunning)).toBe(true);
 
     await requestStop(world.client, handle, 'cancel', { by: 'test', reason: 'shell e2e' });
     await handle.result().catch(() => undefined);
     expect((await progressOf(handle)).phase).toBe('CANCELLED');
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: 10_000, what: 'the script and its child to be gone' });
+    await waitFor(() => pids.every((pid) => !isProcessRunning(pid)), { timeoutMs: 10_000, what: 'the script and its child to be gone' });
   });
 });

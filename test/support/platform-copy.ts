@@ -4,10 +4,10 @@
  * the demo web service. The web service it starts is found, and stopped, by the PID in its pidfile.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive } from './pids';
+import { freePort } from '../../src/server/dev-server';
+import { isProcessRunning } from '../../src/system/process-group';
 
 const EXAMPLE_DIR = path.resolve(__dirname, '../../examples/platform');
 const EXAMPLE_PORT = '4791';
@@ -39,20 +39,9 @@ export async function copyPlatformExample(name: string): Promise<PlatformCopy> {
     webPid: () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : undefined),
     stopWeb() {
       const pid = copy.webPid();
-      if (pid && isAlive(pid)) process.kill(pid, 'SIGTERM');
+      if (pid && isProcessRunning(pid)) process.kill(pid, 'SIGTERM');
     },
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
   return copy;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
