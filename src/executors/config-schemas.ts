@@ -5,7 +5,9 @@
  */
 import type { z } from 'zod';
 import { configSchema, type ExecutorName } from '../manifest/schema';
+import { helmConfigSchema } from './helm/schema';
 import { httpConfigSchema } from './http/schema';
+import { kubectlConfigSchema } from './kubectl/schema';
 import { opentofuConfigSchema } from './opentofu/schema';
 import { shellConfigSchema } from './shell/schema';
 
@@ -15,7 +17,9 @@ export const EXECUTOR_CONFIG_SCHEMAS: Record<ExecutorName, z.ZodType> = {
   shell: shellConfigSchema,
   opentofu: opentofuConfigSchema,
   http: httpConfigSchema,
+  kubectl: kubectlConfigSchema,
+  helm: helmConfigSchema,
 };
 
 /** Executors that cannot run without a config (the simulated one can). */
-export const CONFIG_REQUIRED: ReadonlySet<string> = new Set(['shell', 'opentofu', 'http']);
+export const CONFIG_REQUIRED: ReadonlySet<string> = new Set(['shell', 'opentofu', 'http', 'kubectl', 'helm']);

@@ -100,6 +100,10 @@ function exampleFor(executor: string): string {
       return 'e.g. config: ./infra/network (the module directory) or config: { module: ./infra/network, vars: {...} }';
     case 'http':
       return 'e.g. config: { request: { method: POST, url: "https://api.example.com/deploys" } }';
+    case 'kubectl':
+      return 'e.g. config: ./k8s/backend (a directory of manifests) or config: { manifests: ./k8s/backend, namespace: shop }';
+    case 'helm':
+      return 'e.g. config: { chart: ./charts/web, namespace: shop, values: { replicas: 2 } }';
     default:
       return 'see the README section for this executor';
   }

@@ -37,7 +37,7 @@ const nameSchema = z
   .max(63);
 
 export { SERVICE_TYPES };
-export const EXECUTORS = ['simulated', 'shell', 'opentofu', 'http'] as const;
+export const EXECUTORS = ['simulated', 'shell', 'opentofu', 'http', 'kubectl', 'helm'] as const;
 export type ExecutorName = (typeof EXECUTORS)[number];
 
 /**
@@ -48,6 +48,7 @@ export type ExecutorName = (typeof EXECUTORS)[number];
  */
 export const DEFAULT_EXECUTOR_BY_TYPE: Partial<Record<ServiceType, ExecutorName>> = {
   terraform: 'opentofu',
+  kubernetes: 'kubectl',
   shell: 'shell',
   http: 'http',
 };
@@ -114,7 +115,7 @@ const serviceObjectSchema = z.strictObject({
   config: configSchema.optional(),
   /** What is being deployed: an image tag, a module ref, a chart version… */
   version: z.string().min(1).optional(),
-  /** Defaults from `type` (terraform → opentofu, shell → shell, http → http) or `simulate` (→ simulated). */
+  /** Defaults from `type` (terraform → opentofu, kubernetes → kubectl, shell → shell, http → http) or `simulate` (→ simulated). */
   executor: z.enum([...EXECUTORS, UNASSIGNED_EXECUTOR]).optional(),
   /** Bounds one attempt of one step (apply, verify), never the whole service. */
   timeout: durationSchema.default('5m'),

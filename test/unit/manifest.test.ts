@@ -51,9 +51,9 @@ describe('validateManifest: the seed', () => {
     expect(vpc.retry).toEqual({ max_attempts: 3, initial_interval: '1s', backoff: 2, maximum_interval: '1m', jitter: true });
     expect(vpc.on_rollback).toBe('restore');
     expect(vpc.timeout).toBe('5m');
-    // No executor and no simulate block: the type decides (terraform → opentofu; kubernetes and monitoring have none yet).
+    // No executor and no simulate block: the type decides (terraform → opentofu, kubernetes → kubectl; monitoring has none yet).
     expect(vpc.executor).toBe('opentofu');
-    expect(deployment.services.map((s) => s.executor)).toEqual(['opentofu', 'opentofu', 'unassigned', 'unassigned', 'unassigned', 'unassigned']);
+    expect(deployment.services.map((s) => s.executor)).toEqual(['opentofu', 'opentofu', 'kubectl', 'kubectl', 'kubectl', 'unassigned']);
     expect(vpc.resources).toEqual([]);
     expect(vpc.simulate).toBeUndefined();
     expect(deployment.services[3].dependencies).toEqual(['k8s-cluster', 'rds-database']);

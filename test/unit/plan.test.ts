@@ -115,7 +115,8 @@ describe('the seed plan', () => {
     expect(lines[1]).toBe('Strategy: eager, up to 10 at once; rollback automated');
     expect(lines[2]).toBe('6 services in 4 waves');
     expect(lines).toContain('Wave 3');
-    expect(lines).toContain('  backend-api   kubernetes  no executor yet  after k8s-cluster, rds-database');
+    expect(lines).toContain('  backend-api   kubernetes  kubectl          after k8s-cluster, rds-database');
+    expect(lines).toContain('  monitoring    monitoring  no executor yet  after k8s-cluster');
     expect(lines).toContain('  vpc           terraform   opentofu         no dependencies');
     expect(lines).toContain('Critical path: vpc → k8s-cluster → backend-api → frontend-app (4 services)');
     expect(lines).toContain('Serial sum 6 services; lower bound with unlimited parallelism 4 services');
