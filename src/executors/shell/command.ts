@@ -2,7 +2,7 @@
  * Running one of a service's commands (run, undo, verify, inventory): where, with which
  * environment, with a private directory for the files it exchanges with Tugboat, and how its exit
  * is classified. Secrets in `env` are resolved here, for this command only. `run` and `undo` change
- * the world: never two of one service at once (running.ts).
+ * the world: never two of one service at once (../running-commands.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { parseConfig } from '../service-record';
 import type { ExecutorContext, ExecutorDependencies } from '../types';
 import { MalformedScriptOutputError, readOutputsFile, type ScriptOutputs } from './outputs-file';
 import { cwdProblem, programProblem, resolveProgram } from './program';
-import { RunningCommands } from './running';
+import { RunningCommands } from '../running-commands';
 import { shellConfigSchema, type ShellConfig } from './schema';
 
 export type CommandName = 'run' | 'undo' | 'verify' | 'inventory';
@@ -65,7 +65,7 @@ export async function runCommand(
   const badCwd = await cwdProblem(cwd);
   if (badCwd) throw new PermanentDeployError(`the ${name} command cannot start: ${badCwd}`);
   const graceMs = parseDuration(config.kill_grace);
-  const running = CHANGING.includes(name) ? new RunningCommands(deps.dataDir) : undefined;
+  const running = CHANGING.includes(name) ? new RunningCommands(deps.dataDir, 'shell') : undefined;
   await running?.waitForPrevious(ctx, graceMs);
 
   // Private (0700) and per command: outputs of one run never leak into the next, and the previous

@@ -1,16 +1,18 @@
 /**
- * A `run` or `undo` whose worker died keeps running in its own process group. Its retry, or the
- * undo of what it was doing, must not run alongside it: each started command is recorded under
- * `<dataDir>/shell/running/` (removed when it ends), and before a service's `run` or `undo` starts,
- * one still running for that service is waited for. Cancelling the waiting step stops it too.
+ * A command that changes the world (a shell `run` or `undo`, a `helm upgrade` or `rollback`) whose
+ * worker died keeps running in its own process group. Its retry, or the undo of what it was doing,
+ * must not run alongside it: each started command is recorded under `<dataDir>/<executor>/running/`
+ * (removed when it ends), and before a service's next such command starts, one still running for
+ * that service is waited for. Cancelling the waiting step stops it too. Each executor has its own
+ * directory: a service is one executor's at a time, and one executor's data dir is its own to clear.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { abortableSleep } from '../../system/sleep';
-import { identifyGroup, isGroupAlive, stopGroup, type GroupIdentity } from '../../system/process-group';
-import { stateKey } from '../service-record';
-import type { ExecutorContext } from '../types';
+import { abortableSleep } from '../system/sleep';
+import { identifyGroup, isGroupAlive, stopGroup, type GroupIdentity } from '../system/process-group';
+import { stateKey } from './service-record';
+import type { ExecutorContext } from './types';
 
 /** Which command of which service a running group is; the service is its state key. */
 interface RunningRecord extends GroupIdentity {
@@ -26,12 +28,12 @@ const POLL_MS = 200;
 export class RunningCommands {
   private readonly dir: string;
 
-  constructor(dataDir: string) {
-    this.dir = path.join(dataDir, 'shell', 'running');
+  constructor(dataDir: string, executor: string) {
+    this.dir = path.join(dataDir, executor, 'running');
   }
 
   /**
-   * Waits until no earlier `run` or `undo` of this service is running. On cancellation meanwhile,
+   * Waits until no earlier recorded command of this service is running. On cancellation meanwhile,
    * stops that command's group (SIGTERM, SIGKILL after graceMs) before giving up.
    */
   async waitForPrevious(ctx: ExecutorContext, graceMs: number): Promise<void> {
