@@ -1,14 +1,16 @@
 /**
- * Finds or builds Tugboat's local tools ahead of time (npm run tools [temporal|tofu|all]), so the first
+ * Finds or builds Tugboat's local tools ahead of time (npm run tools [temporal|tofu|kubernetes|all]), so the first
  * test run or `tugboat up` on a fresh machine does not stop for minutes of Go builds.
  */
 import { findTemporalCli } from '../src/server/temporal-cli';
+import { findKubernetesTools } from '../src/tools/kubernetes';
 import { findTofu } from '../src/tools/tofu';
 import type { FindToolOptions } from '../src/tools/find-tool';
 
 const TOOLS: Record<string, (opts: FindToolOptions) => Promise<string>> = {
   temporal: findTemporalCli,
   tofu: findTofu,
+  kubernetes: findKubernetesTools,
 };
 
 async function main(): Promise<void> {

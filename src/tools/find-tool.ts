@@ -38,6 +38,11 @@ export interface ToolSpec {
   cacheDir(env: NodeJS.ProcessEnv): string;
   /** The built binary's file name in the cache (without '.exe'). */
   binaryName: string;
+  /**
+   * Other binaries the same build leaves beside `output` (Kubernetes' control plane is one Go build):
+   * installed before `binaryName`, so a cache holding that one holds them all.
+   */
+  companions?: string[];
   /** Rough build time on two cores, so whoever waits knows what to expect. */
   buildMinutes: number;
   build(ctx: BuildContext): Promise<void>;
@@ -141,6 +146,9 @@ async function buildIntoCache(spec: ToolSpec, { go, cacheDir, target, env, log }
     await fs.mkdir(tmpDir);
     const output = path.join(tmpDir, spec.binaryName + EXE_SUFFIX);
     await spec.build({ go, tmpDir, output, env, log });
+    for (const companion of spec.companions ?? []) {
+      await fs.rename(path.join(tmpDir, companion + EXE_SUFFIX), path.join(cacheDir, companion + EXE_SUFFIX));
+    }
     await fs.rename(output, target);
     log(`Built ${spec.displayName} in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
     return target;

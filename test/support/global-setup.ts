@@ -1,6 +1,7 @@
 /**
- * Jest globalSetup: one in-memory Temporal dev server and one workflow bundle for the whole run, and the
- * local tools tests need (the Temporal CLI, OpenTofu) found or built once.
+ * Jest globalSetup: one in-memory Temporal dev server, one Kubernetes dev cluster and one workflow bundle
+ * for the whole run, and the local tools tests need (the Temporal CLI, OpenTofu, Kubernetes, Helm) found
+ * or built once.
  * Bundling once matters: webpack per Worker.create would cost seconds per test on two cores.
  */
 import fs from 'node:fs/promises';
@@ -9,6 +10,8 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { findTemporalCli } from '../../src/server/temporal-cli';
 import { findTofu } from '../../src/tools/tofu';
+import { findHelm, findKubectl } from '../../src/tools/kubernetes';
+import { findDevClusterBinaries, startDevCluster, type DevCluster } from '../../src/cluster/dev-cluster';
 import { freePort, startDevServer, type DevServer } from '../../src/server/dev-server';
 import { testEnvFilePath, type TestEnvFile } from './temporal-env';
 
@@ -17,6 +20,7 @@ const NAMESPACE = 'default';
 /** Shared with global-teardown.ts, which jest runs in this same process. */
 export interface TestServerState {
   server: DevServer;
+  cluster: DevCluster;
   envFile: string;
   tmpDir: string;
   killOnExit: () => void;
@@ -27,31 +31,47 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   // On a fresh machine this builds the tools once (minutes, both at once); afterwards they are file lookups.
   // The build messages go to the console so CI logs show why setup is slow.
-  const [binary, tofuPath] = await Promise.all([findTemporalCli({ log: console.log }), findTofu({ log: console.log, openTofuOnly: true })]);
+  // Kubernetes' control plane is one build (the longest, about 15 minutes on 2 cores); helm and kwok are small.
+  const log = { log: console.log };
+  const [binary, tofuPath, kubeBinaries, kubectl, helm] = await Promise.all([
+    findTemporalCli(log),
+    findTofu({ ...log, openTofuOnly: true }),
+    findDevClusterBinaries(log),
+    findKubectl({ ...log, sameVersion: true }),
+    findHelm(log),
+  ]);
   const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tugboat-jest-'));
   const rootDir = path.resolve(__dirname, '..', '..');
 
-  const [serverResult, bundleResult] = await Promise.allSettled([
+  const [serverResult, clusterResult, bundleResult] = await Promise.allSettled([
     startDevServer({ binary, port: await freePort(), uiPort: false, namespace: NAMESPACE, startupTimeoutMs: 60_000 }),
+    startDevCluster({ dataDir: path.join(tmpDir, 'kube'), binaries: kubeBinaries, nodes: 2, startupTimeoutMs: 90_000 }),
     bundleWorkflowCode({
       workflowsPath: require.resolve(path.join(rootDir, 'src', 'workflows')),
       logger: new DefaultLogger('WARN'),
     }),
   ]);
-  if (serverResult.status === 'rejected' || bundleResult.status === 'rejected') {
+  if (serverResult.status === 'rejected' || clusterResult.status === 'rejected' || bundleResult.status === 'rejected') {
     if (serverResult.status === 'fulfilled') await serverResult.value.stop();
+    if (clusterResult.status === 'fulfilled') await clusterResult.value.stop();
     await fs.rm(tmpDir, { recursive: true, force: true });
-    throw serverResult.status === 'rejected' ? serverResult.reason : (bundleResult as PromiseRejectedResult).reason;
+    throw [serverResult, clusterResult, bundleResult].map((r) => (r.status === 'rejected' ? r.reason : undefined)).find(Boolean);
   }
   const server = serverResult.value;
+  const cluster = clusterResult.value;
 
   const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
   await fs.writeFile(bundlePath, bundleResult.value.code);
   const envFile = testEnvFilePath(rootDir);
-  const env: TestEnvFile = { address: server.address, namespace: NAMESPACE, pid: server.pid, bundlePath, tmpDir, tofuPath };
+  const kube = { kubeconfig: cluster.kubeconfig, kubectl, helm, pids: cluster.pids };
+  const env: TestEnvFile = { address: server.address, namespace: NAMESPACE, pid: server.pid, bundlePath, tmpDir, tofuPath, kube };
   await fs.writeFile(envFile, JSON.stringify(env, null, 2));
   process.env.TUGBOAT_TEST_ENV_FILE = envFile; // inherited by jest's workers, which start after this
   process.env.TUGBOAT_TOFU_PATH = tofuPath; // likewise: findTofu() in a test then returns this one at once
+  process.env.TUGBOAT_KUBECTL_PATH = kubectl;
+  process.env.TUGBOAT_HELM_PATH = helm;
+  // Every test (and every worker it starts) talks to this cluster, never to one the machine's user has configured.
+  process.env.KUBECONFIG = cluster.kubeconfig;
 
   // If jest exits without running teardown, don't leave the server behind (but never signal a PID
   // after our server has exited: by then it may belong to someone else).
@@ -59,12 +79,15 @@ export default async function globalSetup(): Promise<void> {
   void server.exited.then(() => (serverExited = true));
   const killOnExit = () => {
     if (!serverExited) killQuietly(server.pid);
+    cluster.killNow(); // only components still running
   };
   process.once('exit', killOnExit);
-  const state: TestServerState = { server, envFile, tmpDir, killOnExit };
+  const state: TestServerState = { server, cluster, envFile, tmpDir, killOnExit };
   (globalThis as Record<symbol, unknown>)[STATE_KEY] = state;
 
-  console.log(`\nTemporal test server at ${server.address} (PID ${server.pid}); setup took ${Date.now() - started} ms.`);
+  console.log(
+    `\nTemporal test server at ${server.address} (PID ${server.pid}); Kubernetes dev cluster at ${cluster.server}; setup took ${Date.now() - started} ms.`,
+  );
 }
 
 function killQuietly(pid: number): void {

@@ -13,7 +13,7 @@ export default async function globalTeardown(): Promise<void> {
   if (!state) return; // setup never got as far as starting a server
   delete globals[STATE_KEY];
 
-  await state.server.stop(); // SIGTERM, SIGKILL after a grace; resolves once the process has exited
+  await Promise.all([state.server.stop(), state.cluster.stop()]); // SIGTERM, SIGKILL after a grace; resolve once exited
   process.removeListener('exit', state.killOnExit);
   await fs.rm(state.tmpDir, { recursive: true, force: true });
 

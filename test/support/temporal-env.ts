@@ -16,6 +16,8 @@ export interface TestEnvFile {
   tmpDir: string;
   /** OpenTofu (or Terraform) found or built once by global-setup. */
   tofuPath: string;
+  /** The Kubernetes dev cluster global-setup started, and the tools tests drive it with. */
+  kube: { kubeconfig: string; kubectl: string; helm: string; pids: Record<string, number> };
 }
 
 const ROOT_DIR = path.resolve(__dirname, '..', '..');
@@ -31,6 +33,11 @@ export function testEnvFilePath(rootDir = ROOT_DIR, runPid = process.pid): strin
 }
 
 let cachedEnv: TestEnvFile | undefined;
+
+/** The whole env file global-setup wrote (kube-env.ts reads its Kubernetes part). */
+export function readTestEnv(): TestEnvFile {
+  return readEnvFile();
+}
 
 function readEnvFile(): TestEnvFile {
   if (!cachedEnv) {
