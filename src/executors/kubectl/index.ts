@@ -165,7 +165,12 @@ class KubectlExecutor implements Executor {
     if (!snapshot) {
       // Nothing existed before: whatever this deployment's apply wrote goes (the record, or if apply died before writing it, the manifests).
       const ours = record?.deploymentId === ctx.deploymentId ? (detailOf(record.detail)?.objects ?? []) : [];
-      const deleted = await this.deleteOwned(ctx, kubectl, config, owner, union(ours, await this.identities(kubectl, ctx, config)));
+      // Manifests that are gone since (or broken) must not block the rollback of what the record names.
+      const current = await this.identities(kubectl, ctx, config).catch((err: unknown) => {
+        if (ours.length === 0 || ctx.signal.aborted) throw err;
+        return [];
+      });
+      const deleted = await this.deleteOwned(ctx, kubectl, config, owner, union(ours, current));
       if (record?.deploymentId === ctx.deploymentId) await this.deps.serviceState.deleteServiceState(key);
       ctx.log(`compensate ${ctx.service.name}: deleted ${deleted.length} objects`);
       return { action, outcome: deleted.length ? 'deleted' : 'noop', resources: [] };

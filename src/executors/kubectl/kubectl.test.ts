@@ -134,6 +134,8 @@ describe('kubectl executor', () => {
 
     const applied = await h.executor.apply(ctx(h, entry, 'dep-1'));
     expect(applied).toMatchObject({ outcome: 'created', version: 'v1', outputs: { namespace: h.namespace } });
+    // A re-run of the same step (its worker died after applying) converges and reports what the first run found.
+    expect(await h.executor.apply(ctx(h, entry, 'dep-1'))).toEqual(applied);
     expect(applied.resources.map((r) => r.id).sort()).toEqual(
       [`Namespace/${h.namespace}`, `${h.namespace}/ConfigMap/web-config`, `${h.namespace}/Deployment.apps/web`, `${h.namespace}/Secret/web-db`, `${h.namespace}/Service/web`].sort(),
     );
@@ -153,6 +155,8 @@ describe('kubectl executor', () => {
     // The secret's value is nowhere Tugboat keeps anything: service-state records, the executor's work dir.
     for (const [file, text] of filesUnder(h.dataDir)) expect([file, text.includes(SECRET_VALUE)]).toEqual([file, false]);
 
+    // The manifests are gone by the time of the rollback: the record names what to delete.
+    fs.rmSync(path.join(h.dir, 'k8s'), { recursive: true });
     const outcome = await h.executor.compensate(ctx(h, entry, 'dep-1', 'compensate'), 'delete', null);
     expect(outcome).toEqual({ action: 'delete', outcome: 'deleted', resources: [] });
     for (const kind of ['deployment/web', 'service/web', 'configmap/web-config', 'secret/web-db']) {
@@ -162,6 +166,7 @@ describe('kubectl executor', () => {
     }
     expect(await namespaceGone(h)).toBe(true);
     expect(filesUnder(path.join(h.dataDir, 'state'))).toEqual([]);
+    writeManifests(h, { 'deployment.yaml': deploymentYaml(), 'service.yaml': SERVICE_YAML });
     expect(await h.executor.compensate(ctx(h, entry, 'dep-1', 'compensate'), 'delete', null)).toMatchObject({ outcome: 'noop' });
   });
 
