@@ -240,6 +240,17 @@ describe('helm executor', () => {
       expect(await deployment(ns)).toEqual({ image: 'registry.example.com/web:v1', rolledOut: true });
     });
 
+    it('a rollback of an install left pending uninstalls it', async () => {
+      const h = harness();
+      const ns = namespace();
+      const stuck = h.executor.apply(ctx(h, web(ns, 'v1', { values: { nodeSelector: UNSCHEDULABLE } })));
+      await killWhilePending(h, ns, 'pending-install', stuck);
+      expect(await h.executor.snapshot(ctx(h, web(ns, 'v1')), new AbortController().signal)).toBeNull();
+      expect(await h.executor.compensate(ctx(h, web(ns, 'v1'), { step: 'compensate' }), 'delete', null)).toMatchObject({ outcome: 'deleted' });
+      expect(await history(ns)).toEqual([]);
+      expect(await deployment(ns)).toBeNull();
+    });
+
     it('a rollback repairs an upgrade left pending, then restores the revision before it', async () => {
       const h = harness();
       const ns = namespace();

@@ -31,7 +31,7 @@ import type {
 } from '../types';
 import { HelmCli } from './helm-cli';
 import { chartProblem, HELM_FIX, valuesFileProblem } from './preflight';
-import { current, describeStep, installedBy, manifestResources, recoveryFor, releaseResource, settledRevision, type Revision } from './release';
+import { current, describeStep, installedBy, manifestResources, recoveryFor, releaseResource, settledRevision, type Recovery, type Revision } from './release';
 import { helmConfigSchema, type HelmConfig } from './schema';
 import { resolvedValues, withValuesFile } from './values';
 
@@ -159,10 +159,11 @@ class HelmExecutor implements Executor {
     if (action === 'retain') return { action, outcome: 'retained', resources: (await this.record(stateKey(ctx)))?.resources ?? [] };
     const config = configOf(ctx.service);
     const { helm, release, timeoutMs } = await this.open(ctx, config);
-    await this.settle(ctx, helm, release, timeoutMs);
+    const repaired = await this.settle(ctx, helm, release, timeoutMs);
     // Nothing was there before: restoring "nothing" is uninstalling.
     if (action === 'delete' || previous === null) {
-      const uninstalled = await helm.uninstall(release, timeoutMs);
+      // An install left pending was uninstalled by the repair: that was this compensation's work too.
+      const uninstalled = (await helm.uninstall(release, timeoutMs)) || repaired === 'uninstall';
       if (await this.record(stateKey(ctx))) await this.deps.serviceState.deleteServiceState(stateKey(ctx));
       ctx.log(`compensate ${ctx.service.name}: ${uninstalled ? `uninstalled release ${release}` : `release ${release} was not there`}`);
       return { action, outcome: uninstalled ? 'deleted' : 'noop', resources: [] };
@@ -249,11 +250,11 @@ class HelmExecutor implements Executor {
    * the group runs on) is waited for, and a release a killed helm left pending is repaired, since
    * helm refuses every operation on it ("another operation is in progress") until then.
    */
-  private async settle(ctx: ExecutorContext, helm: HelmCli, release: string, timeoutMs: number): Promise<void> {
+  private async settle(ctx: ExecutorContext, helm: HelmCli, release: string, timeoutMs: number): Promise<Recovery['action']> {
     await this.running.waitForPrevious(ctx, parseDuration(configOf(ctx.service).kill_grace));
     const history = await helm.history(release);
     const recovery = recoveryFor(history ?? []);
-    if (recovery.action === 'none') return;
+    if (recovery.action === 'none') return recovery.action;
     const stuck = current(history!) as Revision;
     if (recovery.action === 'uninstall') {
       ctx.log(`release ${release} was left ${stuck.status} (revision ${stuck.revision}) by a helm that was killed: uninstalling it`);
@@ -262,6 +263,7 @@ class HelmExecutor implements Executor {
       ctx.log(`release ${release} was left ${stuck.status} (revision ${stuck.revision}) by a helm that was killed: rolling back to revision ${recovery.revision}`);
       await helm.rollback(release, recovery.revision, timeoutMs);
     }
+    return recovery.action;
   }
 
   /** The release and the objects its live revision made. */
