@@ -15,6 +15,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
+import { scanExpressions } from '../../manifest/references';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
 import { findKubectl } from '../../tools/kubernetes';
@@ -207,9 +208,12 @@ class KubectlExecutor implements Executor {
     if (!parsed.success) return [{ path: 'config', message: 'not a valid kubectl config', fix: 'run `tugboat plan` on the manifest to see what is wrong' }];
     const config = normalizeKubectlConfig(parsed.data);
     const where = typeof service.config === 'string' ? 'config' : 'config.manifests';
-    await manifestSource(path.resolve(deployment.baseDir, config.manifests)).catch((err: Error) =>
-      problems.push({ path: where, message: err.message, fix: 'paths are relative to the manifest file' }),
-    );
+    // A path holding an output reference is known only when the step runs.
+    if (scanExpressions(config.manifests).length === 0) {
+      await manifestSource(path.resolve(deployment.baseDir, config.manifests)).catch((err: Error) =>
+        problems.push({ path: where, message: err.message, fix: 'paths are relative to the manifest file' }),
+      );
+    }
     const binary = await this.kubectlBinary().catch((err: Error) => {
       problems.push({ path: 'executor', message: err.message, fix: KUBECTL_FIX });
       return undefined;
