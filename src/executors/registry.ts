@@ -1,13 +1,22 @@
 /** Every executor a worker can run, by the manifest's `executor:` name. */
 import { UNASSIGNED_EXECUTOR, type ServiceSpec } from '../manifest/schema';
 import { PermanentDeployError } from './errors';
+import { helmExecutor } from './helm';
 import { httpExecutor } from './http';
+import { kubectlExecutor } from './kubectl';
 import { opentofuExecutor } from './opentofu';
 import { shellExecutor } from './shell';
 import { simulatedExecutor } from './simulated';
 import type { Executor, ExecutorDependencies, ExecutorFactory } from './types';
 
-export const EXECUTOR_FACTORIES: readonly ExecutorFactory[] = [simulatedExecutor, shellExecutor, opentofuExecutor, httpExecutor];
+export const EXECUTOR_FACTORIES: readonly ExecutorFactory[] = [
+  simulatedExecutor,
+  shellExecutor,
+  opentofuExecutor,
+  httpExecutor,
+  kubectlExecutor,
+  helmExecutor,
+];
 
 export class ExecutorRegistry {
   private readonly executors = new Map<string, Executor>();
