@@ -1,7 +1,9 @@
 /**
- * examples/platform end to end, with real OpenTofu, real scripts and a real HTTP service: the
- * release deploys (OpenTofu outputs feeding the shell steps), the failing release rolls all of it
- * back in reverse dependency order to what it was, and on a fresh environment it leaves nothing.
+ * examples/platform end to end, with real OpenTofu, real scripts, a real HTTP service, and real
+ * kubectl and Helm against the suite's Kubernetes dev cluster: the release deploys (OpenTofu outputs
+ * feeding the shell steps and the backend's ConfigMap), the failing release (its frontend cannot be
+ * scheduled) rolls all of it back in reverse dependency order to what it was, and on a fresh
+ * environment it leaves nothing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,14 +13,39 @@ import { deployFile } from '../support/release-file';
 import { copyPlatformExample, type PlatformCopy } from '../support/platform-copy';
 import { isProcessRunning } from '../../src/system/process-group';
 import { waitFor } from '../support/wait';
+import { runCommand } from '../../src/system/process';
+import { helmPath, kubeEnv, kubectlPath } from '../support/kube-env';
+
+interface K8sList<T> {
+  items: T[];
+}
+interface Workload {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { template: { spec: { containers: Array<{ image: string }> } } };
+}
+
+/**
+ * Reverse dependency order: each service is undone before what it stood on. (web and the
+ * frontend/backend branch are independent: either may go first.)
+ */
+function expectReverseDependencyOrder(order: string[] | undefined): void {
+  expect([...(order ?? [])].sort()).toEqual(['backend', 'database', 'frontend', 'migrate', 'network', 'web']);
+  const before = (a: string, b: string) => expect([a, b, order!.indexOf(a) < order!.indexOf(b)]).toEqual([a, b, true]);
+  before('frontend', 'backend');
+  before('backend', 'migrate');
+  before('web', 'migrate');
+  before('migrate', 'database');
+  before('database', 'network');
+}
 
 describe('examples/platform', () => {
   const world = useWorld('platform');
   const copies: PlatformCopy[] = [];
-  afterAll(() => {
+  afterAll(async () => {
     for (const copy of copies) {
       copy.stopWeb();
       copy.remove();
+      await runCommand([kubectlPath(), 'delete', 'namespace', copy.namespace, '--wait=false', '--ignore-not-found'], { env: kubeEnv() });
     }
   });
   const newCopy = async (name: string) => {
@@ -37,6 +64,20 @@ describe('examples/platform', () => {
   const serviceState = (name: string, service: string) =>
     path.join(world.stateDir, 'state', 'services', `${name}.demo`, `${service}.json`);
   const migrations = (copy: PlatformCopy) => fs.readdirSync(path.join(copy.dir, '.state', 'migrations')).sort();
+  const kubectl = async (copy: PlatformCopy, ...args: string[]) => {
+    const r = await runCommand([kubectlPath(), '--namespace', copy.namespace, ...args], { env: kubeEnv() });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** Each Deployment in the copy's namespace → its first container's image. */
+  const images = async (copy: PlatformCopy) => {
+    const list = JSON.parse(await kubectl(copy, 'get', 'deployments', '-o', 'json')) as K8sList<Workload>;
+    return Object.fromEntries(list.items.map((d) => [d.metadata.name, d.spec.template.spec.containers[0].image]));
+  };
+  const helmHistory = async (copy: PlatformCopy) => {
+    const r = await runCommand([helmPath(), 'history', 'frontend', '--namespace', copy.namespace, '-o', 'json'], { env: kubeEnv() });
+    return r.code === 0 ? (JSON.parse(r.stdout) as Array<{ revision: number; status: string; app_version: string }>) : [];
+  };
 
   let example: PlatformCopy;
   beforeAll(async () => {
@@ -56,31 +97,52 @@ describe('examples/platform', () => {
     const health = await world.client.workflow.getHandle(`deploy-${world.name}.demo`).query(healthQuery);
     expect(health.services.web.detail).toContain(`GET http://127.0.0.1:${example.port}/health → 200`);
     expect(JSON.parse(fs.readFileSync(serviceState(world.name, 'network'), 'utf8'))).toMatchObject({ version: '1.0.0' });
+
+    // Kubernetes: the backend's image tagged with its version, the database endpoint in its ConfigMap
+    // (an OpenTofu output), the frontend's chart installed with its version as image.tag.
+    expect(await images(example)).toEqual({
+      backend: 'registry.example.com/platform/backend:2.3.1',
+      frontend: 'registry.example.com/platform/frontend:1.8.0',
+    });
+    const config = JSON.parse(await kubectl(example, 'get', 'configmap', 'backend-config', '-o', 'json')) as { data: Record<string, string> };
+    expect(config.data.DATABASE_URL).toBe(endpoint);
+    expect((await helmHistory(example)).map((h) => h.status)).toEqual(['deployed']);
+    expect(result.services.frontend.outputs).toMatchObject({ release: 'frontend', namespace: example.namespace, revision: '1' });
   });
 
   it('rolls the failing release back in reverse order to the previous release, with no orphans', async () => {
     const { result } = await deploy(example, 'release-failure.yaml');
     expect(result.phase).toBe('ROLLED_BACK');
-    // The failed smoke test is compensated first like every started service; it has no undo, so it is retained.
-    expect(result.services.smoke.state).toBe('RETAINED');
-    expect(result.services.smoke.error?.message).toContain('expected version 9.9.9, the service runs 1.5.0');
-    expect(result.rollback?.order).toEqual(['smoke', 'web', 'migrate', 'database', 'network']);
+    // The frontend's new pods fit no node: helm's --wait runs out, permanently (not retried), with the reason.
+    expect(result.services.frontend.error?.message).toMatch(/not ready|Unschedulable|timed out/i);
+    expect(result.services.frontend.steps?.apply?.attempts).toBe(1);
+    expect(result.services.smoke.state).toBe('SKIPPED');
+    expectReverseDependencyOrder(result.rollback?.order);
     expect(result.orphans).toEqual([]);
     expect(result.unverifiable ?? []).toEqual([]);
-    // A permanent failure is not retried, though the smoke test allows two attempts.
-    expect(result.services.smoke.steps?.apply?.attempts).toBe(1);
-    // Each restored to what the previous release left: web 1.4.0 answers again, schema 3, network 1.0.0.
+    // Each restored to what the previous release left: web 1.4.0 answers again, schema 3, network 1.0.0,
     await waitFor(async () => (await version(example).catch(() => undefined)) === '1.4.0', { what: 'web 1.4.0 to answer again' });
     expect(migrations(example)).toEqual(['schema-3.applied']);
     expect(JSON.parse(fs.readFileSync(serviceState(world.name, 'network'), 'utf8'))).toMatchObject({ version: '1.0.0' });
+    // the backend's Deployment back on 2.3.1 and the frontend's release rolled back to revision 1.
+    expect(await images(example)).toEqual({
+      backend: 'registry.example.com/platform/backend:2.3.1',
+      frontend: 'registry.example.com/platform/frontend:1.8.0',
+    });
+    const history = await helmHistory(example);
+    expect(history.map((h) => h.status)).toEqual(['superseded', 'failed', 'deployed']);
   });
 
   it('on a fresh environment, the failing release leaves nothing behind', async () => {
     const fresh = await newCopy(`${world.name}-fresh`);
     const { result } = await deploy(fresh, 'release-failure.yaml');
     expect(result.phase).toBe('ROLLED_BACK');
-    expect(result.rollback?.order).toEqual(['smoke', 'web', 'migrate', 'database', 'network']);
+    expectReverseDependencyOrder(result.rollback?.order);
     expect(result.orphans).toEqual([]);
+    // Helm uninstalled; the backend's objects deleted; the namespace it created on its way out.
+    expect(await helmHistory(fresh)).toEqual([]);
+    const left = JSON.parse(await kubectl(fresh, 'get', 'deployments,services,configmaps,secrets', '-l', 'app.kubernetes.io/managed-by=tugboat', '-o', 'json')) as K8sList<Workload>;
+    expect(left.items).toEqual([]);
     for (const service of ['network', 'database', 'migrate', 'web']) {
       expect(fs.existsSync(serviceState(`${world.name}-fresh`, service))).toBe(false);
     }

@@ -191,6 +191,8 @@ class KubectlExecutor implements Executor {
         const current = await this.identities(kubectl, ctx, config).catch(() => []);
         const types = [...new Set([...recorded, ...current].map(kubectlType))];
         for (const o of await kubectl.list(types, ownerSelector(ownerOf({ deployment, service }, deployment.id)))) {
+          // Being deleted (a namespace a rollback removed, emptying itself): the cluster is taking it away, not losing it.
+          if (o.metadata.deletionTimestamp) continue;
           const deploymentId = o.metadata.annotations?.[DEPLOYMENT_ID_ANNOTATION] ?? UNKNOWN_DEPLOYMENT;
           report.items.push({ ...resourceRef(refOf(o)), service: service.name, deploymentId } satisfies InventoryItem);
         }
