@@ -7,10 +7,12 @@ import { identifyGroup, isGroupAlive, stopGroup, type GroupIdentity } from './pr
 async function startGroup(ignoreTerm = false): Promise<{ group: GroupIdentity; ended: Promise<ProcessResult>; abort: AbortController }> {
   const abort = new AbortController();
   let pid: number | undefined;
-  const script = `${ignoreTerm ? 'trap "" TERM; ' : ''}sleep 300 & wait`;
-  const ended = runProcess(['sh', '-c', script], { signal: abort.signal, graceMs: 1_000, onStart: (p) => (pid = p) });
+  let ready = false;
+  // `ready` once the trap is set: a SIGTERM that came before it would end the shell at once.
+  const script = `${ignoreTerm ? 'trap "" TERM; ' : ''}echo ready; sleep 300 & wait`;
+  const ended = runProcess(['sh', '-c', script], { signal: abort.signal, graceMs: 1_000, onStart: (p) => (pid = p), onLine: (l) => (ready ||= l === 'ready') });
   ended.catch(() => undefined);
-  const leader = await waitFor(() => pid, { what: 'the group to start', timeoutMs: 5_000 });
+  const leader = await waitFor(() => ready && pid, { what: 'the group to start', timeoutMs: 10_000 });
   return { group: identifyGroup(leader), ended, abort };
 }
 

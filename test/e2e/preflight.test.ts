@@ -34,6 +34,7 @@ describe('preflight', () => {
           { name: 'network', type: 'terraform', config: './empty-module' },
           { name: 'migrate', type: 'shell', config: { run: ['./missing.sh'], env: { PW: { secret: 'env:TUGBOAT_PREFLIGHT_UNSET_VAR' } } } },
           { name: 'cluster', type: 'kubernetes', config: './k8s' },
+          { name: 'alerts', type: 'monitoring', config: './alerts' },
           { name: 'ok', type: 'shell', config: { run: ['true'] } },
         ],
       },
@@ -43,7 +44,8 @@ describe('preflight', () => {
     expect(text).toContain('deployment.services[name=migrate].config.run[0]');
     expect(text).toContain('deployment.services[name=migrate].config.env.PW');
     expect(text).toContain('TUGBOAT_PREFLIGHT_UNSET_VAR');
-    expect(text).toContain('deployment.services[name=cluster].executor');
+    expect(text).toContain('deployment.services[name=cluster].config: the manifests');
+    expect(text).toContain('deployment.services[name=alerts].executor');
     expect(text).not.toContain('services[name=ok]');
   };
 
@@ -55,7 +57,7 @@ describe('preflight', () => {
     );
     expect(refused).toBeInstanceOf(PreflightFailedError);
     const { issues, message } = refused as PreflightFailedError;
-    expect(issues).toHaveLength(4);
+    expect(issues).toHaveLength(5);
     expectEveryProblem(message);
     expect(issues.every((i) => i.fix)).toBe(true);
     // Nothing was started: no environment lock was taken.

@@ -138,7 +138,7 @@ describe('helm executor', () => {
     expect(applied.resources).toEqual([
       { id: `helm:${ns}/web`, kind: 'HelmRelease' },
       { id: `${ns}/ConfigMap/web-config`, kind: 'ConfigMap' },
-      { id: `${ns}/Deployment/web`, kind: 'Deployment' },
+      { id: `${ns}/Deployment.apps/web`, kind: 'Deployment' },
     ]);
     // --wait awaited the rollout: the version reached the image tag through image.tag.
     expect(await deployment(ns)).toEqual({ image: 'registry.example.com/web:v1', rolledOut: true });

@@ -64,8 +64,8 @@ metadata: { name: web-reader }
 `;
     expect(manifestResources(manifest, 'shop')).toEqual([
       { id: 'shop/ConfigMap/web', kind: 'ConfigMap' },
-      { id: 'other/Deployment/web', kind: 'Deployment' },
-      { id: 'ClusterRole/web-reader', kind: 'ClusterRole' },
+      { id: 'other/Deployment.apps/web', kind: 'Deployment' },
+      { id: 'ClusterRole.rbac.authorization.k8s.io/web-reader', kind: 'ClusterRole' },
     ]);
   });
 

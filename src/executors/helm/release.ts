@@ -5,6 +5,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { resourceRef } from '../kubectl/objects';
 import type { ResourceRef } from '../../api/progress';
 import { parseJsonText } from '../json';
 
@@ -103,19 +104,20 @@ const CLUSTER_SCOPED = new Set([
 ]);
 
 /**
- * The objects of `helm get manifest`, as `<namespace>/<Kind>/<name>` (`<Kind>/<name>` for
- * cluster-scoped kinds): the kind alone does not make an id unique (a ConfigMap and a Deployment
- * are often both called `web`). Objects naming no namespace are in the release's.
+ * The objects of `helm get manifest`, named as the kubectl executor names objects (the kind, with
+ * its API group, is part of the id: a ConfigMap and a Deployment are often both called `web`).
+ * Namespaced objects naming no namespace are in the release's.
  */
 export function manifestResources(manifest: string, namespace: string): ResourceRef[] {
   const resources: ResourceRef[] = [];
   for (const doc of parseAllDocuments(manifest)) {
     if (doc.errors.length > 0) continue; // helm applied it, so it parses; a stray fragment names nothing
-    const object = doc.toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+    const object = doc.toJS() as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
     if (!object || typeof object.kind !== 'string' || typeof object.metadata?.name !== 'string') continue;
     const { kind } = object;
     const ns = typeof object.metadata.namespace === 'string' ? object.metadata.namespace : namespace;
-    resources.push({ id: CLUSTER_SCOPED.has(kind) ? `${kind}/${object.metadata.name}` : `${ns}/${kind}/${object.metadata.name}`, kind });
+    const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : 'v1';
+    resources.push(resourceRef({ apiVersion, kind, name: object.metadata.name, namespace: CLUSTER_SCOPED.has(kind) ? undefined : ns }));
   }
   return resources;
 }

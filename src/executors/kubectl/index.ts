@@ -213,7 +213,7 @@ class KubectlExecutor implements Executor {
     // A path holding an output reference is known only when the step runs.
     if (scanExpressions(config.manifests).length === 0) {
       await manifestSource(path.resolve(deployment.baseDir, config.manifests)).catch((err: Error) =>
-        problems.push({ path: where, message: err.message, fix: 'paths are relative to the manifest file' }),
+        problems.push({ path: where, message: err.message, fix: `paths are relative to the manifest's directory (${deployment.baseDir})` }),
       );
     }
     const binary = await this.kubectlBinary().catch((err: Error) => {

@@ -16,7 +16,7 @@ export type ManifestSource = { kind: 'file'; path: string } | { kind: 'directory
 /** What the path is; a message saying what is wrong when it is nothing usable. */
 export async function manifestSource(location: string): Promise<ManifestSource> {
   const stat = await fs.stat(location).catch(() => undefined);
-  if (!stat) throw new PermanentDeployError(`the manifests ${location} do not exist (paths are relative to the manifest file)`);
+  if (!stat) throw new PermanentDeployError(`the manifests ${location} do not exist`);
   if (stat.isFile()) return { kind: 'file', path: location };
   const entries = await fs.readdir(location, { withFileTypes: true });
   if (entries.some((e) => e.isFile() && KUSTOMIZATION_FILES.includes(e.name))) return { kind: 'kustomization', path: location };
