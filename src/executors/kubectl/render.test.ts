@@ -121,9 +121,11 @@ describe('render', () => {
     expect(() => render(cm, options({ config_maps: { cfg: {} } }))).toThrow(/config\.config_maps\.cfg/);
   });
 
-  it('writes one JSON document per object', () => {
+  it('writes one JSON document, a List of the objects (older kubectl reads a file starting with `{` as one JSON value)', () => {
     const text = toManifestFile(render(parsed(), options()));
-    expect(parseManifests([{ source: 'out', text }]).map((o) => o.kind)).toEqual(['Deployment', 'CronJob', 'Service']);
+    const list = JSON.parse(text) as { kind: string; items: Array<{ kind: string }> };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((o) => o.kind)).toEqual(['Deployment', 'CronJob', 'Service']);
   });
 });
 

@@ -136,7 +136,11 @@ function otherNamespace(object: KubeObject, namespace: string | undefined): bool
   return object.metadata.namespace !== undefined && object.metadata.namespace !== namespace;
 }
 
-/** The file kubectl applies: one JSON document per object (JSON is YAML; no re-quoting surprises). */
+/**
+ * The file kubectl applies: one JSON document, a v1 List of the objects. JSON, not YAML: no
+ * re-quoting surprises (kubectl reads YAML 1.1, where `yes` is a boolean). One document, not a
+ * stream: kubectl before 1.34 reads a file that starts with `{` as JSON only, and fails at a `---`.
+ */
 export function toManifestFile(objects: KubeObject[]): string {
-  return objects.map((o) => JSON.stringify(o)).join('\n---\n') + '\n';
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) + '\n';
 }
