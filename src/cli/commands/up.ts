@@ -48,7 +48,8 @@ async function provideKubernetes(manifest: Manifest, print: (line: string) => vo
   try {
     const cluster = await runDevCluster({ home: tugboatHome(), log: print });
     process.env.KUBECONFIG = cluster.kubeconfig;
-    print(`Kubernetes dev cluster ${cluster.reused ? '(already running) ' : ''}on ${cluster.server}: export KUBECONFIG=${cluster.kubeconfig} to look with kubectl`);
+    const lifetime = cluster.reused ? '(already running)' : '(stopped when `up` ends; `tugboat dev-cluster` keeps one running)';
+    print(`Kubernetes dev cluster on ${cluster.server} ${lifetime}: export KUBECONFIG=${cluster.kubeconfig} to look with kubectl`);
     return () => cluster.stop();
   } catch (err) {
     print(`The Kubernetes dev cluster did not start: ${(err as Error).message}`);

@@ -212,6 +212,8 @@ describe('helm executor', () => {
     expect(failure).toBeInstanceOf(PermanentDeployError);
     expect((failure as Error).message).toMatch(/context deadline exceeded/);
     expect((failure as Error).message).toMatch(/last seen while waiting: Deployment is not ready: .*web/);
+    // The pods' own account, read with kubectl: helm says only how many are not ready.
+    expect((failure as Error).message).toMatch(/why: Unschedulable: 0\/2 nodes are available: .*node affinity\/selector/);
     expect((failure as Error).message).not.toMatch(/\[debug\]|cobra/); // no debug prefixes or stack frames
 
     const verified = await h.executor.verify(ctx(h, service, { step: 'verify' }));

@@ -12,7 +12,10 @@ import type { ResourceRef } from '../../api/progress';
 import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
-import { findHelm } from '../../tools/kubernetes';
+import { findHelm, findKubectl } from '../../tools/kubernetes';
+import { Kubectl } from '../kubectl/kubectl-cli';
+import { WORKLOAD_KINDS } from '../kubectl/objects';
+import { stuckReasons } from '../kubectl/rollout';
 import { PermanentDeployError } from '../errors';
 import { RunningCommands } from '../running-commands';
 import { applyOutcome, appliedRecord, parseConfig, readOnlyContext, restoredRecord, snapshotRecord, stateKey } from '../service-record';
@@ -31,7 +34,8 @@ import type {
 } from '../types';
 import { HelmCli } from './helm-cli';
 import { chartProblem, HELM_FIX, valuesFileProblem } from './preflight';
-import { current, describeStep, installedBy, manifestResources, recoveryFor, releaseResource, settledRevision, type Recovery, type Revision } from './release';
+import { ReleaseNotReadyError } from './classify';
+import { current, describeStep, installedBy, manifestObjects, manifestResources, recoveryFor, releaseResource, settledRevision, type Recovery, type Revision } from './release';
 import { helmConfigSchema, type HelmConfig } from './schema';
 import { resolvedValues, withValuesFile } from './values';
 
@@ -102,7 +106,7 @@ class HelmExecutor implements Executor {
     const config = configOf(ctx.service);
     const key = stateKey(ctx);
     const before = await this.deps.serviceState.getServiceState(key);
-    const { helm, release, timeoutMs } = await this.open(ctx, config);
+    const { helm, release, namespace, timeoutMs } = await this.open(ctx, config);
     await this.settle(ctx, helm, release, timeoutMs);
     const description = describeStep(ctx.deploymentId, ctx.service.name);
     const history = await helm.history(release);
@@ -112,7 +116,7 @@ class HelmExecutor implements Executor {
     const valuesFiles = config.values_files.map((f) => path.resolve(ctx.deployment.baseDir, f));
     const upgraded = await withValuesFile(await this.valuesDir(ctx.deploymentId), values, (file) =>
       helm.upgradeInstall(release, chartPath(ctx, config), [...valuesFiles, file], timeoutMs, description),
-    );
+    ).catch((err: unknown) => this.explainNotReady(ctx, config, helm, release, namespace, err));
 
     const outcome = applyOutcome(before, ctx, installed ? 'created' : 'updated');
     const applied = {
@@ -267,6 +271,27 @@ class HelmExecutor implements Executor {
   }
 
   /** The release and the objects its live revision made. */
+  /**
+   * Helm says only "0 out of 2 expected pods are ready" when `--wait` runs out; the pods say why
+   * (unschedulable, an image that cannot be pulled). Read with kubectl when the worker has it; the
+   * failure stays helm's own otherwise.
+   */
+  private async explainNotReady(ctx: ExecutorContext, config: HelmConfig, helm: HelmCli, release: string, namespace: string, err: unknown): Promise<never> {
+    if (!(err instanceof ReleaseNotReadyError)) throw err;
+    let reasons: string[] = [];
+    try {
+      const binary = await findKubectl({ env: this.deps.env, build: false });
+      const kubectl = new Kubectl(ctx, { binary, env: this.deps.env, context: config.context, graceMs: 1_000 });
+      const workloads = manifestObjects(await helm.manifest(release), namespace).filter((o) => WORKLOAD_KINDS.has(o.kind));
+      for (const workload of workloads) reasons.push(...((await stuckReasons(kubectl, workload)) ?? []));
+      reasons = [...new Set(reasons)];
+    } catch {
+      throw err; // no kubectl, or the cluster went away meanwhile: helm's account is all there is
+    }
+    if (reasons.length === 0) throw err;
+    throw new ReleaseNotReadyError(`${err.message}\nwhy: ${reasons.join('; ')}`);
+  }
+
   private async resources(helm: HelmCli, release: string, namespace: string): Promise<ResourceRef[]> {
     return [releaseResource(namespace, release), ...manifestResources(await helm.manifest(release), namespace)];
   }

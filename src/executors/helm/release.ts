@@ -5,7 +5,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { resourceRef } from '../kubectl/objects';
+import { resourceRef, type ObjectRef } from '../kubectl/objects';
 import type { ResourceRef } from '../../api/progress';
 import { parseJsonText } from '../json';
 
@@ -104,12 +104,10 @@ const CLUSTER_SCOPED = new Set([
 ]);
 
 /**
- * The objects of `helm get manifest`, named as the kubectl executor names objects (the kind, with
- * its API group, is part of the id: a ConfigMap and a Deployment are often both called `web`).
- * Namespaced objects naming no namespace are in the release's.
+ * The objects of `helm get manifest`. Namespaced objects naming no namespace are in the release's.
  */
-export function manifestResources(manifest: string, namespace: string): ResourceRef[] {
-  const resources: ResourceRef[] = [];
+export function manifestObjects(manifest: string, namespace: string): ObjectRef[] {
+  const objects: ObjectRef[] = [];
   for (const doc of parseAllDocuments(manifest)) {
     if (doc.errors.length > 0) continue; // helm applied it, so it parses; a stray fragment names nothing
     const object = doc.toJS() as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
@@ -117,7 +115,15 @@ export function manifestResources(manifest: string, namespace: string): Resource
     const { kind } = object;
     const ns = typeof object.metadata.namespace === 'string' ? object.metadata.namespace : namespace;
     const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : 'v1';
-    resources.push(resourceRef({ apiVersion, kind, name: object.metadata.name, namespace: CLUSTER_SCOPED.has(kind) ? undefined : ns }));
+    objects.push({ apiVersion, kind, name: object.metadata.name, namespace: CLUSTER_SCOPED.has(kind) ? undefined : ns });
   }
-  return resources;
+  return objects;
+}
+
+/**
+ * The same objects named as the kubectl executor names objects (the kind, with its API group, is
+ * part of the id: a ConfigMap and a Deployment are often both called `web`).
+ */
+export function manifestResources(manifest: string, namespace: string): ResourceRef[] {
+  return manifestObjects(manifest, namespace).map(resourceRef);
 }

@@ -94,10 +94,19 @@ export async function awaitRollouts(kubectl: Kubectl, refs: ObjectRef[], opts: A
 async function explain(kubectl: Kubectl, ref: ObjectRef, stderr: string[], timeout: string): Promise<string> {
   const last = stderr.map((l) => l.replace(/^error: /, '').trim()).filter(Boolean).pop() ?? 'it did not complete';
   const said = /timed out waiting/.test(last) ? `not complete within ${timeout}` : last;
+  const reasons = await stuckReasons(kubectl, ref);
+  if (reasons === undefined) return `${said}; the ${ref.kind} is gone`;
+  return reasons.length ? `${said}: ${reasons.join('; ')}` : said;
+}
+
+/**
+ * Why a workload's rollout is not done, from its conditions and its pods (unschedulable, image pull
+ * back-off, …); undefined when the workload is gone. Also what the helm executor says when `--wait` ran out.
+ */
+export async function stuckReasons(kubectl: Kubectl, ref: ObjectRef): Promise<string[] | undefined> {
   const workload = await kubectl.get(ref);
-  if (!workload) return `${said}; the ${ref.kind} is gone`;
+  if (!workload) return undefined;
   const selector = selectorString((workload.spec as { selector?: LabelSelector } | undefined)?.selector);
   const pods = selector ? await kubectl.pods(workload.metadata.namespace ?? ref.namespace, selector) : [];
-  const reasons = [...workloadProblems(workload), ...podProblems(pods)];
-  return reasons.length ? `${said}: ${reasons.join('; ')}` : said;
+  return [...workloadProblems(workload), ...podProblems(pods)];
 }
