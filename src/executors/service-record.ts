@@ -8,7 +8,7 @@ import type { ApplyOutcome } from '../api/workflow-types';
 import { formatPath } from '../manifest/errors';
 import type { ServiceSpec } from '../manifest/schema';
 import { SecretBag } from '../secrets/resolve';
-import type { ServiceStateKey, ServiceStateRecord } from '../state/types';
+import type { ServiceStateKey, ServiceStateRecord, ServiceStateStore } from '../state/types';
 import { PermanentDeployError } from './errors';
 import type { DeploymentRef, ExecutorContext, PreviousState } from './types';
 
@@ -26,6 +26,12 @@ export interface AppliedBy {
 /** A service's record: one per deployment name, environment and service, whichever deployment wrote it. */
 export function stateKey({ deployment, service }: { deployment: Pick<DeploymentRef, 'name' | 'environment'>; service: Pick<ServiceSpec, 'name'> }): ServiceStateKey {
   return { name: deployment.name, environment: deployment.environment, service: service.name };
+}
+
+/** The executor's own record for the service: a record another executor wrote is not its to read. */
+export async function ownRecord(store: ServiceStateStore, key: ServiceStateKey, executor: string): Promise<ServiceStateRecord | undefined> {
+  const record = await store.getServiceState(key);
+  return record?.executor === executor ? record : undefined;
 }
 
 /**

@@ -237,3 +237,17 @@ describe('findTofu', () => {
     }
   });
 });
+
+describe('onceFound', () => {
+  it('looks once and keeps what it found, but looks again after a failure', async () => {
+    const { onceFound } = await import('./find-tool');
+    const answers = [Promise.reject(new Error('not yet')), Promise.resolve('/bin/tool'), Promise.resolve('/other/tool')];
+    answers[0].catch(() => undefined);
+    let calls = 0;
+    const binary = onceFound(() => answers[calls++]);
+    await expect(binary()).rejects.toThrow('not yet');
+    expect(await binary()).toBe('/bin/tool');
+    expect(await binary()).toBe('/bin/tool');
+    expect(calls).toBe(2);
+  });
+});

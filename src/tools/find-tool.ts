@@ -89,6 +89,22 @@ export async function findTool(spec: ToolSpec, opts: FindToolOptions = {}): Prom
   return buildIntoCache(spec, { go, cacheDir, target: cached, env, log });
 }
 
+/**
+ * A lookup made once, lazily, and kept; a failure is forgotten, so the next call looks again (the
+ * tool may have been installed since). Executors find their binaries this way, with `build: false`:
+ * a step must never start a build of several minutes.
+ */
+export function onceFound(find: () => Promise<string>): () => Promise<string> {
+  let found: Promise<string> | undefined;
+  return () => {
+    found ??= find().catch((err: unknown) => {
+      found = undefined;
+      throw err;
+    });
+    return found;
+  };
+}
+
 /** Walk PATH ourselves rather than asking a shell, which may not exist or may differ. */
 export async function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {

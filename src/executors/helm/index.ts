@@ -12,13 +12,14 @@ import type { ResourceRef } from '../../api/progress';
 import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
+import { onceFound } from '../../tools/find-tool';
 import { findHelm, findKubectl } from '../../tools/kubernetes';
 import { Kubectl } from '../kubectl/kubectl-cli';
 import { WORKLOAD_KINDS } from '../kubectl/objects';
 import { stuckReasons } from '../kubectl/rollout';
 import { PermanentDeployError } from '../errors';
 import { RunningCommands } from '../running-commands';
-import { applyOutcome, appliedRecord, parseConfig, readOnlyContext, restoredRecord, snapshotRecord, stateKey } from '../service-record';
+import { applyOutcome, appliedRecord, ownRecord, parseConfig, readOnlyContext, restoredRecord, snapshotRecord, stateKey } from '../service-record';
 import type {
   CompensationOutcome,
   DeploymentRef,
@@ -95,11 +96,13 @@ export const helmExecutor: ExecutorFactory = {
 class HelmExecutor implements Executor {
   private readonly root: string;
   private readonly running: RunningCommands;
-  private binary?: Promise<string>;
+  /** Found once, lazily, never built here: a step must not start a build of several minutes. */
+  private readonly helmBinary: () => Promise<string>;
 
   constructor(private readonly deps: ExecutorDependencies) {
     this.root = path.join(deps.dataDir, EXECUTOR);
     this.running = new RunningCommands(deps.dataDir, EXECUTOR);
+    this.helmBinary = onceFound(() => findHelm({ env: deps.env, build: false }));
   }
 
   async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {
@@ -337,19 +340,9 @@ class HelmExecutor implements Executor {
     return dir;
   }
 
-  /** Found once, lazily, never built here: a step must not start a build. A miss is retried next time. */
-  private helmBinary(): Promise<string> {
-    this.binary ??= findHelm({ env: this.deps.env, build: false }).catch((err: unknown) => {
-      this.binary = undefined;
-      throw err;
-    });
-    return this.binary;
-  }
 
-  /** This executor's record for the service (a record another executor wrote is not ours to read). */
-  private async record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
-    const record = await this.deps.serviceState.getServiceState(key);
-    return record?.executor === EXECUTOR ? record : undefined;
+  private record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
+    return ownRecord(this.deps.serviceState, key, EXECUTOR);
   }
 }
 

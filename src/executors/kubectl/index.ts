@@ -18,9 +18,10 @@ import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
 import { scanExpressions } from '../../manifest/references';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
+import { onceFound } from '../../tools/find-tool';
 import { findKubectl } from '../../tools/kubernetes';
 import { PermanentDeployError } from '../errors';
-import { applyOutcome, appliedRecord, parseConfig, readOnlyContext, restoredRecord, stateKey, UNKNOWN_DEPLOYMENT } from '../service-record';
+import { applyOutcome, appliedRecord, ownRecord, parseConfig, readOnlyContext, restoredRecord, stateKey, UNKNOWN_DEPLOYMENT } from '../service-record';
 import type {
   CompensationOutcome,
   DeploymentRef,
@@ -93,9 +94,12 @@ export const kubectlExecutor: ExecutorFactory = {
 };
 
 class KubectlExecutor implements Executor {
-  private binary?: Promise<string>;
+  /** Found once, lazily, never built here: a step must not start a build of several minutes. */
+  private readonly kubectlBinary: () => Promise<string>;
 
-  constructor(private readonly deps: ExecutorDependencies) {}
+  constructor(private readonly deps: ExecutorDependencies) {
+    this.kubectlBinary = onceFound(() => findKubectl({ env: deps.env, build: false }));
+  }
 
   async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {
     const config = configOf(ctx.service);
@@ -360,19 +364,9 @@ class KubectlExecutor implements Executor {
     return new Kubectl(ctx, { binary, env: this.deps.env, context: config.context, graceMs: parseDuration(config.kill_grace) });
   }
 
-  /** Found once, lazily, never built here: a step must not start a long build. A miss is retried next time. */
-  private kubectlBinary(): Promise<string> {
-    this.binary ??= findKubectl({ env: this.deps.env, build: false }).catch((err: unknown) => {
-      this.binary = undefined;
-      throw err;
-    });
-    return this.binary;
-  }
 
-  /** This executor's record for the service (a record another executor wrote is not ours to read). */
-  private async record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
-    const record = await this.deps.serviceState.getServiceState(key);
-    return record?.executor === EXECUTOR ? record : undefined;
+  private record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
+    return ownRecord(this.deps.serviceState, key, EXECUTOR);
   }
 }
 

@@ -11,9 +11,10 @@ import { z } from 'zod';
 import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
+import { onceFound } from '../../tools/find-tool';
 import { findTofu } from '../../tools/tofu';
 import { PermanentDeployError } from '../errors';
-import { applyOutcome, appliedRecord, parseConfig, readOnlyContext, restoredRecord, snapshotOf, snapshotRecord, stateKey } from '../service-record';
+import { applyOutcome, appliedRecord, ownRecord, parseConfig, readOnlyContext, restoredRecord, snapshotOf, snapshotRecord, stateKey } from '../service-record';
 import type {
   CompensationOutcome,
   DeploymentRef,
@@ -68,10 +69,12 @@ export const opentofuExecutor: ExecutorFactory = {
 
 class OpentofuExecutor implements Executor {
   private readonly layout: OpentofuLayout;
-  private binary?: Promise<string>;
+  /** Found once, lazily, never built here: a step must not start a build of several minutes. */
+  private readonly tofuBinary: () => Promise<string>;
 
   constructor(private readonly deps: ExecutorDependencies) {
     this.layout = new OpentofuLayout(deps.dataDir);
+    this.tofuBinary = onceFound(() => findTofu({ env: deps.env, build: false }));
   }
 
   async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {
@@ -234,14 +237,6 @@ class OpentofuExecutor implements Executor {
     await fs.chmod(this.layout.root, 0o700);
   }
 
-  /** Found once, lazily, never built here: a step must not start a five-minute build. A miss is retried next time. */
-  private tofuBinary(): Promise<string> {
-    this.binary ??= findTofu({ env: this.deps.env, build: false }).catch((err: unknown) => {
-      this.binary = undefined;
-      throw err;
-    });
-    return this.binary;
-  }
 
   /**
    * The worker's environment for automation: no prompts, no "run terraform apply" hints, and,
@@ -260,10 +255,8 @@ class OpentofuExecutor implements Executor {
     return { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
   }
 
-  /** This executor's record for the service (a record another executor wrote is not ours to read). */
-  private async record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
-    const record = await this.deps.serviceState.getServiceState(key);
-    return record?.executor === EXECUTOR ? record : undefined;
+  private record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
+    return ownRecord(this.deps.serviceState, key, EXECUTOR);
   }
 }
 
