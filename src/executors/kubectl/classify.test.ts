@@ -19,6 +19,12 @@ describe('classifyKubeFailure', () => {
   it.each([
     ['a refused connection', 'The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?', KubeApiUnavailableError],
     ['an unreachable server', 'Unable to connect to the server: dial tcp 10.0.0.1:6443: i/o timeout', KubeApiUnavailableError],
+    [
+      'an unreachable server while kubectl validates (not an invalid object)',
+      'error: error validating "objects.json": error validating data: failed to download openapi: Get "https://127.0.0.1:6443/openapi/v2?timeout=32s": dial tcp 127.0.0.1:6443: connect: connection refused; if you choose to ignore these errors, turn validation off with --validate=false',
+      KubeApiUnavailableError,
+    ],
+    ['a watch that closed under a rollout', 'error: watch closed before UntilWithoutRetry timeout', KubeApiUnavailableError],
     ['a TLS handshake timeout', 'Unable to connect to the server: net/http: TLS handshake timeout', KubeApiUnavailableError],
     ['a 503', 'Error from server (ServiceUnavailable): the server is currently unable to handle the request', KubeApiUnavailableError],
     ['a server timeout', 'Error from server (Timeout): the server was unable to return a response in the time allotted, but may still be processing the request', KubeApiUnavailableError],

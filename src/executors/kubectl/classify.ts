@@ -30,10 +30,12 @@ export class KubectlError extends PermanentDeployError {}
 type ErrorClass = new (message: string) => Error;
 
 /**
- * Checked in this order, per line. Two exceptions come before the general rules: a namespace
- * being terminated answers Forbidden, and a webhook that cannot be reached answers InternalError.
+ * Checked in this order, per line. Exceptions come before the general rules: a namespace being
+ * terminated answers Forbidden, a webhook that cannot be reached answers InternalError, and an API
+ * server that cannot be reached while kubectl validates says "error validating".
  */
 const PATTERNS: Array<[RegExp, ErrorClass]> = [
+  [/failed to download openapi|error validating .*dial tcp|watch closed before/i, KubeApiUnavailableError],
   [/because it is being terminated|object is being deleted/i, KubeConflictError],
   [/Operation cannot be fulfilled|the object has been modified|Error from server \(Conflict\)/i, KubeConflictError],
   [/Error from server \(Forbidden\)|\bis forbidden\b|\(Unauthorized\)|must be logged in to the server/i, KubeForbiddenError],
@@ -50,7 +52,7 @@ const PATTERNS: Array<[RegExp, ErrorClass]> = [
   [/InternalError|Internal error occurred|an error on the server|Error from server \(InternalServerError\)|status code 50[0-4]/i, KubeServerError],
 ];
 
-const TRANSIENT_FIRST = new Set<ErrorClass>([KubeConflictError]);
+const TRANSIENT_FIRST = new Set<ErrorClass>([KubeConflictError, KubeApiUnavailableError]);
 
 /** The error for a failed kubectl (or helm) command: `message` says what ran and ends with its stderr tail. */
 export function classifyKubeFailure(message: string, exit: { code: number | null; signal: string | null }, stderr: string): Error {
@@ -58,7 +60,7 @@ export function classifyKubeFailure(message: string, exit: { code: number | null
     .split(/\r?\n/)
     .map((line) => PATTERNS.find(([pattern]) => pattern.test(line))?.[1])
     .filter((c): c is ErrorClass => c !== undefined);
-  // A namespace being deleted or a conflict wins over anything it brings along: it passes.
+  // A namespace being deleted, a conflict or an unreachable server wins over anything it brings along: it passes.
   const transientFirst = found.find((c) => TRANSIENT_FIRST.has(c));
   if (transientFirst) return new transientFirst(message);
   const permanent = found.find((c) => c.prototype instanceof PermanentDeployError);

@@ -21,7 +21,7 @@ import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
 import { onceFound } from '../../tools/find-tool';
 import { findKubectl } from '../../tools/kubernetes';
 import { PermanentDeployError } from '../errors';
-import { applyOutcome, appliedRecord, ownRecord, parseConfig, readOnlyContext, restoredRecord, stateKey, UNKNOWN_DEPLOYMENT } from '../service-record';
+import { applyOutcome, appliedRecord, configIssues, ownRecord, parseConfig, readOnlyContext, restoredRecord, stateKey, UNKNOWN_DEPLOYMENT } from '../service-record';
 import type {
   CompensationOutcome,
   DeploymentRef,
@@ -211,7 +211,10 @@ class KubectlExecutor implements Executor {
   async preflight({ deployment, service }: ServiceTarget, signal: AbortSignal): Promise<PreflightProblem[]> {
     const problems: PreflightProblem[] = [];
     const parsed = kubectlConfigSchema.safeParse(service.config);
-    if (!parsed.success) return [{ path: 'config', message: 'not a valid kubectl config', fix: 'run `tugboat plan` on the manifest to see what is wrong' }];
+    if (!parsed.success) {
+      const fix = 'see the README section on the kubectl executor; `tugboat plan` checks the config too';
+      return configIssues(parsed.error).map((issue) => ({ ...issue, fix }));
+    }
     const config = normalizeKubectlConfig(parsed.data);
     const where = typeof service.config === 'string' ? 'config' : 'config.manifests';
     // A path holding an output reference is known only when the step runs.
@@ -258,12 +261,18 @@ class KubectlExecutor implements Executor {
   ): Promise<CompensationOutcome> {
     const deleted = await this.deleteOwned(ctx, kubectl, config, owner, snapshot.objects.filter((e) => e.state === 'absent').map((e) => e.ref));
     const toApply: KubeObject[] = [];
+    const restoredBefore: ObjectRef[] = [];
     const keptSecrets: string[] = [];
     for (const entry of snapshot.objects) {
       if (entry.state === 'absent') continue;
       const live = await kubectl.get(entry.ref);
-      // Changed by someone else, or never reached by this deployment's apply: not ours to undo.
-      if (live && !isOwned(live, owner)) continue;
+      if (live && !isOwned(live, owner)) {
+        // Back as the snapshot had it (an earlier attempt of this compensation applied it, then died or
+        // timed out waiting): its rollout is still to be awaited. Anything else was changed by someone
+        // else, or never reached by this deployment's apply: not ours to undo.
+        if (entry.state === 'present' && deploymentIdOf(live) === deploymentIdOf(entry.object)) restoredBefore.push(entry.ref);
+        continue;
+      }
       if (entry.state === 'present') toApply.push(entry.object);
       else if (live) {
         const { labels, annotations } = secretRelabel(entry);
@@ -271,12 +280,10 @@ class KubectlExecutor implements Executor {
         keptSecrets.push(describeRef(entry.ref));
       }
     }
-    let rolledOut: string[] = [];
-    if (toApply.length) {
-      await this.withPrivateFile(ctx, toManifestFile(toApply), (file) => kubectl.apply(file, undefined));
-      const deadlineMs = Date.now() + parseDuration(config.wait.timeout);
-      rolledOut = await awaitRollouts(kubectl, toApply.map((o) => refOf(o)), { deadlineMs, timeout: durationLabel(config.wait.timeout), failure: RestoreRolloutError });
-    }
+    if (toApply.length) await this.withPrivateFile(ctx, toManifestFile(toApply), (file) => kubectl.apply(file, undefined));
+    const deadlineMs = Date.now() + parseDuration(config.wait.timeout);
+    const toAwait = [...toApply.map((o) => refOf(o)), ...restoredBefore];
+    const rolledOut = await awaitRollouts(kubectl, toAwait, { deadlineMs, timeout: durationLabel(config.wait.timeout), failure: RestoreRolloutError });
     const { record } = snapshot;
     if (record) await this.deps.serviceState.saveServiceState(stateKey(ctx), restoredRecord({ ...previous, detail: record }, EXECUTOR));
     else if ((await this.record(stateKey(ctx)))?.deploymentId === ctx.deploymentId) await this.deps.serviceState.deleteServiceState(stateKey(ctx));
@@ -293,7 +300,8 @@ class KubectlExecutor implements Executor {
    * Delete those of `refs` that this deployment's service wrote, in reverse order, each awaited
    * until gone; its namespace last and not awaited: a namespace takes everything in it along and
    * may take minutes (finalizers), which nothing here needs to wait for (a later apply into it
-   * meets "being terminated" and is retried).
+   * meets "being terminated" and is retried). A namespace that holds anything else (another
+   * service's objects, a retained one's, a person's, a Helm release) is kept, and the log says why.
    */
   private async deleteOwned(ctx: ExecutorContext, kubectl: Kubectl, config: KubectlConfig, owner: Owner, refs: ObjectRef[]): Promise<ObjectRef[]> {
     const deleted: ObjectRef[] = [];
@@ -305,11 +313,38 @@ class KubectlExecutor implements Executor {
       // Already going (an earlier attempt deleted it): a namespace is left to finish, anything else is waited for again.
       const going = Boolean(live.metadata.deletionTimestamp);
       if (going && ref.kind === 'Namespace') continue;
+      if (ref.kind === 'Namespace') {
+        const others = await this.othersIn(ctx, kubectl, ref.name, owner);
+        if (others.length > 0) {
+          const line = `kept namespace ${ref.name}: it holds what this service did not create (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''})`;
+          ctx.log(line);
+          ctx.heartbeat({ line });
+          continue;
+        }
+      }
       await kubectl.delete(ref, ref.kind === 'Namespace' ? false : { timeoutMs });
       if (!going) deleted.push(ref);
       ctx.heartbeat({ line: `deleted ${describeRef(ref)}` });
     }
     return deleted;
+  }
+
+  /**
+   * What in the namespace is not this service's, nor going with it: objects owned by another object
+   * (a Deployment's ReplicaSets and pods go with it), being deleted, or made by the cluster in every
+   * namespace are not counted. Unreadable: treated as holding something, so nothing is lost.
+   */
+  private async othersIn(ctx: ExecutorContext, kubectl: Kubectl, namespace: string, owner: Owner): Promise<string[]> {
+    let objects: KubeObject[];
+    try {
+      objects = await kubectl.everythingIn(namespace);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      return [`(cannot list it: ${(err as Error).message.split('\n')[0]})`];
+    }
+    return objects
+      .filter((o) => !isOwned(o, owner) && !o.metadata.ownerReferences?.length && !o.metadata.deletionTimestamp && !isClusterMade(o))
+      .map((o) => describeRef(refOf(o)));
   }
 
   /** The namespace is created (and labelled) only if it does not exist, or this deployment's service created it (a re-run). */
@@ -397,6 +432,17 @@ function isOwned(object: KubeObject, owner: Owner): boolean {
     metadata.labels?.[DEPLOYMENT_LABEL] === labels[DEPLOYMENT_LABEL] &&
     metadata.labels?.[SERVICE_LABEL] === labels[SERVICE_LABEL]
   );
+}
+
+function deploymentIdOf(object: KubeObject): string | undefined {
+  return object.metadata.annotations?.[DEPLOYMENT_ID_ANNOTATION];
+}
+
+/** What the cluster puts in every namespace, or derives from other objects, by itself. */
+function isClusterMade(object: KubeObject): boolean {
+  const { kind, metadata } = object;
+  if (kind === 'Event' || kind === 'Endpoints' || kind === 'EndpointSlice' || kind === 'Lease') return true;
+  return (kind === 'ServiceAccount' && metadata.name === 'default') || (kind === 'ConfigMap' && metadata.name === 'kube-root-ca.crt');
 }
 
 function isConfigNamespace(ref: ObjectRef, config: KubectlConfig): boolean {

@@ -9,7 +9,7 @@ import { runProcess, type ProcessResult } from '../../system/process';
 import { parseJsonText } from '../json';
 import { describeExit, runTool } from '../run-tool';
 import type { ExecutorContext } from '../types';
-import { classifyKubeFailure } from './classify';
+import { classifyKubeFailure, KubeUnknownKindError } from './classify';
 import { itemsOf, kubectlType, type KubeObject, type ObjectRef } from './objects';
 
 export interface KubectlOptions {
@@ -43,16 +43,32 @@ export class Kubectl {
     return itemsOf(this.json(await this.run(args)));
   }
 
-  /** The object as the server has it, or undefined when there is none. */
+  /**
+   * The object as the server has it, or undefined when there is none, also when its kind is not
+   * known to the server (yet: a CRD another service of the release installs; or any more).
+   */
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
-    const result = await this.run(['get', kubectlType(ref), ref.name, ...namespaceArgs(ref.namespace), '--ignore-not-found', '-o', 'json']);
-    return result.stdout.trim() ? itemsOf(this.json(result))[0] : undefined;
+    try {
+      const result = await this.run(['get', kubectlType(ref), ref.name, ...namespaceArgs(ref.namespace), '--ignore-not-found', '-o', 'json']);
+      return result.stdout.trim() ? itemsOf(this.json(result))[0] : undefined;
+    } catch (err) {
+      if (err instanceof KubeUnknownKindError) return undefined;
+      throw err;
+    }
   }
 
   /** Objects of these types carrying the labels, in every namespace. */
   async list(types: string[], selector: string): Promise<KubeObject[]> {
     if (types.length === 0) return [];
     const result = await this.run(['get', types.join(','), '--all-namespaces', '-l', selector, '--ignore-not-found', '-o', 'json']);
+    return result.stdout.trim() ? itemsOf(this.json(result)) : [];
+  }
+
+  /** Every object in a namespace, of every kind the server can list there. */
+  async everythingIn(namespace: string): Promise<KubeObject[]> {
+    const types = (await this.run(['api-resources', '--namespaced=true', '--verbs=list', '-o', 'name'])).stdout.split('\n').filter(Boolean);
+    if (types.length === 0) return [];
+    const result = await this.run(['get', types.join(','), '-n', namespace, '--ignore-not-found', '-o', 'json']);
     return result.stdout.trim() ? itemsOf(this.json(result)) : [];
   }
 
@@ -85,7 +101,7 @@ export class Kubectl {
    */
   async rolloutStatus(ref: ObjectRef, timeoutMs: number): Promise<ProcessResult> {
     const args = ['rollout', 'status', `${kubectlType(ref)}/${ref.name}`, ...namespaceArgs(ref.namespace), `--timeout=${Math.max(1, Math.ceil(timeoutMs / 1000))}s`];
-    return this.run(args, { beat: true }, (result) => /exceeded its progress deadline|timed out waiting|watch closed before/.test(result.stderrTail.join('\n')));
+    return this.run(args, { beat: true }, (result) => /exceeded its progress deadline|timed out waiting/.test(result.stderrTail.join('\n')));
   }
 
   /** A kustomization rendered to one YAML stream. */

@@ -170,6 +170,22 @@ describe('kubectl executor', () => {
     expect(await h.executor.compensate(ctx(h, entry, 'dep-1', 'compensate'), 'delete', null)).toMatchObject({ outcome: 'noop' });
   });
 
+  it('keeps the namespace it created when the namespace holds anything that is not the service\'s', async () => {
+    const h = harness();
+    writeManifests(h, { 'deployment.yaml': deploymentYaml() });
+    const entry = service(h, 'v1');
+    await h.executor.apply(ctx(h, entry, 'dep-1'));
+    // Someone else's object in the namespace this service created.
+    await kubectl(h, 'create', 'configmap', 'not-tugboats', '-n', h.namespace, '--from-literal=a=b');
+
+    expect((await h.executor.compensate(ctx(h, entry, 'dep-1', 'compensate'), 'delete', null)).outcome).toBe('deleted');
+    const web = await getJson(h, 'deployment', 'web', '-n', h.namespace);
+    expect(!web || Boolean(web.metadata.deletionTimestamp)).toBe(true);
+    expect(await namespaceGone(h)).toBe(false);
+    expect((await getJson(h, 'configmap', 'not-tugboats', '-n', h.namespace)).data).toEqual({ a: 'b' });
+    await kubectl(h, 'delete', 'namespace', h.namespace, '--wait=false');
+  });
+
   it('update → compensate(restore) brings back the previous image and spec, awaiting the rollout, and deletes what the update added', async () => {
     const h = harness();
     writeManifests(h, { 'deployment.yaml': deploymentYaml({ env: 'one' }) });
@@ -208,9 +224,12 @@ describe('kubectl executor', () => {
     expect(inventory.items.filter((i) => i.deploymentId === 'dep-2')).toEqual([]);
     expect(inventory.items.map((i) => i.id)).toEqual(expect.arrayContaining([`${h.namespace}/Deployment.apps/web`, `${h.namespace}/Secret/web-db`]));
 
-    // Idempotent: a re-run after a crash finds it restored.
-    expect((await h.executor.compensate(ctx(h, v2, 'dep-2', 'compensate'), 'restore', JSON.parse(stored) as PreviousState)).action).toBe('restore');
+    // Idempotent: a re-run after a crash (or after its rollout wait ran out) finds it restored, and still awaits the rollout.
+    const beats: unknown[] = [];
+    const rerun = testContext(v2, { env: h.env, step: 'compensate', deployment: deployment(h, 'dep-2'), heartbeats: beats });
+    expect((await h.executor.compensate(rerun, 'restore', JSON.parse(stored) as PreviousState)).action).toBe('restore');
     expect(await image(h)).toBe('registry.example.com/web:v1');
+    expect(JSON.stringify(beats)).toMatch(/successfully rolled out/);
 
     await h.executor.compensate(ctx(h, v1, 'dep-1', 'compensate'), 'delete', null);
     expect(await namespaceGone(h)).toBe(true);

@@ -10,6 +10,8 @@ export interface KubeMetadata {
   namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Set on objects another object owns (a Deployment's ReplicaSets): they go when it goes. */
+  ownerReferences?: Array<{ kind: string; name: string }>;
   [key: string]: unknown;
 }
 
