@@ -1,9 +1,9 @@
 /**
- * Finds or builds Tugboat's local tools ahead of time (npm run tools [temporal|tofu|kubernetes|all]), so the first
+ * Finds or builds Tugboat's local tools ahead of time (npm run tools [temporal|tofu|kubernetes|kubectl|helm|kwok|all]), so the first
  * test run or `tugboat up` on a fresh machine does not stop for minutes of Go builds.
  */
 import { findTemporalCli } from '../src/server/temporal-cli';
-import { findKubernetesTools } from '../src/tools/kubernetes';
+import { findHelm, findKubectl, findKubernetesTools, findKwok } from '../src/tools/kubernetes';
 import { findTofu } from '../src/tools/tofu';
 import type { FindToolOptions } from '../src/tools/find-tool';
 
@@ -11,11 +11,17 @@ const TOOLS: Record<string, (opts: FindToolOptions) => Promise<string>> = {
   temporal: findTemporalCli,
   tofu: findTofu,
   kubernetes: findKubernetesTools,
+  // Each of these is also part of `kubernetes`; on their own for a worker that needs only one.
+  kubectl: findKubectl,
+  helm: findHelm,
+  kwok: findKwok,
 };
+/** `all`: kubernetes covers kubectl, helm and kwok. */
+const ALL = ['temporal', 'tofu', 'kubernetes'];
 
 async function main(): Promise<void> {
   const which = process.argv[2] ?? 'all';
-  const names = which === 'all' ? Object.keys(TOOLS) : [which];
+  const names = which === 'all' ? ALL : [which];
   if (!names.every((name) => name in TOOLS)) {
     console.error(`usage: tsx scripts/build-tools.ts [${[...Object.keys(TOOLS), 'all'].join('|')}]`);
     process.exitCode = 2;

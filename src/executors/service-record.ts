@@ -41,8 +41,13 @@ export async function ownRecord(store: ServiceStateStore, key: ServiceStateKey, 
 export function parseConfig<S extends z.ZodType>(service: ServiceSpec, executor: string, schema: S): z.output<S> {
   const parsed = schema.safeParse(service.config);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${formatPath(['config', ...i.path.map((s) => (typeof s === 'symbol' ? String(s) : s))])}: ${i.message}`);
+  const problems = configIssues(parsed.error).map((i) => `${i.path}: ${i.message}`);
   throw new PermanentDeployError(`${service.name} has no valid ${executor} config: ${problems.join('; ')}`);
+}
+
+/** Each problem of a config that failed its schema, at its path (`config.wait.timeout`): what a preflight reports too. */
+export function configIssues(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((i) => ({ path: formatPath(['config', ...i.path.map((s) => (typeof s === 'symbol' ? String(s) : s))]), message: i.message }));
 }
 
 /**

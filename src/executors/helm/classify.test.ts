@@ -1,15 +1,19 @@
 import { PermanentDeployError, TransientDeployError } from '../errors';
 import { KubeApiUnavailableError, KubeForbiddenError } from '../kubectl/classify';
-import { ChartError, classifyHelmFailure, ClusterUnreachableError, isReleaseNotFound, ReleaseBusyError, ReleaseNotReadyError } from './classify';
+import { ChartError, classifyHelmFailure, ClusterUnreachableError, isReleaseNotFound, ReleaseBusyError, ReleaseNotReadyError, UndoNotSettledError } from './classify';
 
 const exit1 = { code: 1, signal: null };
-const classify = (text: string, waited = true) => classifyHelmFailure('helm failed', exit1, text, waited);
+const classify = (text: string, waited: 'deploy' | 'undo' | false = 'deploy') => classifyHelmFailure('helm failed', exit1, text, waited);
 
 describe('classifyHelmFailure', () => {
   it.each([
     ['UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress', ReleaseBusyError],
     ['Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp 127.0.0.1:6443: connect: connection refused', ClusterUnreachableError],
     ['query: failed to query with labels: Get "https://127.0.0.1:6443/api/v1/namespaces/shop/secrets": context deadline exceeded', KubeApiUnavailableError],
+    [
+      'UPGRADE FAILED: unable to build kubernetes objects from new release manifest: unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: the server is currently unable to handle the request',
+      KubeApiUnavailableError,
+    ],
   ])('%s is worth retrying', (text, kind) => {
     const err = classify(text);
     expect(err).toBeInstanceOf(kind);
@@ -29,8 +33,11 @@ describe('classifyHelmFailure', () => {
     expect(err).toBeInstanceOf(PermanentDeployError);
   });
 
-  it('reads a deadline as the release\'s fault only when helm waited for it', () => {
+  it('reads a deadline as the release\'s fault only when helm waited for it to deploy', () => {
     expect(classify('context deadline exceeded', false)).toBeInstanceOf(KubeApiUnavailableError);
+    // A rollback or an uninstall that has not settled in time is worth another wait (then an operator).
+    expect(classify('context deadline exceeded', 'undo')).toBeInstanceOf(UndoNotSettledError);
+    expect(classify('context deadline exceeded', 'undo')).toBeInstanceOf(TransientDeployError);
   });
 
   it('keeps the message it was given', () => {

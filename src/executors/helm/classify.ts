@@ -16,6 +16,11 @@ export class ReleaseBusyError extends TransientDeployError {}
 export class ClusterUnreachableError extends TransientDeployError {}
 /** `--wait` ran out of time: the release's objects did not become ready (unschedulable, image pull, crash loop). */
 export class ReleaseNotReadyError extends PermanentDeployError {}
+/**
+ * A rollback's or an uninstall's `--wait` ran out of time: what it restored or removed has not
+ * settled yet. Retried with `rollback_retry` (as kubectl's restore), then the rollback blocks for an operator.
+ */
+export class UndoNotSettledError extends TransientDeployError {}
 /** The chart cannot be loaded or rendered, or its values cannot be read: the same chart fails the same way. */
 export class ChartError extends PermanentDeployError {}
 
@@ -25,6 +30,8 @@ const UNREACHABLE = /Kubernetes cluster unreachable/i;
 const WAIT_EXPIRED = /context deadline exceeded|timed out waiting for the condition/i;
 /** The same words from an API request that timed out (`Get "https://…": context deadline exceeded`) are no verdict on the release. */
 const REQUEST_TIMEOUT = /"https?:\/\/|dial tcp|i\/o timeout|TLS handshake/i;
+/** Discovery failing for a moment also says "unable to build kubernetes objects": no verdict on the chart. */
+const API_HICCUP = /unable to retrieve the complete list of server APIs|currently unable to handle the request|dial tcp|connection refused/i;
 const CHART =
   /failed to load chart|Chart\.yaml file is missing|path "[^"]*" not found|chart (?:directory|file) .* not found|parse error|YAML parse error|error converting YAML to JSON|template: |execution error at|unable to build kubernetes objects from (?:release|new release) manifest|failed parsing|values (?:don't|do not) meet the specifications of the schema|cannot load values|error reading .*values/i;
 
@@ -35,14 +42,16 @@ export interface HelmExit {
 
 /**
  * The error for a failed helm command. `message` says what ran and why (see helm-cli.ts); `errorText`
- * is helm's `Error:` text alone; `waited`: the command ran with `--wait` (only then is a deadline
- * the release's fault).
+ * is helm's `Error:` text alone; `waited`: the command ran with `--wait`, to deploy (then a deadline
+ * is the release's fault) or to undo (then it is worth waiting longer).
  */
-export function classifyHelmFailure(message: string, exit: HelmExit, errorText: string, waited: boolean): Error {
+export function classifyHelmFailure(message: string, exit: HelmExit, errorText: string, waited: 'deploy' | 'undo' | false): Error {
   if (BUSY.test(errorText)) return new ReleaseBusyError(message);
   if (UNREACHABLE.test(errorText)) return new ClusterUnreachableError(message);
-  if (waited && WAIT_EXPIRED.test(errorText) && !REQUEST_TIMEOUT.test(errorText)) return new ReleaseNotReadyError(message);
-  if (CHART.test(errorText)) return new ChartError(message);
+  if (waited && WAIT_EXPIRED.test(errorText) && !REQUEST_TIMEOUT.test(errorText)) {
+    return waited === 'deploy' ? new ReleaseNotReadyError(message) : new UndoNotSettledError(message);
+  }
+  if (CHART.test(errorText) && !API_HICCUP.test(errorText)) return new ChartError(message);
   return classifyKubeFailure(message, exit, errorText);
 }
 

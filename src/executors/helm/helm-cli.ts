@@ -41,8 +41,8 @@ export interface UpgradeResult {
 interface RunOptions {
   /** Recorded as running for the service (it changes the release). */
   changing?: boolean;
-  /** Ran with `--wait`: a deadline is then the release's fault, not the API's. */
-  waited?: boolean;
+  /** Ran with `--wait`, to deploy (a deadline is then the release's fault) or to undo (worth retrying). */
+  waited?: 'deploy' | 'undo';
   /** `release: not found` is an answer, not a failure. */
   notFoundOk?: boolean;
 }
@@ -87,12 +87,12 @@ export class HelmCli {
     const args = ['upgrade', '--install', release, chart, '--create-namespace', '--wait', '--timeout', `${timeoutMs}ms`];
     for (const file of valuesFiles) args.push('-f', file);
     args.push('--description', description, '-o', 'json', '--debug');
-    const { result } = await this.run(args, { changing: true, waited: true });
+    const { result } = await this.run(args, { changing: true, waited: 'deploy' });
     return upgradeResultOf(result.stdout);
   }
 
   async rollback(release: string, revision: number, timeoutMs: number): Promise<void> {
-    await this.run(['rollback', release, String(revision), '--wait', '--timeout', `${timeoutMs}ms`, '--debug'], { changing: true, waited: true });
+    await this.run(['rollback', release, String(revision), '--wait', '--timeout', `${timeoutMs}ms`, '--debug'], { changing: true, waited: 'undo' });
   }
 
   /**
@@ -103,7 +103,7 @@ export class HelmCli {
   async uninstall(release: string, timeoutMs: number): Promise<boolean> {
     const { result } = await this.run(['uninstall', release, '--wait', '--timeout', `${timeoutMs}ms`, '--debug'], {
       changing: true,
-      waited: true,
+      waited: 'undo',
       notFoundOk: true,
     });
     return result.code === 0;

@@ -19,7 +19,7 @@ import { WORKLOAD_KINDS } from '../kubectl/objects';
 import { stuckReasons } from '../kubectl/rollout';
 import { PermanentDeployError } from '../errors';
 import { RunningCommands } from '../running-commands';
-import { applyOutcome, appliedRecord, ownRecord, parseConfig, readOnlyContext, restoredRecord, snapshotRecord, stateKey } from '../service-record';
+import { applyOutcome, appliedRecord, configIssues, ownRecord, parseConfig, readOnlyContext, restoredRecord, snapshotRecord, stateKey } from '../service-record';
 import type {
   CompensationOutcome,
   DeploymentRef,
@@ -184,19 +184,25 @@ class HelmExecutor implements Executor {
   }
 
   async inventory(deployment: DeploymentRef, services: ServiceSpec[], signal: AbortSignal): Promise<InventoryReport> {
-    const items: InventoryItem[] = [];
+    const report: Required<InventoryReport> = { items: [], unverifiable: [] };
     for (const service of services) {
       const ctx = readOnlyContext(this.deps.env, deployment, service, signal);
-      const { helm, release, namespace } = await this.open(ctx, configOf(service));
-      const history = await helm.history(release);
-      if (!history || settledRevision(history) === undefined) continue;
-      const record = await this.record(stateKey({ deployment, service }));
-      // No record: an apply whose worker died after helm ran. Its revisions carry the deployment's description.
-      const owner = record?.deploymentId ?? (history.some((r) => r.description === describeStep(deployment.id, service.name)) ? deployment.id : undefined);
-      if (!owner) continue;
-      for (const r of await this.resources(helm, release, namespace)) items.push({ ...r, service: service.name, deploymentId: owner });
+      try {
+        const { helm, release, namespace } = await this.open(ctx, configOf(service));
+        // Any revision counts, a pending one too: an install a killed helm left half done is exactly what must not go unseen.
+        const history = await helm.history(release);
+        if (!history?.length) continue;
+        const record = await this.record(stateKey({ deployment, service }));
+        // No record: an apply whose worker died after helm ran. Its revisions carry the deployment's description.
+        const owner = record?.deploymentId ?? (history.some((r) => r.description === describeStep(deployment.id, service.name)) ? deployment.id : undefined);
+        if (!owner) continue;
+        for (const r of await this.resources(helm, release, namespace)) report.items.push({ ...r, service: service.name, deploymentId: owner });
+      } catch (err) {
+        if (signal.aborted) throw err;
+        report.unverifiable.push({ service: service.name, reason: (err as Error).message });
+      }
     }
-    return { items };
+    return report;
   }
 
   async preflight({ deployment, service }: ServiceTarget, signal: AbortSignal): Promise<PreflightProblem[]> {
@@ -207,8 +213,8 @@ class HelmExecutor implements Executor {
     );
     const parsed = helmConfigSchema.safeParse(service.config);
     if (!parsed.success) {
-      problems.push({ path: 'config', message: 'expected a mapping with `chart:`', fix: 'e.g. config: { chart: ./charts/web }' });
-      return problems;
+      const fix = 'see the README section on the helm executor; `tugboat plan` checks the config too';
+      return [...problems, ...configIssues(parsed.error).map((issue) => ({ ...issue, fix }))];
     }
     const config = parsed.data;
     const chart = await chartProblem(path.resolve(deployment.baseDir, config.chart));
@@ -239,8 +245,10 @@ class HelmExecutor implements Executor {
     const { release, namespace, revision } = snap.data;
     const latest = current((await helm.history(release)) ?? []);
     if (!latest) throw new PermanentDeployError(`cannot restore ${ctx.service.name}: release ${release} no longer exists, so revision ${revision} is gone with it`);
-    // Already there (the apply never changed it, or this is a re-run): a second rollback would only add a revision.
-    if (!(latest.status === 'deployed' && latest.revision === revision)) await helm.rollback(release, revision, timeoutMs);
+    // Already there: the apply never changed it, or an earlier attempt rolled back (helm describes that
+    // revision "Rollback to N"). Rolling back again would only add a revision.
+    const there = latest.status === 'deployed' && (latest.revision === revision || latest.description === `Rollback to ${revision}`);
+    if (!there) await helm.rollback(release, revision, timeoutMs);
     const live = current((await helm.history(release)) ?? []) ?? latest;
     const resources = await this.resources(helm, release, namespace);
     // Our record of the revision restored (its deployment owns the release again), now naming the revision live.
@@ -273,7 +281,6 @@ class HelmExecutor implements Executor {
     return recovery.action;
   }
 
-  /** The release and the objects its live revision made. */
   /**
    * Helm says only "0 out of 2 expected pods are ready" when `--wait` runs out; the pods say why
    * (unschedulable, an image that cannot be pulled). Read with kubectl when the worker has it; the
@@ -289,12 +296,14 @@ class HelmExecutor implements Executor {
       for (const workload of workloads) reasons.push(...((await stuckReasons(kubectl, workload)) ?? []));
       reasons = [...new Set(reasons)];
     } catch {
+      ctx.signal.throwIfAborted(); // cancelled meanwhile: a cancellation, not this failure
       throw err; // no kubectl, or the cluster went away meanwhile: helm's account is all there is
     }
     if (reasons.length === 0) throw err;
     throw new ReleaseNotReadyError(`${err.message}\nwhy: ${reasons.join('; ')}`);
   }
 
+  /** The release and the objects its live revision made. */
   private async resources(helm: HelmCli, release: string, namespace: string): Promise<ResourceRef[]> {
     return [releaseResource(namespace, release), ...manifestResources(await helm.manifest(release), namespace)];
   }
