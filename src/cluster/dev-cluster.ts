@@ -194,8 +194,9 @@ export async function runDevCluster(opts: RunDevClusterOptions): Promise<Running
 
 /** The control plane and KWOK, found or built (the first build takes a while, and says so). */
 export async function findDevClusterBinaries(opts: FindToolOptions): Promise<DevClusterBinaries> {
-  const controlPlane = await findControlPlane(opts);
-  return { ...controlPlane, kwok: await findKwok(opts) };
+  // Side by side: KWOK's small build overlaps the control plane's long one.
+  const [controlPlane, kwok] = await Promise.all([findControlPlane(opts), findKwok(opts)]);
+  return { ...controlPlane, kwok };
 }
 
 /** Its ports: those asked for, else those this data dir used before (the kubeconfig names them), else free ones. */
