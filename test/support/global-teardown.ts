@@ -4,6 +4,7 @@
  * child, never a PID read back from disk that might by now belong to someone else.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { STATE_KEY, type TestServerState } from './global-setup';
 import type { TestEnvFile } from './temporal-env';
 
@@ -15,6 +16,10 @@ export default async function globalTeardown(): Promise<void> {
 
   await Promise.all([state.server.stop(), state.cluster.stop()]); // SIGTERM, SIGKILL after a grace; resolve once exited
   process.removeListener('exit', state.killOnExit);
+  // The cluster's component logs outlive the run (the last run's only), for whoever reads a failure.
+  const logs = path.resolve(__dirname, '..', '..', '.tugboat', 'test-cluster-logs');
+  await fs.rm(logs, { recursive: true, force: true });
+  await fs.cp(path.join(state.tmpDir, 'kube', 'logs'), logs, { recursive: true }).catch(() => undefined);
   await fs.rm(state.tmpDir, { recursive: true, force: true });
 
   // A concurrent run in the same checkout may have replaced the env file; only remove our own.
