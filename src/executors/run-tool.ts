@@ -14,6 +14,12 @@ export interface RunToolOptions {
   maxStdoutBytes?: number;
   /** The process's PID, which is also its process group's ID (to find it again after a crash). */
   onStart?: (pid: number) => void;
+  /**
+   * What of an output line (colours stripped) the heartbeat shows; undefined: nothing. Default:
+   * the line. A tool whose output can hold secrets in forms redaction cannot see (JSON with
+   * base64 data) or is noise shows only what this returns.
+   */
+  beatLine?: (line: string, stream: 'stdout' | 'stderr') => string | undefined;
 }
 
 /** Heartbeats are throttled by the SDK anyway; this keeps a chatty tool from flooding the beat function. */
@@ -29,11 +35,12 @@ export async function runTool(ctx: ExecutorContext, argv: string[], opts: RunToo
     graceMs: opts.graceMs,
     maxStdoutBytes: opts.maxStdoutBytes,
     onStart: opts.onStart,
-    onLine: (line) => {
+    onLine: (raw, stream) => {
+      const line = opts.beatLine ? opts.beatLine(stripAnsi(raw), stream) : stripAnsi(raw);
       const now = Date.now();
-      if (!line.trim() || now - lastBeat < LINE_BEAT_EVERY_MS) return;
+      if (line === undefined || !line.trim() || now - lastBeat < LINE_BEAT_EVERY_MS) return;
       lastBeat = now;
-      ctx.heartbeat({ line: ctx.secrets.redact(stripAnsi(line)).slice(0, MAX_LINE_CHARS) });
+      ctx.heartbeat({ line: ctx.secrets.redact(line).slice(0, MAX_LINE_CHARS) });
     },
   });
   // Cancelled: report it as the abort it is (the step runner turns it into a cancellation or hand-back).
@@ -41,9 +48,14 @@ export async function runTool(ctx: ExecutorContext, argv: string[], opts: RunToo
   return result;
 }
 
-/** "exit 3" / "killed by SIGTERM", then the last lines of stderr, secrets redacted. */
+/** "exited 3" / "was killed by SIGTERM". */
+export function howItEnded(result: Pick<ProcessResult, 'code' | 'signal'>): string {
+  return result.code !== null ? `exited ${result.code}` : `was killed by ${result.signal}`;
+}
+
+/** "exited 3" / "was killed by SIGTERM", then the last lines of stderr, secrets redacted. */
 export function describeExit(ctx: ExecutorContext, what: string, result: ProcessResult): string {
-  const how = result.code !== null ? `exited ${result.code}` : `was killed by ${result.signal}`;
+  const how = howItEnded(result);
   const tail = result.stderrTail.map(stripAnsi).filter((l) => l.trim()).join('\n');
   return ctx.secrets.redact(`${what} ${how}${tail ? `:\n${tail}` : ''}`);
 }

@@ -8,10 +8,10 @@
  * ("Deployment is not ready: shop/web. 0 out of 1 expected pods are ready"); helm logs names and
  * counts there, never values.
  */
-import { runProcess, type ProcessResult } from '../../system/process';
+import type { ProcessResult } from '../../system/process';
 import { parseJsonText } from '../json';
 import type { RunningCommands } from '../running-commands';
-import { stripAnsi } from '../run-tool';
+import { howItEnded, runTool } from '../run-tool';
 import type { ExecutorContext } from '../types';
 import { classifyHelmFailure, isReleaseNotFound } from './classify';
 import { parseHistory, type Revision } from './release';
@@ -53,8 +53,6 @@ interface HelmRun {
   errorText: string;
 }
 
-const LINE_BEAT_EVERY_MS = 250;
-const MAX_LINE_CHARS = 300;
 /** `upgrade.go:447: 2026-01-01 10:00:00.1 +0000 UTC m=+0.2 [debug] ` */
 const DEBUG_PREFIX = /^\S+\.go:\d+: .*?\[debug\] /;
 /** A frame of the stack trace `--debug` prints after the error: `main.main` or `\t/path/file.go:91`. */
@@ -116,30 +114,27 @@ export class HelmCli {
     const errorLines: string[] = [];
     let inError = false;
     let lastNotReady: string | undefined;
-    let lastBeat = 0;
     let pgid: number | undefined;
-    const onStderr = (raw: string) => {
-      const line = stripAnsi(raw).trimEnd();
-      if (!line.trim()) return;
+    /** Keeps helm's error and its last "not ready" line; shows only --debug's progress lines (stdout's JSON holds values). */
+    const beatLine = (raw: string, stream: 'stdout' | 'stderr'): string | undefined => {
+      if (stream !== 'stderr') return undefined;
+      const line = raw.trimEnd();
+      if (!line.trim()) return undefined;
       if (line.startsWith('Error: ')) inError = true;
       else if (inError && (DEBUG_PREFIX.test(line) || STACK_FRAME.test(line) || errorLines.join('\n').includes(line))) inError = false;
       if (inError && errorLines.length < 10) errorLines.push(line);
-      if (inError) return;
+      if (inError || STACK_FRAME.test(line)) return undefined;
       const shown = line.replace(DEBUG_PREFIX, '');
       if (/\bnot ready\b/i.test(shown)) lastNotReady = shown;
-      const now = Date.now();
-      if (now - lastBeat < LINE_BEAT_EVERY_MS || STACK_FRAME.test(line)) return;
-      lastBeat = now;
-      ctx.heartbeat({ line: ctx.secrets.redact(shown).slice(0, MAX_LINE_CHARS) });
+      return shown;
     };
     let result: ProcessResult;
     try {
-      result = await runProcess(argv, {
+      result = await runTool(ctx, argv, {
         cwd: ctx.deployment.baseDir,
         env,
-        signal: ctx.signal,
         graceMs,
-        onLine: (line, stream) => stream === 'stderr' && onStderr(line),
+        beatLine,
         onStart: (pid) => {
           pgid = pid;
           if (opts.changing) running?.started(ctx, `helm ${args[0]}`, pid);
@@ -149,12 +144,12 @@ export class HelmCli {
       // Ended here (by itself, or stopped on cancellation): only a dead worker leaves its record behind.
       if (opts.changing && pgid !== undefined) running?.forget(ctx.idempotencyKey, pgid);
     }
-    if (result.aborted) ctx.signal.throwIfAborted();
+    // runTool has thrown already if the step was cancelled.
     const errorText = (errorLines.length > 0 ? errorLines : result.stderrTail.filter((l) => !DEBUG_PREFIX.test(l)))
       .join('\n')
       .replace(/^Error: /, '');
     if (result.code === 0 || (opts.notFoundOk && isReleaseNotFound(errorText))) return { result, errorText };
-    const how = result.code !== null ? `exited ${result.code}` : `was killed by ${result.signal}`;
+    const how = howItEnded(result);
     const seen = lastNotReady && opts.waited ? `\nlast seen while waiting: ${lastNotReady}` : '';
     const message = ctx.secrets.redact(`helm ${args[0]} ${how}: ${errorText}${seen}`);
     throw classifyHelmFailure(message, result, errorText, opts.waited ?? false);

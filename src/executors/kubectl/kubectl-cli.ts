@@ -1,11 +1,11 @@
 /**
- * The kubectl commands the executor runs, each through runProcess (own process group, stopped on
+ * The kubectl commands the executor runs, each through runTool (own process group, stopped on
  * cancellation) and each failure classified as transient or permanent. Commands that print
  * objects (`-o json`) are not heartbeated line by line: their lines are no progress, and a
  * Secret's data comes back base64-encoded, which redaction cannot recognise.
  */
 import path from 'node:path';
-import { runProcess, type ProcessResult } from '../../system/process';
+import type { ProcessResult } from '../../system/process';
 import { parseJsonText } from '../json';
 import { describeExit, runTool } from '../run-tool';
 import type { ExecutorContext } from '../types';
@@ -127,10 +127,8 @@ export class Kubectl {
     const { ctx, opts } = this;
     const argv = [opts.binary, ...(opts.context ? ['--context', opts.context] : []), ...args];
     const cwd = ctx.deployment.baseDir;
-    const result = beat
-      ? await runTool(ctx, argv, { cwd, env: opts.env, graceMs: opts.graceMs })
-      : await runProcess(argv, { cwd, env: opts.env, signal: ctx.signal, graceMs: opts.graceMs });
-    if (result.aborted) ctx.signal.throwIfAborted();
+    // Output as heartbeats only when asked: `-o json` output may hold a Secret's data, base64-encoded.
+    const result = await runTool(ctx, argv, { cwd, env: opts.env, graceMs: opts.graceMs, beatLine: beat ? undefined : () => undefined });
     if (result.code === 0 || accept?.(result)) return result;
     const what = `${path.basename(opts.binary)} ${args.slice(0, args[0] === 'rollout' ? 2 : 1).join(' ')}`;
     throw classifyKubeFailure(describeExit(ctx, what, result), result, result.stderrTail.join('\n'));
