@@ -13,6 +13,7 @@ import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
 import { onceFound } from '../../tools/find-tool';
+import { privateDir } from '../private-files';
 import { findHelm, findKubectl } from '../../tools/kubernetes';
 import { Kubectl } from '../kubectl/kubectl-cli';
 import { WORKLOAD_KINDS } from '../kubectl/objects';
@@ -338,9 +339,8 @@ class HelmExecutor implements Executor {
   }
 
   /** Private: values files hold resolved secrets while helm runs. chmod as well, in case the umask made it wider. */
-  private async privateRoot(): Promise<void> {
-    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
-    await fs.chmod(this.root, 0o700);
+  private privateRoot(): Promise<void> {
+    return privateDir(this.root);
   }
 
   private async valuesDir(deploymentId: string): Promise<string> {

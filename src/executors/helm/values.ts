@@ -4,8 +4,7 @@
  * (a 0700 directory per step, removed as soon as helm has run), never on helm's command line where
  * any user sees it in `ps`.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import { withPrivateFile } from '../private-files';
 import type { ExecutorContext } from '../types';
 import type { HelmConfig } from './schema';
 
@@ -33,16 +32,8 @@ export async function resolvedValues(ctx: ExecutorContext, config: HelmConfig): 
 
 /**
  * Runs `use` with the path of a private values file holding `values` (JSON, which is YAML), and
- * removes it afterwards, whatever happened. `parent` must exist and be private (0700).
+ * removes it afterwards, whatever happened.
  */
-export async function withValuesFile<T>(parent: string, values: Record<string, unknown>, use: (file: string) => Promise<T>): Promise<T> {
-  const dir = await fs.mkdtemp(path.join(parent, 'values-'));
-  try {
-    await fs.chmod(dir, 0o700);
-    const file = path.join(dir, 'values.json');
-    await fs.writeFile(file, JSON.stringify(values), { mode: 0o600 });
-    return await use(file);
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+export function withValuesFile<T>(parent: string, values: Record<string, unknown>, use: (file: string) => Promise<T>): Promise<T> {
+  return withPrivateFile(parent, 'values-', 'values.json', JSON.stringify(values), use);
 }

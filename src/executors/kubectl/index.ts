@@ -19,6 +19,7 @@ import { scanExpressions } from '../../manifest/references';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
 import { onceFound } from '../../tools/find-tool';
+import { privateDir, withPrivateFile } from '../private-files';
 import { findKubectl } from '../../tools/kubernetes';
 import { PermanentDeployError } from '../errors';
 import { applyOutcome, appliedRecord, configIssues, ownRecord, parseConfig, readOnlyContext, restoredRecord, stateKey, UNKNOWN_DEPLOYMENT } from '../service-record';
@@ -374,19 +375,10 @@ class KubectlExecutor implements Executor {
    * what a killed worker left.
    */
   private async withPrivateFile<T>(ctx: ExecutorContext, text: string, use: (file: string) => Promise<T>): Promise<T> {
-    const root = path.join(this.deps.dataDir, EXECUTOR);
-    await fs.mkdir(root, { recursive: true, mode: 0o700 });
-    await fs.chmod(root, 0o700);
-    await fs.mkdir(this.workDir(ctx.deploymentId), { recursive: true, mode: 0o700 });
-    const dir = await fs.mkdtemp(path.join(this.workDir(ctx.deploymentId), `${ctx.service.name}-`));
-    try {
-      const file = path.join(dir, 'objects.yaml');
-      await fs.writeFile(file, text, { mode: 0o600 });
-      return await use(file);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    await privateDir(path.join(this.deps.dataDir, EXECUTOR));
+    return withPrivateFile(this.workDir(ctx.deploymentId), `${ctx.service.name}-`, 'objects.json', text, use);
   }
+
 
   private workDir(deploymentId: string): string {
     return path.join(this.deps.dataDir, EXECUTOR, 'work', deploymentId);

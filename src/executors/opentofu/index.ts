@@ -12,6 +12,7 @@ import type { ApplyOutcome, VerifyOutcome } from '../../api/workflow-types';
 import { parseDuration, type ServiceSpec } from '../../manifest/schema';
 import type { ServiceStateKey, ServiceStateRecord } from '../../state/types';
 import { onceFound } from '../../tools/find-tool';
+import { privateDir } from '../private-files';
 import { findTofu } from '../../tools/tofu';
 import { PermanentDeployError } from '../errors';
 import { applyOutcome, appliedRecord, ownRecord, parseConfig, readOnlyContext, restoredRecord, snapshotOf, snapshotRecord, stateKey } from '../service-record';
@@ -232,9 +233,8 @@ class OpentofuExecutor implements Executor {
    * any value a resource keeps (a generated password, a secret var it stores), working copies hold
    * tfvars while a step runs. chmod as well: an older worker may have created it with the umask's mode.
    */
-  private async privateRoot(): Promise<void> {
-    await fs.mkdir(this.layout.root, { recursive: true, mode: 0o700 });
-    await fs.chmod(this.layout.root, 0o700);
+  private privateRoot(): Promise<void> {
+    return privateDir(this.layout.root);
   }
 
 
