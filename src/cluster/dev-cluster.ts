@@ -5,15 +5,15 @@
  * images are never pulled, and a pod's readiness is KWOK's say-so.
  */
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../server/dev-server';
+import { acceptsTcp, freePort } from '../server/dev-server';
 import { startProcess, type ManagedProcess, type ProcessExit } from '../system/process';
 import { findControlPlane, findKwok, type ControlPlaneBinaries } from '../tools/kubernetes';
 import type { FindToolOptions } from '../tools/find-tool';
 import { apiRequest, isApiReady, isNodeReady } from './api';
 import { readKubeconfig, writeKubeconfig, type ClusterAccess } from './kubeconfig';
-import { ClusterLayout, ensureCredentials, exists } from './layout';
+import { exists } from '../system/exists';
+import { ClusterLayout, ensureCredentials } from './layout';
 
 export const DEFAULT_API_PORT = 6443;
 const POLL_MS = 100;
@@ -111,7 +111,7 @@ export async function startDevCluster(opts: StartDevClusterOptions): Promise<Dev
       '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
       '--initial-cluster', `tugboat-dev=${peerUrl}`, '--log-level', 'warn',
     ]);
-    await waitUntil(`etcd on ${etcdUrl}`, () => acceptsTcp(ports.etcdClient));
+    await waitUntil(`etcd on ${etcdUrl}`, () => acceptsTcp(`127.0.0.1:${ports.etcdClient}`));
     start('kube-apiserver', [
       binaries['kube-apiserver'],
       `--etcd-servers=${etcdUrl}`,
@@ -175,7 +175,7 @@ export interface RunningDevCluster {
   stop(): Promise<void>;
 }
 
-export function devClusterDir(home: string): string {
+function devClusterDir(home: string): string {
   return path.join(home, 'dev-cluster');
 }
 
@@ -225,16 +225,4 @@ async function createFakeNode(access: ClusterAccess, name: string): Promise<void
   });
   // 409: it survived in etcd from an earlier start.
   if (res.status !== 201 && res.status !== 409) throw new DevClusterStartError(`could not create the fake node ${name}: HTTP ${res.status} ${res.body}`);
-}
-
-function acceptsTcp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

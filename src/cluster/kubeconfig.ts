@@ -11,7 +11,7 @@ export interface ClusterAccess {
   token: string;
 }
 
-export function renderKubeconfig({ server, caFile, token }: ClusterAccess): string {
+function renderKubeconfig({ server, caFile, token }: ClusterAccess): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',

@@ -6,6 +6,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { exists } from '../system/exists';
 
 export class ClusterLayout {
   constructor(readonly root: string) {}
@@ -65,8 +66,4 @@ export async function ensureCredentials(layout: ClusterLayout): Promise<{ token:
   // token,user,uid,"groups": system:masters is bound to cluster-admin by the API server's bootstrap policy.
   await fs.writeFile(layout.tokenFile, `${fresh},tugboat-admin,tugboat-admin,"system:masters"\n`, { mode: 0o600 });
   return { token: fresh };
-}
-
-export async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
 }

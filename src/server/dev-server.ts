@@ -214,7 +214,8 @@ export async function runDevServer(opts: RunDevServerOptions): Promise<RunningDe
   return { reused: false, ...server };
 }
 
-function acceptsTcp(address: string): Promise<boolean> {
+/** Whether something accepts a TCP connection at `host:port` now (a refused connect fails at once, unlike gRPC). */
+export function acceptsTcp(address: string): Promise<boolean> {
   const separator = address.lastIndexOf(':');
   const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1'); // [::1]:7233 → ::1
   const port = Number(address.slice(separator + 1));

@@ -30,7 +30,8 @@ import type {
   ServiceTarget,
 } from '../types';
 import { OpentofuLayout } from './layout';
-import { configFiles, exists, saveSnapshot } from './module-files';
+import { exists } from '../../system/exists';
+import { configFiles, saveSnapshot } from './module-files';
 import { normalizeOpentofuConfig, opentofuConfigSchema, type OpentofuConfig } from './schema';
 import { outputsOf, resourcesOf } from './show-json';
 import { TofuCli } from './tofu-cli';

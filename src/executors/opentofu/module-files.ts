@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { exists } from '../../system/exists';
 
 /** Points the module at the state Tugboat keeps; `_override.tf` files merge over the module's own. */
 export const BACKEND_OVERRIDE_FILE = '_tugboat_backend_override.tf';
@@ -103,13 +104,6 @@ export async function declaresBackend(dir: string): Promise<boolean> {
 /** The `.tf` / `.tf.json` files directly in dir (a module with none is not a module). */
 export async function configFiles(dir: string): Promise<string[]> {
   return (await fs.readdir(dir)).filter((name) => name.endsWith('.tf') || name.endsWith('.tf.json'));
-}
-
-export async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 async function isFile(file: string): Promise<boolean> {
