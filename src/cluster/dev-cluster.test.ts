@@ -9,6 +9,7 @@ import { isProcessRunning } from '../system/process-group';
 import { apiRequest, isApiReady, isNodeReady } from './api';
 import { runDevCluster, type RunningDevCluster } from './dev-cluster';
 import { readKubeconfig } from './kubeconfig';
+import { waitFor } from '../../test/support/wait';
 
 let home: string;
 const started: RunningDevCluster[] = [];
@@ -33,6 +34,16 @@ it('starts a control plane with a Ready fake node, reuses it, stops every proces
   expect(access).toBeDefined();
   expect(await isApiReady(access!)).toBe(true);
   expect(await isNodeReady(access!, 'tugboat-node-0')).toBe(true);
+  // KWOK renews the node's lease: the controller manager's heartbeat. Without one, the node went
+  // NotReady for seconds every minute, its pods were marked not ready, and rollouts hung.
+  const lease = await waitFor(
+    async () => {
+      const res = await apiRequest(access!, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/tugboat-node-0');
+      return res.status === 200 ? (JSON.parse(res.body) as { spec: { leaseDurationSeconds?: number; renewTime?: string } }) : undefined;
+    },
+    { what: "the fake node's lease", timeoutMs: 15_000 },
+  );
+  expect(lease.spec).toMatchObject({ leaseDurationSeconds: 40, renewTime: expect.any(String) });
   // The kubeconfig carries an admin token: private to its user.
   expect((await fs.stat(first.kubeconfig)).mode & 0o077).toBe(0);
 

@@ -135,11 +135,17 @@ export async function startDevCluster(opts: StartDevClusterOptions): Promise<Dev
       '--use-service-account-credentials=false',
       // nodeipam needs pod CIDRs per node; KWOK gives pods their IPs itself.
       '--controllers=*,-nodeipam',
+      // A fake node's heartbeat is KWOK's lease renewal; a busy machine may delay one for seconds. A node
+      // judged NotReady has its pods marked not ready, which KWOK does not undo: every rollout then hangs.
+      '--node-monitor-grace-period=2m',
     ]);
     start('kube-scheduler', [binaries['kube-scheduler'], kubeconfigFlag, '--leader-elect=false', '--secure-port=0']);
     start('kwok', [
       binaries.kwok, kubeconfigFlag, '--manage-all-nodes=false', `--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`,
       '--node-ip=127.0.0.1', '--cidr=10.244.0.1/16', '--server-address=127.0.0.1:0',
+      // Renew each node's lease (the controller manager's heartbeat). Without it KWOK only patches node
+      // status about once a minute, past the grace period: every node went NotReady for seconds each minute.
+      '--node-lease-duration-seconds=40',
       // No config file: KWOK's built-in stages (nodes Ready, pods Running and Ready at once).
       '--config=/dev/null',
     ]);
