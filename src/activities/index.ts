@@ -4,6 +4,10 @@
  */
 import type {
   ApplyOutcome,
+  BakeInput,
+  BakeResult,
+  NotifyInput,
+  NotifyResult,
   CompensateInput,
   CompensateResult,
   FindOrphansInput,
@@ -24,6 +28,8 @@ import { checkEndpoint } from './health';
 import { probeHealthCheck } from './service-health';
 import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
+import { sendNotification } from './notify';
+import { bakeRelease } from './bake';
 
 export interface ActivityDependencies {
   executors: ExecutorRegistry;
@@ -110,6 +116,12 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     checkEndpoint,
+
+    /** Posts one notification; never throws for a receiver that is down (the result says so). */
+    notify: (input: NotifyInput): Promise<NotifyResult> => sendNotification(input, Context.current().cancellationSignal),
+
+    /** The bake window: one heartbeating activity that probes health until the window closes or a check fails. */
+    bakeRelease: (input: BakeInput): Promise<BakeResult> => bakeRelease(deps, input),
   };
 }
 

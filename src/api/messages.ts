@@ -39,7 +39,10 @@ export interface RequestAccepted {
 export const cancelSignal = defineSignal<[OperatorRequestInput?]>('cancel');
 /** Stop deploying, roll back what was done, end ROLLED_BACK. */
 export const rollbackSignal = defineSignal<[OperatorRequestInput?]>('rollback');
-/** Under rollback_strategy manual, after a failure: keep what was deployed and end FAILED. */
+/**
+ * Keep what was deployed: under rollback_strategy manual after a failure (ends FAILED), or when
+ * HALTED by on_failure: halt (ends PARTIAL).
+ */
 export const acceptSignal = defineSignal<[OperatorRequestInput?]>('accept');
 
 export const cancelUpdate = defineUpdate<RequestAccepted, [OperatorRequestInput]>('request_cancel');
@@ -53,3 +56,30 @@ export const acceptUpdate = defineUpdate<RequestAccepted, [OperatorRequestInput]
 export const continueRollbackSignal = defineSignal<[ContinueRollbackInput?]>('continue_rollback');
 /** Unblock a ROLLBACK_BLOCKED rollback: retry the failed compensations, or skip resources. */
 export const continueRollbackUpdate = defineUpdate<RequestAccepted, [ContinueRollbackInput]>('continue_rollback');
+
+/** approve / reject name the gated service; retry_service names a failed one (or all, when absent). */
+export interface ServiceRequestInput extends OperatorRequestInput {
+  service?: string;
+}
+
+/**
+ * Pause: nothing new starts (approved services included); running services finish. Phase PAUSED
+ * until `resume`. Signals and updates share a handler; a refused signal is recorded as ignored.
+ */
+export const pauseSignal = defineSignal<[OperatorRequestInput?]>('pause');
+export const pauseUpdate = defineUpdate<RequestAccepted, [OperatorRequestInput]>('pause');
+export const resumeSignal = defineSignal<[OperatorRequestInput?]>('resume');
+export const resumeUpdate = defineUpdate<RequestAccepted, [OperatorRequestInput]>('resume');
+/** Approve a service waiting in AWAITING_APPROVAL: `{"service":"database","by":"ana","reason":"…"}`. */
+export const approveSignal = defineSignal<[ServiceRequestInput?]>('approve');
+export const approveUpdate = defineUpdate<RequestAccepted, [ServiceRequestInput]>('approve');
+/** Reject it: the service fails (on_reject: fail) or its branch waits for a fix and a new request (halt). */
+export const rejectSignal = defineSignal<[ServiceRequestInput?]>('reject');
+export const rejectUpdate = defineUpdate<RequestAccepted, [ServiceRequestInput]>('reject');
+/**
+ * Run failed services again (after fixing their cause) when the deployment is HALTED, or FAILED
+ * awaiting a decision under rollback_strategy manual: the named one, or every failed one; what
+ * they had skipped runs after them. Succeeded services are not redone.
+ */
+export const retryServiceSignal = defineSignal<[ServiceRequestInput?]>('retry_service');
+export const retryServiceUpdate = defineUpdate<RequestAccepted, [ServiceRequestInput]>('retry_service');

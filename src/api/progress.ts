@@ -5,13 +5,15 @@
  */
 
 /**
- * A service's life: PENDING → WAITING → RUNNING → SUCCEEDED | FAILED | CANCELLED; SKIPPED when it
- * never started. On rollback: ROLLING_BACK → ROLLED_BACK | RETAINED, or ROLLBACK_BLOCKED until an
- * operator continues the rollback.
+ * A service's life: PENDING → WAITING → (AWAITING_APPROVAL →) RUNNING → SUCCEEDED | UNCHANGED |
+ * FAILED | CANCELLED; SKIPPED when it never started. On rollback: ROLLING_BACK → ROLLED_BACK |
+ * RETAINED, or ROLLBACK_BLOCKED until an operator continues the rollback.
  */
 export type ServiceState =
   | 'PENDING'
   | 'WAITING'
+  | 'AWAITING_APPROVAL'
+  | 'UNCHANGED'
   | 'RUNNING'
   | 'SUCCEEDED'
   | 'FAILED'
@@ -29,8 +31,16 @@ export type ServiceState =
 export type DeploymentPhase =
   | 'VALIDATING'
   | 'DEPLOYING'
+  /** An operator paused it: nothing new starts, running services finish. */
+  | 'PAUSED'
+  /** on_failure: halt, after a failure: waits for retry_service, rollback or accept. */
+  | 'HALTED'
   | 'HEALTH_CHECKING'
+  /** strategy.bake: every service succeeded; health is watched before it counts as done. */
+  | 'BAKING'
   | 'SUCCEEDED'
+  /** Some services succeeded, others failed or were skipped (on_failure continue, or an accepted halt). */
+  | 'PARTIAL'
   | 'FAILED'
   | 'ROLLING_BACK'
   | 'ROLLBACK_BLOCKED'
@@ -41,8 +51,21 @@ export type DeploymentPhase =
 export type StopTrigger = 'failure' | 'cancel' | 'rollback';
 
 /** An operator's request, as progress records it (who, why, through which door, what came of it). */
+export type OperatorRequestKind =
+  | 'cancel'
+  | 'rollback'
+  | 'accept'
+  | 'continue_rollback'
+  | 'pause'
+  | 'resume'
+  | 'approve'
+  | 'reject'
+  | 'retry_service';
+
 export interface OperatorRequest {
-  kind: 'cancel' | 'rollback' | 'accept' | 'continue_rollback';
+  kind: OperatorRequestKind;
+  /** The service it was about (approve, reject, retry_service). */
+  service?: string;
   by?: string;
   reason?: string;
   via: 'signal' | 'update' | 'temporal-cancel';
@@ -168,6 +191,49 @@ export interface DeploymentProgress {
   ignoredRequestsNotRecorded?: number;
   /** Under rollback_strategy manual, after a failure: waiting for `rollback` or `accept`. */
   awaitingDecision?: boolean;
+  /** strategy.on_failure in force (absent from runs before failure policies: rollback). */
+  onFailure?: string;
+  /** Set while paused: who asked and why. */
+  paused?: { by?: string; reason?: string; at: string };
+  /** Per gated service, its approval requests, the newest last. */
+  approvals?: Record<string, ApprovalRequest[]>;
+  bake?: BakeProgress;
+  notifications?: NotificationSent[];
+  /** A PARTIAL deployment's failed and skipped services. */
+  failed?: string[];
+  skipped?: string[];
+}
+
+/** One approval request of a gated service (a rejection under on_reject: halt opens a new one). */
+export interface ApprovalRequest {
+  requestedAt: string;
+  /** When it times out and `on_timeout` decides. */
+  deadline: string;
+  outcome?: 'approved' | 'rejected' | 'timed-out-approved' | 'timed-out-rejected';
+  by?: string;
+  reason?: string;
+  decidedAt?: string;
+  /** When the escalation notice (notify_before) was sent. */
+  escalatedAt?: string;
+}
+
+/** A notification the deployment sent (or tried to): receivers being down never fails it. */
+export interface NotificationSent {
+  event: string;
+  webhook: string;
+  at: string;
+  delivered: boolean;
+  detail?: string;
+}
+
+export interface BakeProgress {
+  state: 'RUNNING' | 'PASSED' | 'FAILED' | 'INTERRUPTED';
+  startedAt: string;
+  /** When the window closes. */
+  until: string;
+  /** Health probes run so far (heartbeated), and why it failed. */
+  checks?: number;
+  detail?: string;
 }
 
 /** What deploymentWorkflow returns. */
@@ -179,4 +245,7 @@ export interface DeploymentResult {
   rollback?: RollbackProgress;
   orphans: Array<ResourceRef & { service: string }>;
   retained: RetainedResource[];
+  /** PARTIAL: which services failed, and which were skipped because of them. */
+  failed?: string[];
+  skipped?: string[];
 }

@@ -3,7 +3,7 @@
  * deployment, the parent workflow and its per-service children.
  */
 import type { DecidedPlan } from '../plan/types';
-import { ROLLBACK_RETRY_DEFAULTS, retrySchema, type Manifest, type RetrySpec, type ServiceSpec } from '../manifest/schema';
+import { ROLLBACK_RETRY_DEFAULTS, retrySchema, type HealthCheckSpec, type Manifest, type RetrySpec, type ServiceSpec } from '../manifest/schema';
 import type { ResourceRef, ServiceSteps, StepAttempts } from './progress';
 
 export type { ServiceSteps, StepAttempts };
@@ -52,6 +52,8 @@ export interface ServiceWorkflowResult {
   resources: ResourceRef[];
   healthy: boolean;
   healthDetail?: string;
+  /** The live state already ran this version: apply changed nothing. */
+  unchanged?: boolean;
   /** Attempts per step (absent from runs recorded before steps reported them). */
   steps?: ServiceSteps;
 }
@@ -67,7 +69,8 @@ export interface StepInput {
 }
 
 export interface ApplyOutcome {
-  outcome: 'created' | 'updated' | 'repeat';
+  /** unchanged: the live state already runs this `version`; nothing was called that mutates. */
+  outcome: 'created' | 'updated' | 'repeat' | 'unchanged';
   version: string | null;
   outputs: Record<string, string>;
   resources: ResourceRef[];
@@ -133,6 +136,48 @@ export interface FindOrphansInput {
  * found, but not a clean bill either.
  */
 export type FindOrphansResult = Array<{ id: string; kind: string; service: string; unverifiable?: string }>;
+
+/** One notification, sent by the `notify` activity to one webhook. */
+export interface NotifyInput {
+  /** deploymentId + event + a sequence number: a retried activity posts the same key (receivers may dedupe). */
+  key: string;
+  webhook: string;
+  event: string;
+  deploymentId: string;
+  name: string;
+  environment: string;
+  phase: string;
+  /** One human sentence: the Slack `text`. */
+  text: string;
+  service?: string;
+  /** Structured extras (failed / skipped lists, approval deadline…), plain strings and lists only. */
+  fields?: Record<string, string | string[]>;
+}
+
+export interface NotifyResult {
+  delivered: boolean;
+  /** HTTP status or why it could not be delivered. */
+  detail: string;
+}
+
+/** The bake window: watch health for `durationMs` after every service succeeded. */
+export interface BakeInput {
+  deploymentId: string;
+  durationMs: number;
+  /** Services to watch: each one's `health_check` when it has one, else its executor's own verify. */
+  services: ServiceSpec[];
+  /** The manifest's deployment-level `health_checks`. */
+  healthChecks: HealthCheckSpec[];
+  deployment?: DeploymentScope;
+}
+
+export interface BakeResult {
+  healthy: boolean;
+  /** Probe rounds run. */
+  checks: number;
+  /** Why it failed: which target, what it answered. */
+  detail?: string;
+}
 
 /** The retry policy a step runs under: compensations have their own (`rollback_retry`). */
 export function stepRetrySpec(service: ServiceSpec, step: DeployStep): RetrySpec {

@@ -90,6 +90,8 @@ export const simulateSchema = z.strictObject({
   fail_compensation: z.boolean().default(false),
   /** The first N verify probes answer unhealthy: a service that takes a while to converge. */
   unhealthy_probes: z.number().int().min(0).default(0),
+  /** Healthy at first, unhealthy this long after its apply: a release going bad during the bake window. */
+  unhealthy_after: durationSchema.optional(),
 });
 export type SimulateSpec = z.infer<typeof simulateSchema>;
 
@@ -107,6 +109,23 @@ export const serviceHealthCheckSchema = z.strictObject({
   timeout: durationSchema.default('5s'),
 });
 export type ServiceHealthCheckSpec = z.infer<typeof serviceHealthCheckSchema>;
+
+/**
+ * A manual judgment before the service starts (Spinnaker's manual judgment stage): only this
+ * service's branch waits; `tugboat approve` / `reject` answer it, `timeout` decides when nobody does.
+ */
+export const approvalSchema = z.strictObject({
+  required: z.boolean().default(true),
+  /** How long the request stays open. */
+  timeout: durationSchema.default('30m'),
+  /** What an unanswered request becomes: reject fails the service (the failure policy applies). */
+  on_timeout: z.enum(['reject', 'approve']).default('reject'),
+  /** Send an `approval_escalation` notice this long before the deadline (none when absent). */
+  notify_before: durationSchema.optional(),
+  /** fail: a rejection fails the service; halt: its branch waits for a fix and a new approval. */
+  on_reject: z.enum(['fail', 'halt']).default('fail'),
+});
+export type ApprovalSpec = z.infer<typeof approvalSchema>;
 
 const serviceObjectSchema = z.strictObject({
   name: nameSchema,
@@ -134,6 +153,7 @@ const serviceObjectSchema = z.strictObject({
   on_rollback: z.enum(['restore', 'retain']).default('restore'),
   simulate: simulateSchema.optional(),
   health_check: serviceHealthCheckSchema.optional(),
+  approval: approvalSchema.optional(),
 });
 
 export const serviceSchema = serviceObjectSchema.transform((service) => ({
@@ -156,8 +176,36 @@ export const strategySchema = z.strictObject({
   max_parallel: z.number().int().min(1).max(1000).default(10),
   /** eager: a service starts when its own dependencies are done; waves: when the whole previous wave is. */
   execution: z.enum(['eager', 'waves']).default('eager'),
+  /**
+   * What a failed service does to the rest. rollback: undo everything (the default);
+   * halt: start nothing new, keep what succeeded, wait for retry, rollback or accept;
+   * continue: independent branches go on, dependents are SKIPPED, the deployment ends PARTIAL;
+   * rollback-subgraph: like continue, and the failed service itself is undone.
+   */
+  on_failure: z.enum(['rollback', 'halt', 'continue', 'rollback-subgraph']).default('rollback'),
+  /** After every service succeeded, keep watching health this long; a failing check rolls back. */
+  bake: durationSchema.optional(),
 });
 export type StrategySpec = z.infer<typeof strategySchema>;
+
+export const NOTIFY_EVENTS = [
+  'approval_needed',
+  'approval_escalation',
+  'halted',
+  'partial',
+  'rolled_back',
+  'rollback_blocked',
+  'succeeded',
+  'failed',
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** A JSON POST (Slack-compatible `text` plus structured fields) when one of `on` happens. */
+export const notifySchema = z.strictObject({
+  webhook: z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL such as "https://hooks.slack.com/services/…"' }),
+  on: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]),
+});
+export type NotifySpec = z.infer<typeof notifySchema>;
 
 export const deploymentSchema = z.strictObject({
   name: nameSchema,
@@ -166,6 +214,7 @@ export const deploymentSchema = z.strictObject({
   services: z.array(serviceSchema).min(1, { message: 'a deployment needs at least one service' }),
   rollback_strategy: z.enum(['automated', 'manual']).default('automated'),
   health_checks: z.array(healthCheckSchema).default([]),
+  notify: z.array(notifySchema).default([]),
 });
 export type DeploymentSpec = z.infer<typeof deploymentSchema>;
 
