@@ -7,9 +7,11 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readJsonFile, writeJsonAtomically } from '../system/atomic-file';
+import { newestFirst } from './records';
 import type {
   AttemptRecord,
   DeploymentRecord,
+  EnvironmentKey,
   IntentEntry,
   RollbackManifest,
   ServiceStateKey,
@@ -59,10 +61,21 @@ export class FileStateStore implements StateStore {
     return readJsonFile<RollbackManifest>(path.join(this.dir(deploymentId), 'rollback-manifest.json'));
   }
 
+  /** One directory per environment holding a copy of each of its deployments' records: history without a scan. */
+  private environmentDir(key: EnvironmentKey): string {
+    return path.join(this.location, 'environments', safeName(`${key.name}.${key.environment}`));
+  }
+
   async saveDeploymentRecord(record: DeploymentRecord): Promise<string> {
     const file = path.join(this.dir(record.deploymentId), 'deployment.json');
     await writeJsonAtomically(file, record);
+    await writeJsonAtomically(path.join(this.environmentDir(record), `${safeName(record.deploymentId)}.json`), record);
     return file;
+  }
+
+  async listDeploymentRecords(key: EnvironmentKey): Promise<DeploymentRecord[]> {
+    const records = await readJsonDir<DeploymentRecord>(this.environmentDir(key));
+    return newestFirst(records);
   }
 
   async getDeploymentRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {

@@ -63,7 +63,10 @@ export interface DeploymentRecord {
   startedAt: string;
   endedAt: string;
   error?: string;
-  services: Record<string, { state: string; version?: string; error?: string }>;
+  /** Per service: how it ended, and (records since issue 10) when it ran, for learned durations. */
+  services: Record<string, { state: string; version?: string; error?: string; startedAt?: string; endedAt?: string }>;
+  /** Who started it (user@host), when the client said. */
+  requestedBy?: string;
   orphans: Array<{ id: string; kind: string; service: string }>;
   retained: Array<{ id: string; kind: string; service: string; why: string }>;
   rollbackManifest?: string;
@@ -97,6 +100,12 @@ export interface ServiceStateStore {
   deleteServiceState(key: ServiceStateKey): Promise<void>;
 }
 
+/** One environment of one deployment name: what `tugboat history` lists. */
+export interface EnvironmentKey {
+  name: string;
+  environment: string;
+}
+
 export interface StateStore extends ServiceStateStore {
   /** Where records live, for humans (a directory, a connection string without credentials). */
   readonly location: string;
@@ -111,4 +120,6 @@ export interface StateStore extends ServiceStateStore {
   listAttempts(deploymentId: string, idempotencyKey: string): Promise<AttemptRecord[]>;
   saveDeploymentRecord(record: DeploymentRecord): Promise<string>;
   getDeploymentRecord(deploymentId: string): Promise<DeploymentRecord | undefined>;
+  /** The environment's deployment records, newest first (by startedAt, then deployment ID). */
+  listDeploymentRecords(key: EnvironmentKey): Promise<DeploymentRecord[]>;
 }
