@@ -53,6 +53,8 @@ export class SimulatedCloud {
   constructor(
     private readonly store: SimCloudStore,
     private readonly log: (line: string) => void = () => undefined,
+    /** The clock `unhealthy_after` is measured with (epoch ms). */
+    private readonly now: () => number = Date.now,
   ) {
     // A call still "in flight" in a loaded file was cut off by a crash: it never completed.
     this.interruptInFlightCalls('interrupted: sim-cloud stopped while the call was in flight');
@@ -81,10 +83,16 @@ export class SimulatedCloud {
       const probes = (this.state.idempotency[scopedKey('verify', req)] ??= { transientFailures: 0 });
       const converging = record !== undefined && probes.transientFailures < unhealthy_probes;
       if (converging) probes.transientFailures += 1;
-      const healthy = record?.healthy === true && !converging;
+      const wentBad = record && this.wentBad(record, req.simulate?.unhealthy_after_ms);
+      const healthy = record?.healthy === true && !converging && !wentBad;
       const outcome = healthy ? 'verified' : 'unhealthy';
-      const completedSeq = this.complete(call, outcome, record ? undefined : 'service is not deployed');
-      return { healthy, outcome, version: record?.version ?? null, seq: call.seq, completedSeq };
+      const detail = !record
+        ? 'service is not deployed'
+        : converging
+          ? `still converging (unhealthy probe ${probes.transientFailures} of ${unhealthy_probes})`
+          : (wentBad ?? (healthy ? undefined : 'unhealthy'));
+      const completedSeq = this.complete(call, outcome, detail);
+      return { healthy, outcome, version: record?.version ?? null, seq: call.seq, completedSeq, ...(detail ? { detail } : {}) };
     });
   }
 
@@ -144,6 +152,7 @@ export class SimulatedCloud {
       live = [created];
     }
     for (const resource of live) Object.assign(resource, { deploymentId: req.deploymentId, version });
+    const { unhealthy_after_ms } = req.simulate ?? {};
     const record: ServiceRecord = {
       service,
       deploymentId: req.deploymentId,
@@ -152,6 +161,8 @@ export class SimulatedCloud {
       resources: clone(live),
       healthy: true,
       config: clone(req.config ?? null),
+      appliedAt: this.now(),
+      ...(unhealthy_after_ms === undefined ? {} : { unhealthyAfterMs: unhealthy_after_ms }),
     };
     this.state.services[service] = record;
 
@@ -333,6 +344,18 @@ export class SimulatedCloud {
     return { ...requested, ...this.state.overrides[service] };
   }
 
+  /**
+   * Why a deployed service has gone bad (`unhealthy_after`: an override, else what the caller
+   * asks, else what its apply asked), or undefined while it is still good. Measured from the
+   * completion of the apply that produced its state; a restored state has none.
+   */
+  private wentBad(record: ServiceRecord, requestedMs?: number): string | undefined {
+    const afterMs = this.state.overrides[record.service]?.unhealthy_after_ms ?? requestedMs ?? record.unhealthyAfterMs;
+    if (afterMs === undefined || record.appliedAt === undefined) return undefined;
+    if (this.now() - record.appliedAt < afterMs) return undefined;
+    return `went unhealthy ${afterMs} ms after its apply (simulate.unhealthy_after)`;
+  }
+
   // ---- queries and control ------------------------------------------------------------------
 
   getService(service: string): ServiceRecord | null {
@@ -342,6 +365,8 @@ export class SimulatedCloud {
   health(service: string): ServiceHealth {
     const record = this.state.services[service];
     if (!record) return { status: 'absent' };
+    const wentBad = this.wentBad(record);
+    if (wentBad) return { status: 'unhealthy', version: record.version, detail: wentBad };
     return { status: record.healthy ? 'healthy' : 'unhealthy', version: record.version };
   }
 

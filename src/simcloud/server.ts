@@ -157,7 +157,7 @@ async function handle(cloud: SimulatedCloud, req: IncomingMessage, res: ServerRe
 export async function startSimCloud(opts: StartSimCloudOptions = {}): Promise<RunningSimCloud> {
   const log = opts.log ?? (() => undefined);
   const store = await SimCloudStore.open(opts.stateFile);
-  const cloud = new SimulatedCloud(store, log);
+  const cloud = new SimulatedCloud(store, log, opts.now);
   const server = createServer((req, res) => {
     res.on('error', () => undefined); // a vanished client is not the server's problem
     void handle(cloud, req, res, log);

@@ -42,6 +42,10 @@ export interface ServiceRecord {
   healthy: boolean;
   /** The configuration the last apply sent (references already resolved by Tugboat). */
   config?: unknown;
+  /** When the apply that produced this state completed (the cloud's clock, epoch ms). */
+  appliedAt?: number;
+  /** The apply's `unhealthy_after_ms`: the service goes unhealthy this long after `appliedAt`. */
+  unhealthyAfterMs?: number;
 }
 
 /** A service's state as it was before an apply: what a `restore` compensation puts back. */
@@ -90,6 +94,8 @@ export interface ApplySimulation {
   fail_transient?: number;
   /** Every attempt answers 422. */
   fail_permanent?: boolean;
+  /** The service answers unhealthy (health and verify) once this long has passed since the apply completed. */
+  unhealthy_after_ms?: number;
 }
 
 export interface ApplyRequest {
@@ -122,7 +128,8 @@ export interface VerifyRequest {
   service: string;
   deploymentId: string;
   idempotencyKey: string;
-  simulate?: { unhealthy_probes?: number };
+  /** `unhealthy_after_ms` replaces the one the apply recorded (both measured from the apply's completion). */
+  simulate?: { unhealthy_probes?: number; unhealthy_after_ms?: number };
 }
 
 export interface VerifyResult {
@@ -131,6 +138,8 @@ export interface VerifyResult {
   version: string | null;
   seq: number;
   completedSeq: number;
+  /** Why it is unhealthy, when the cloud knows (not deployed, still converging, gone bad). */
+  detail?: string;
 }
 
 export const COMPENSATE_ACTIONS = ['delete', 'restore', 'retain'] as const;
@@ -161,6 +170,8 @@ export interface CompensateResult {
 export interface ServiceHealth {
   status: 'healthy' | 'unhealthy' | 'absent';
   version?: string | null;
+  /** Why it is unhealthy. */
+  detail?: string;
 }
 
 export interface HoldInfo {
@@ -177,6 +188,8 @@ export interface FaultOverride {
   fail_transient?: number;
   /** The first N verify probes of a deployment's service answer unhealthy (a service still converging). */
   unhealthy_probes?: number;
+  /** The service answers unhealthy once this long has passed since its apply completed (0: at once). */
+  unhealthy_after_ms?: number;
 }
 
 export interface ErrorBody {
@@ -210,6 +223,8 @@ export interface StartSimCloudOptions {
   /** JSON state file; omitted: state lives in memory only. */
   stateFile?: string;
   log?: (line: string) => void;
+  /** The cloud's clock (epoch ms), for `unhealthy_after`; tests inject one instead of sleeping. */
+  now?: () => number;
 }
 
 export interface RunningSimCloud {

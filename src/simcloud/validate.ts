@@ -78,6 +78,7 @@ export function parseApply(service: string, body: Json): ApplyRequest {
       duration_ms: optionalCount(simulate, 'duration_ms'),
       fail_transient: optionalCount(simulate, 'fail_transient'),
       fail_permanent: optionalBoolean(simulate, 'fail_permanent'),
+      unhealthy_after_ms: optionalCount(simulate, 'unhealthy_after_ms'),
     },
   };
 }
@@ -88,7 +89,10 @@ export function parseVerify(service: string, body: Json): VerifyRequest {
     service,
     deploymentId: requiredString(body, 'deploymentId'),
     idempotencyKey: requiredString(body, 'idempotencyKey'),
-    simulate: simulate && { unhealthy_probes: optionalCount(simulate, 'unhealthy_probes') },
+    simulate: simulate && {
+      unhealthy_probes: optionalCount(simulate, 'unhealthy_probes'),
+      unhealthy_after_ms: optionalCount(simulate, 'unhealthy_after_ms'),
+    },
   };
 }
 
@@ -151,6 +155,7 @@ export function parseOverride(body: Json): FaultOverride {
     fail_permanent: optionalBoolean(body, 'fail_permanent'),
     fail_transient: optionalCount(body, 'fail_transient'),
     unhealthy_probes: optionalCount(body, 'unhealthy_probes'),
+    unhealthy_after_ms: optionalCount(body, 'unhealthy_after_ms'),
   };
   // Drop absent fields: an override only replaces what it names.
   return Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined)) as FaultOverride;

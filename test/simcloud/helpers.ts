@@ -15,11 +15,16 @@ export interface TestCloud {
   dispose(): Promise<void>;
 }
 
-export async function startTestCloud(): Promise<TestCloud> {
+export interface TestCloudOptions {
+  /** The cloud's clock (epoch ms): a test that moves time itself instead of sleeping. */
+  now?: () => number;
+}
+
+export async function startTestCloud(opts: TestCloudOptions = {}): Promise<TestCloud> {
   const dir = await mkdtemp(join(tmpdir(), 'simcloud-test-'));
   const stateFile = join(dir, 'state.json');
   const start = async () => {
-    const server = await startSimCloud({ port: 0, stateFile });
+    const server = await startSimCloud({ port: 0, stateFile, now: opts.now });
     return { server, client: new SimCloudClient(server.url) };
   };
   const cloud: TestCloud = {
@@ -42,14 +47,14 @@ export async function startTestCloud(): Promise<TestCloud> {
  * One cloud per test file, reset before each test; call it at the top of the file.
  * It returns a getter rather than the cloud because the cloud only exists once `beforeAll` has run.
  */
-export function useTestCloud(): () => TestCloud {
+export function useTestCloud(opts: TestCloudOptions = {}): () => TestCloud {
   let cloud: TestCloud | undefined;
   const get = (): TestCloud => {
     if (!cloud) throw new Error('the test cloud is not started: use it inside a test or hook, not at file load');
     return cloud;
   };
   beforeAll(async () => {
-    cloud = await startTestCloud();
+    cloud = await startTestCloud(opts);
   });
   afterAll(async () => {
     await cloud?.dispose();

@@ -59,7 +59,7 @@ export const simulatedExecutor: ExecutorFactory = {
               service: ctx.service.name,
               deploymentId: ctx.deploymentId,
               idempotencyKey: ctx.idempotencyKey,
-              simulate: ctx.service.simulate ? { unhealthy_probes: ctx.service.simulate.unhealthy_probes } : undefined,
+              simulate: verifySimulation(ctx.service),
             },
             ctx.signal,
           ),
@@ -67,7 +67,7 @@ export const simulatedExecutor: ExecutorFactory = {
         return {
           healthy: result.healthy,
           version: result.version ?? null,
-          detail: result.healthy ? `healthy at ${result.version ?? 'unknown version'}` : 'not deployed or unhealthy',
+          detail: result.healthy ? `healthy at ${result.version ?? 'unknown version'}` : (result.detail ?? 'not deployed or unhealthy'),
         };
       },
       async snapshot({ service }, signal) {
@@ -125,7 +125,20 @@ function simulateRequest(service: ServiceSpec) {
     duration_ms: parseDuration(sim.duration),
     fail_transient: sim.fail_transient,
     fail_permanent: sim.fail_permanent,
+    // Recorded with the service's state, so the cloud's GET /health/:service turns too.
+    unhealthy_after_ms: unhealthyAfterMs(service),
   };
+}
+
+function verifySimulation(service: ServiceSpec) {
+  const sim = service.simulate;
+  if (!sim) return undefined;
+  return { unhealthy_probes: sim.unhealthy_probes, unhealthy_after_ms: unhealthyAfterMs(service) };
+}
+
+function unhealthyAfterMs(service: ServiceSpec): number | undefined {
+  const after = service.simulate?.unhealthy_after;
+  return after === undefined ? undefined : parseDuration(after);
 }
 
 async function classified<T>(call: () => Promise<T>): Promise<T> {

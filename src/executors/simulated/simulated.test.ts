@@ -60,6 +60,27 @@ describe('simulated executor', () => {
     ).rejects.toBeInstanceOf(PermanentDeployError);
   });
 
+  it('passes simulate.unhealthy_after to the cloud: verify and the health endpoint turn after that long', async () => {
+    let clock = 1_000_000;
+    const timed = await startSimCloud({ port: 0, now: () => clock });
+    try {
+      const executor = simulatedExecutor.create(testDependencies(dir, { simCloudUrl: timed.url }));
+      const service = { name: 'web', type: 'kubernetes', version: 'v7', simulate: { duration: '1ms', unhealthy_after: '2m' } };
+      await executor.apply(ctx(service, 'k-web-apply'));
+      expect(await executor.verify(ctx(service, 'k-web-verify'))).toMatchObject({ healthy: true, version: 'v7' });
+      expect((await fetch(`${timed.url}/health/web`)).status).toBe(200);
+      clock += 120_000;
+      expect(await executor.verify(ctx(service, 'k-web-verify'))).toEqual({
+        healthy: false,
+        version: 'v7',
+        detail: 'went unhealthy 120000 ms after its apply (simulate.unhealthy_after)',
+      });
+      expect((await fetch(`${timed.url}/health/web`)).status).toBe(503);
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('stops waiting when cancelled', async () => {
     const cloud = new SimCloudClient(sim.url);
     await cloud.hold('slow', 'apply');
