@@ -30,6 +30,7 @@ import { findOrphans, prepareRollback } from './rollback';
 import { runStep } from './step-runner';
 import { sendNotification } from './notify';
 import { bakeRelease } from './bake';
+import { loadRollbackRelease, type LoadRollbackReleaseInput, type RollbackReleasePlan } from './rollback-release';
 
 export interface ActivityDependencies {
   executors: ExecutorRegistry;
@@ -122,6 +123,9 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** The bake window: one heartbeating activity that probes health until the window closes or a check fails. */
     bakeRelease: (input: BakeInput): Promise<BakeResult> => bakeRelease(deps, input),
+
+    /** `tugboat rollback` of a release that ended: what to undo, from the record and rollback manifest (or why not). */
+    loadRollbackRelease: (input: LoadRollbackReleaseInput): Promise<RollbackReleasePlan> => loadRollbackRelease(deps, input),
   };
 }
 

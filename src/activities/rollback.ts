@@ -33,7 +33,9 @@ export async function prepareRollback(
     }),
   );
   input.services.forEach((service, i) => {
-    services[service.name] = { executor: service.executor, previous: states[i] };
+    // The spec as the workflow passed it (secret references, never values): a later rollback of
+    // this release, after it ended, compensates with it.
+    services[service.name] = { executor: service.executor, previous: states[i], spec: service };
     previous[service.name] = states[i] ? `present at ${states[i]!.version ?? 'unknown version'}` : 'absent';
   });
   const manifest: RollbackManifest = {
@@ -42,6 +44,7 @@ export async function prepareRollback(
     environment: input.environment,
     createdAt: new Date().toISOString(),
     services,
+    ...(input.baseDir === undefined ? {} : { baseDir: input.baseDir }),
   };
   try {
     const location = await store.saveRollbackManifest(manifest);

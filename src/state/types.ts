@@ -5,6 +5,7 @@
  */
 import type { PreviousState } from '../executors/types';
 import type { ResourceRef } from '../api/progress';
+import type { ServiceSpec } from '../manifest/schema';
 
 /** Each service's state before the deployment touched anything: what a rollback restores. */
 export interface RollbackManifest {
@@ -12,7 +13,22 @@ export interface RollbackManifest {
   name: string;
   environment: string;
   createdAt: string;
-  services: Record<string, { executor: string; previous: PreviousState | null }>;
+  services: Record<
+    string,
+    {
+      executor: string;
+      previous: PreviousState | null;
+      /**
+       * The service as the deployment was given it (manifests since issue 10): what undoing the
+       * release later (`tugboat rollback <id>` after it ended) compensates with. Secret references
+       * only, never their values (activities resolve them at use); output references unresolved,
+       * as the deployment's own rollback uses them. Absent: that rollback is refused.
+       */
+      spec?: ServiceSpec;
+    }
+  >;
+  /** The manifest file's directory (manifests since issue 10): where the specs' config paths start. */
+  baseDir?: string;
 }
 
 /** One side effect, recorded before it starts and confirmed after it ended. */

@@ -2,3 +2,4 @@
 export { deploymentWorkflow } from './deployment';
 export { serviceWorkflow } from './service';
 export { preflightWorkflow } from './preflight';
+export { rollbackReleaseWorkflow } from './rollback-release';
