@@ -31,6 +31,7 @@ import { runStep } from './step-runner';
 import { sendNotification } from './notify';
 import { bakeRelease } from './bake';
 import { loadRollbackRelease, type LoadRollbackReleaseInput, type RollbackReleasePlan } from './rollback-release';
+import { applyUnlessUnchanged } from './unchanged';
 
 export interface ActivityDependencies {
   executors: ExecutorRegistry;
@@ -54,7 +55,17 @@ export function createActivities(deps: ActivityDependencies) {
     prepareRollback: (input: PrepareRollbackInput): Promise<PrepareRollbackResult> => prepareRollback(deps, input),
 
     async applyService(input: StepInput): Promise<ApplyOutcome> {
-      return runStep('apply', input, { store, env }, (ctx) => executors.get(input.service.executor).apply(ctx));
+      // No ledger here: whether apply has a side effect is known only once the live state is read
+      // (an unchanged service has none), so applyUnlessUnchanged records the intent itself.
+      return runStep('apply', input, { store, env, ledger: false }, (ctx) =>
+        applyUnlessUnchanged(ctx, {
+          executor: executors.get(input.service.executor),
+          serviceState: store,
+          ledger: store,
+          attempt: Context.current().info.attempt,
+          scoped: input.deployment !== undefined,
+        }),
+      );
     },
 
     async verifyService(input: StepInput): Promise<VerifyOutcome> {

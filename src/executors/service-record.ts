@@ -3,6 +3,7 @@
  * has, how its config is read, what apply writes and reports on a re-run, what snapshot() hands to
  * a rollback, and what a restore writes back.
  */
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { ApplyOutcome } from '../api/workflow-types';
 import { formatPath } from '../manifest/errors';
@@ -17,10 +18,44 @@ export const UNKNOWN_DEPLOYMENT = 'unknown';
 
 type Outcome = ApplyOutcome['outcome'];
 
-/** Kept in the detail of every record apply writes: which step wrote it, and what that step found. */
+/** Kept in the detail of every record apply writes: which step wrote it, what that step found, and what it applied. */
 export interface AppliedBy {
   idempotencyKey: string;
   outcome: Outcome;
+  /** configHash() of the service as applied (absent from records written before issue 10): what tells a config change. */
+  configHash?: string;
+}
+
+/**
+ * What an apply was asked to do, beside its `version`: the executor, the type, the config (output
+ * references already resolved, secret references as written — never their values), the simulated
+ * cloud's `simulate` block (sent with the apply) and the directory config paths are relative to.
+ * A change to any of them redeploys; retries, timeouts, health checks and approvals do not.
+ */
+export function configHash(service: Pick<ServiceSpec, 'executor' | 'type' | 'config' | 'simulate'>, baseDir: string): string {
+  const applied = { executor: service.executor, type: service.type, config: service.config ?? null, simulate: service.simulate ?? null, baseDir };
+  return `sha256:${createHash('sha256').update(canonicalJson(applied)).digest('hex')}`;
+}
+
+/** The config hash a record's apply kept, if it kept one. */
+export function appliedConfigHash(record: Pick<ServiceStateRecord, 'detail'> | undefined): string | undefined {
+  return appliedBy(record?.detail)?.configHash;
+}
+
+/** The step that wrote a record, if apply wrote it. */
+export function appliedStep(record: Pick<ServiceStateRecord, 'detail'> | undefined): string | undefined {
+  return appliedBy(record?.detail)?.idempotencyKey;
+}
+
+/** JSON with every object's keys sorted, so equal values always hash alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** A service's record: one per deployment name, environment and service, whichever deployment wrote it. */
@@ -59,7 +94,7 @@ export function applyOutcome(before: ServiceStateRecord | undefined, ctx: Pick<E
   return applied?.idempotencyKey === ctx.idempotencyKey ? applied.outcome : fresh;
 }
 
-/** The record apply saves: this deployment's, with the step and its outcome beside the executor's own detail. */
+/** The record apply saves: this deployment's, with the step, its outcome and the config hash beside the executor's own detail. */
 export function appliedRecord<D extends object>(
   ctx: ExecutorContext,
   executor: string,
@@ -71,7 +106,7 @@ export function appliedRecord<D extends object>(
     deploymentId: ctx.deploymentId,
     executor,
     ...applied,
-    detail: { ...detail, idempotencyKey: ctx.idempotencyKey, outcome },
+    detail: { ...detail, idempotencyKey: ctx.idempotencyKey, outcome, configHash: configHash(ctx.service, ctx.deployment.baseDir) },
     savedAt: new Date().toISOString(),
   };
 }
