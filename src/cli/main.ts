@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { registerDeploy } from './commands/deploy';
 import { registerDevCluster } from './commands/dev-cluster';
 import { registerDevServer } from './commands/dev-server';
+import { registerHistory } from './commands/history';
+import { registerList } from './commands/list';
 import { registerOperate } from './commands/operate';
 import { registerPlan } from './commands/plan';
 import { registerSetup } from './commands/setup';
@@ -31,7 +33,7 @@ Start here:
 Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
 request makes no sense now), 4 rollback blocked or orphans left.`,
     );
-  for (const register of [registerPlan, registerDeploy, registerStatus, registerOperate, registerWorker, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
+  for (const register of [registerPlan, registerDeploy, registerStatus, registerHistory, registerList, registerOperate, registerWorker, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
     register(program);
   }
   return program;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { planToJson, renderPlan } from '../../plan';
 import { loadAndPlan } from '../manifest-input';
+import { loadLearnedHistory } from '../../client/learned-durations';
 
 export function registerPlan(program: Command): void {
   program
@@ -14,6 +15,11 @@ export function registerPlan(program: Command): void {
     )
     .action(async (path: string, opts: { json?: boolean }) => {
       const { manifest, plan } = await loadAndPlan(path);
-      process.stdout.write(opts.json ? `${JSON.stringify(planToJson(plan))}\n` : `${renderPlan(manifest, plan)}\n`);
+      // Durations learned from this environment's past runs (TUGBOAT_HOME/state), when it has any.
+      const history = await loadLearnedHistory(manifest.deployment.name, manifest.deployment.environment).catch((err: Error) => {
+        process.stderr.write(`note: past durations not read: ${err.message}\n`);
+        return undefined;
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(planToJson(plan, history))}\n` : `${renderPlan(manifest, plan, history)}\n`);
     });
 }
