@@ -61,23 +61,17 @@ export async function runStep<T extends object>(
   let latest: Record<string, unknown> = {};
   const beat = () => activity.heartbeat({ ...latest, step, service: input.service.name, attempt });
   beat();
-  const secrets = new SecretBag(opts.env ?? process.env, deploymentRef(input.deploymentId, input.deployment).baseDir);
-  const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
-  const timer = setInterval(beat, timeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3) : HEARTBEAT_EVERY_MS);
-  const ctx: ExecutorContext = {
-    deployment: deploymentRef(input.deploymentId, input.deployment),
-    deploymentId: input.deploymentId,
-    service: input.service,
-    idempotencyKey: input.idempotencyKey,
-    signal: activity.cancellationSignal,
-    heartbeat: (details) => {
-      latest = secrets.redactDeep(details ?? {});
+  const ctx = executorContext(input, {
+    env: opts.env,
+    onHeartbeat: (details) => {
+      latest = details;
       beat();
     },
-    log: (message, fields) =>
-      activity.log.info(secrets.redact(message), { ...secrets.redactDeep(fields), step, service: input.service.name, attempt }),
-    secrets,
-  };
+    logFields: { step, service: input.service.name, attempt },
+  });
+  const { secrets } = ctx;
+  const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
+  const timer = setInterval(beat, timeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3) : HEARTBEAT_EVERY_MS);
   try {
     // A crash between intent and confirmation leaves a record, never an untracked resource.
     const ledger = opts.ledger === false ? undefined : opts.store;
@@ -95,6 +89,38 @@ export async function runStep<T extends object>(
   } finally {
     clearInterval(timer);
   }
+}
+
+export interface ExecutorContextOptions {
+  /** Where secret references are resolved from (the worker's environment unless a test injects one). */
+  env?: NodeJS.ProcessEnv;
+  /** Receives the executor's heartbeat details, secrets already redacted. */
+  onHeartbeat(details: Record<string, unknown>): void;
+  /** Added to every line the executor logs. */
+  logFields: Record<string, unknown>;
+  /** Replaces the activity's cancellation signal (to bound one call as well). */
+  signal?: AbortSignal;
+}
+
+/**
+ * What an executor call gets inside the current activity: its deployment and service, Temporal's
+ * cancellation as an AbortSignal, and secrets resolved at the moment of use and redacted from
+ * whatever it reports or logs. The steps use it, and so does the bake window's read-only verify.
+ */
+export function executorContext(input: StepInput, opts: ExecutorContextOptions): ExecutorContext {
+  const activity = Context.current();
+  const deployment = deploymentRef(input.deploymentId, input.deployment);
+  const secrets = new SecretBag(opts.env ?? process.env, deployment.baseDir);
+  return {
+    deployment,
+    deploymentId: input.deploymentId,
+    service: input.service,
+    idempotencyKey: input.idempotencyKey,
+    signal: opts.signal ?? activity.cancellationSignal,
+    heartbeat: (details) => opts.onHeartbeat(secrets.redactDeep(details ?? {})),
+    log: (message, fields) => activity.log.info(secrets.redact(message), { ...secrets.redactDeep(fields), ...opts.logFields }),
+    secrets,
+  };
 }
 
 interface FailureContext {
