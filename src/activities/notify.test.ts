@@ -64,6 +64,13 @@ describe('sendNotification', () => {
     });
   });
 
+  it('percent-encodes a key that is not plain ASCII in the header, and keeps it as is in the body', async () => {
+    const result = await sendNotification(input({ key: 'dép 1:halted:1' }), never(), fast);
+    expect(result.delivered).toBe(true);
+    expect(receiver.requests[0].headers['idempotency-key']).toBe('d%C3%A9p%201%3Ahalted%3A1');
+    expect(JSON.parse(receiver.requests[0].body)).toMatchObject({ key: 'dép 1:halted:1' });
+  });
+
   it('leaves out the optional fields it was not given', async () => {
     await sendNotification(input({ service: undefined, fields: undefined, event: 'succeeded' }), never(), fast);
     const body = JSON.parse(receiver.requests[0].body) as Record<string, unknown>;

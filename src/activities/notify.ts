@@ -91,7 +91,7 @@ async function post(receiver: Receiver, key: string, body: string, timeoutMs: nu
   try {
     response = await fetch(receiver.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key, 'user-agent': 'tugboat' },
+      headers: { 'content-type': 'application/json', 'idempotency-key': headerSafe(key), 'user-agent': 'tugboat' },
       body,
       signal: AbortSignal.any([signal, timeout]),
       // A redirected POST would carry the body (and the token-bearing key) somewhere unasked.
@@ -124,6 +124,9 @@ async function quote(response: Response, receiver: Receiver): Promise<string> {
     return '';
   }
 }
+
+/** A header value must be visible ASCII: anything else in a key is percent-encoded (the body keeps it as is). */
+const headerSafe = (value: string) => (/^[\x21-\x7e]*$/.test(value) ? value : encodeURIComponent(value));
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
