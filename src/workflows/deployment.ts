@@ -25,13 +25,15 @@ import type { DeploymentRecord } from '../state/types';
 import type { TugboatActivities } from '../activities';
 import type { ContinueRollbackInput } from '../api/messages';
 import { healthQuery, progressQuery } from '../api/messages';
-import type { DeploymentPhase, DeploymentResult, HealthReport, StopTrigger } from '../api/progress';
+import type { BakeProgress, DeploymentPhase, DeploymentResult, HealthReport, ServiceError, ServiceSteps, StopTrigger } from '../api/progress';
 import { TUGBOAT_PHASE } from '../api/search-attributes';
 import { FailureTypes, type DeploymentInput, type DeploymentScope, type ServiceWorkflowResult } from '../api/workflow-types';
 import { formatIssues } from '../manifest/errors';
-import { parseDuration, type Manifest } from '../manifest/schema';
+import { parseDuration, type ApprovalSpec, type Manifest, type NotifyEvent } from '../manifest/schema';
 import { completePlan, nextServicesToStart, resolveReferences, validateAndPlan, type Plan } from '../plan';
 import { describeFailure, stepsOfFailure } from './failures';
+import { awaitApproval, type ApprovalDecision } from './approval-gate';
+import { Notifier } from './notifier';
 import { installOperatorHandlers } from './operator-handlers';
 import { ProgressTracker } from './progress-tracker';
 import { rollBack } from './rollback';
@@ -53,19 +55,37 @@ export interface StopRequest {
 /** The run's mutable state, shared by the scheduler, the operator handlers and the rollback. */
 export interface RunState {
   stop?: StopRequest;
-  /** rollback_strategy manual, after a failure: what the operator decided. */
-  decision?: 'rollback' | 'cancel' | 'accept';
+  /** After a failure held by rollback_strategy manual, or a halt: what the operator decided. */
+  decision?: 'rollback' | 'cancel' | 'accept' | 'retry';
   awaitingDecision: boolean;
   continueRequests: ContinueRollbackInput[];
   /** Temporal's own cancellation was requested: whatever else happens, the workflow ends cancelled. */
   temporalCancelRequested: boolean;
+  /** Set while an operator has the deployment paused. */
+  paused?: { by?: string; reason?: string; at: string };
+  /** on_failure: halt, after a failure: nothing starts until retry_service, rollback or accept. */
+  halted: boolean;
+  /** retry_service requests not yet acted on: named services, or every failed one. */
+  retryRequests: Array<string[] | 'all-failed'>;
+  /** approve / reject decisions not yet consumed by their service's approval gate. */
+  approvalDecisions: Map<string, ApprovalDecision>;
+  /** Bumped by every accepted control, so the scheduler looks again. */
+  wake: number;
 }
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentResult> {
   const { manifest, plan } = await decide(input);
   const tracker = new ProgressTracker(input.deploymentId, manifest, plan, now());
   const health: HealthReport = { services: {}, deployment: [] };
-  const state: RunState = { awaitingDecision: false, continueRequests: [], temporalCancelRequested: false };
+  const state: RunState = {
+    awaitingDecision: false,
+    continueRequests: [],
+    temporalCancelRequested: false,
+    halted: false,
+    retryRequests: [],
+    approvalDecisions: new Map(),
+    wake: 0,
+  };
   setHandler(progressQuery, () => tracker.snapshot());
   setHandler(healthQuery, () => health);
   installOperatorHandlers(state, tracker);
@@ -75,12 +95,37 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
   return CancellationScope.nonCancellable(() => new DeploymentRun(input, manifest, plan, tracker, health, state).run());
 }
 
+/** Phases of the forward part, where the scheduler decides between them. */
+const FORWARD_PHASES: readonly DeploymentPhase[] = ['DEPLOYING', 'PAUSED', 'HALTED'];
+
+/** Phases that tell the manifest's `notify` subscribers something, and the event each is. */
+const PHASE_EVENTS: Partial<Record<DeploymentPhase, NotifyEvent>> = {
+  HALTED: 'halted',
+  PARTIAL: 'partial',
+  ROLLED_BACK: 'rolled_back',
+  ROLLBACK_BLOCKED: 'rollback_blocked',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+};
+
 class DeploymentRun {
   private readonly outputs: Record<string, Record<string, string>> = {};
   private readonly succeeded = new Set<string>();
+  /** Services whose compensation is registered (a child was started for them): what a rollback undoes. */
   private readonly started = new Set<string>();
+  /** Services the scheduler is done with for now: started in this round, failed or skipped. A retry takes them back. */
+  private readonly launched = new Set<string>();
+  private readonly failed = new Set<string>();
+  /** Dependents of a failed service, under on_failure continue / rollback-subgraph. */
+  private readonly skipped = new Set<string>();
+  /** Services waiting at their approval gate, and those let through. */
+  private readonly gating = new Set<string>();
+  private readonly approved = new Set<string>();
   private running = 0;
+  /** Bumped whenever a service or a gate finishes: the scheduler looks again. */
+  private changes = 0;
   private previous: Record<string, string> = {};
+  private readonly notifier: Notifier;
 
   constructor(
     private readonly input: DeploymentInput,
@@ -89,13 +134,31 @@ class DeploymentRun {
     private readonly tracker: ProgressTracker,
     private readonly health: HealthReport,
     private readonly state: RunState,
-  ) {}
+  ) {
+    // Inputs recorded before these fields existed have neither: an empty list, the old policy.
+    this.notifier = new Notifier(manifest.deployment.notify ?? [], tracker);
+    if (manifest.deployment.strategy.on_failure) tracker.data.onFailure = manifest.deployment.strategy.on_failure;
+  }
+
+  private get onFailure(): NonNullable<Manifest['deployment']['strategy']['on_failure']> {
+    return this.manifest.deployment.strategy.on_failure ?? 'rollback';
+  }
 
   private setPhase(phase: DeploymentPhase): void {
     if (this.tracker.phase === phase) return;
     this.tracker.phase = phase;
     // Upsert on phase changes only: each upsert is a history event.
     upsertSearchAttributes([{ key: TUGBOAT_PHASE, value: phase }]);
+    const event = PHASE_EVENTS[phase];
+    if (event) {
+      const p = this.tracker.data;
+      const why = p.error ? `: ${p.error}` : '';
+      this.notifier.send({
+        event,
+        text: `${p.name}/${p.environment} ${phase}${why} (deployment ${p.deploymentId})`,
+        fields: phase === 'PARTIAL' ? { failed: p.failed ?? [], skipped: p.skipped ?? [] } : undefined,
+      });
+    }
   }
 
   private requestStop(stop: StopRequest): void {
@@ -107,8 +170,31 @@ class DeploymentRun {
     const prepared = await this.prepareRollback();
     if (!prepared) return this.end();
 
-    // The forward phase runs in its own cancellable scope: a stop cancels the running children
-    // (and waits for them to acknowledge) without touching anything else.
+    for (;;) {
+      await this.forward();
+      if (!this.state.stop) return this.finishForward();
+      this.tracker.skipUnstarted(this.started, this.state.stop.reason);
+      if (this.state.stop.trigger !== 'failure') break;
+      this.tracker.data.error = this.state.stop.reason;
+      if (this.manifest.deployment.rollback_strategy !== 'manual') break;
+      const decision = await this.rollbackDecided();
+      if (decision === 'accept') return this.end();
+      if (decision !== 'retry') break;
+      this.retryAfterManualHold();
+    }
+    // Read after the decision: a manual cancel turns the failure's rollback into a cancellation.
+    const stop = this.state.stop!;
+    await rollBack(this.rollbackContext(this.started), stop.trigger, stop.reason);
+    await this.checkOrphans(this.started);
+    this.setPhase(this.state.stop?.trigger === 'cancel' ? 'CANCELLED' : 'ROLLED_BACK');
+    return this.end();
+  }
+
+  /**
+   * The forward phase, in its own cancellable scope: a stop cancels the running children (and
+   * waits for them to acknowledge) without touching anything else.
+   */
+  private async forward(): Promise<void> {
     const forwardScope = new CancellationScope();
     const forward = forwardScope.run(() => this.deployAndCheck()).catch((err) => {
       if (!isCancellation(err)) throw err;
@@ -117,36 +203,40 @@ class DeploymentRun {
     if (this.state.stop) forwardScope.cancel();
     await forward;
     await condition(() => this.running === 0);
+  }
 
-    if (!this.state.stop) {
+  /** No stop: everything succeeded, or a failure policy kept the rest going (PARTIAL). */
+  private async finishForward(): Promise<DeploymentResult> {
+    if (this.failed.size === 0 && this.skipped.size === 0) {
       this.setPhase('SUCCEEDED');
       return this.end();
     }
-    this.tracker.skipUnstarted(this.started, this.state.stop.reason);
-    if (this.state.stop.trigger === 'failure') {
-      this.tracker.data.error = this.state.stop.reason;
-      if (this.manifest.deployment.rollback_strategy === 'manual' && !(await this.rollbackDecided())) return this.end();
+    if (this.state.decision === 'accept') this.tracker.skipUnstarted(this.launched, 'the halted deployment was accepted as it is');
+    const p = this.tracker.data;
+    p.failed = [...this.failed].sort();
+    p.skipped = Object.values(p.services).filter((s) => s.state === 'SKIPPED').map((s) => s.name).sort();
+    if (this.onFailure === 'rollback-subgraph') {
+      // Only what failed is undone (its dependents never started); independent branches stay.
+      const failedStarted = new Set([...this.failed].filter((s) => this.started.has(s)));
+      await rollBack(this.rollbackContext(failedStarted), 'failure', p.error ?? 'a service failed');
+      await this.checkOrphans(failedStarted);
     }
-    // Read after the decision: a manual cancel turns the failure's rollback into a cancellation.
-    const stop = this.state.stop;
-    await rollBack(
-      {
-        deploymentId: this.input.deploymentId,
-        scope: this.scope(),
-        manifest: this.manifest,
-        plan: this.plan,
-        tracker: this.tracker,
-        registered: this.started,
-        previous: this.previous,
-        setPhase: (p) => this.setPhase(p),
-        continueRequests: this.state.continueRequests,
-      },
-      stop.trigger,
-      stop.reason,
-    );
-    await this.checkOrphans();
-    this.setPhase(this.state.stop?.trigger === 'cancel' ? 'CANCELLED' : 'ROLLED_BACK');
+    this.setPhase('PARTIAL');
     return this.end();
+  }
+
+  private rollbackContext(registered: ReadonlySet<string>) {
+    return {
+      deploymentId: this.input.deploymentId,
+      scope: this.scope(),
+      manifest: this.manifest,
+      plan: this.plan,
+      tracker: this.tracker,
+      registered,
+      previous: this.previous,
+      setPhase: (p: DeploymentPhase) => this.setPhase(p),
+      continueRequests: this.state.continueRequests,
+    };
   }
 
   /** What executors key their own state by; data only, so adding it changed no command. */
@@ -186,38 +276,86 @@ class DeploymentRun {
 
   private async deployAndCheck(): Promise<void> {
     await this.deployServices();
-    if (this.state.stop) return;
+    if (this.state.stop || this.failed.size > 0 || this.skipped.size > 0) return;
     if (this.succeeded.size < this.plan.order.length) {
       this.requestStop({ trigger: 'failure', reason: 'no service could start: the plan and the scheduler disagree (a bug)' });
       return;
     }
-    if (this.manifest.deployment.health_checks.length === 0) return;
-    this.setPhase('HEALTH_CHECKING');
-    const failure = await runDeploymentHealthChecks(this.manifest, this.health);
-    if (failure) this.requestStop({ trigger: 'failure', reason: failure });
+    if (this.manifest.deployment.health_checks.length > 0) {
+      this.setPhase('HEALTH_CHECKING');
+      const failure = await runDeploymentHealthChecks(this.manifest, this.health);
+      if (failure) this.requestStop({ trigger: 'failure', reason: failure });
+    }
+    if (this.state.stop) return;
+    await this.bake();
   }
 
-  /** Starts services as their dependencies succeed and slots free up, until all ran or a stop. */
+  /**
+   * Starts services as their dependencies succeed, slots free up and gates open, until all ran
+   * or a stop. Paused or halted, it starts nothing and waits for an operator.
+   */
   private async deployServices(): Promise<void> {
     const strategy = this.manifest.deployment.strategy;
     for (;;) {
       if (this.state.stop) return;
-      const ready = nextServicesToStart(
-        this.plan,
-        { succeeded: this.succeeded, started: this.started, running: this.running },
-        strategy,
-      );
-      for (const name of ready) {
-        // Registering the service as started is registering its compensation: it happens before
-        // the child exists, so nothing it does can escape the rollback.
-        this.started.add(name);
-        this.running++;
-        void this.runService(name);
+      if (this.state.halted && this.state.decision === 'accept') return;
+      this.takeRetryRequests();
+      const held = new Set([...this.launched, ...this.gating, ...this.skipped]);
+      if (!this.state.paused && !this.state.halted) {
+        const ready = nextServicesToStart(this.plan, { succeeded: this.succeeded, started: held, running: this.running }, strategy);
+        for (const name of ready) {
+          const gate = this.manifest.deployment.services.find((s) => s.name === name)!.approval;
+          if (gate?.required && !this.approved.has(name)) {
+            this.gating.add(name);
+            void this.openGate(name, gate);
+            continue;
+          }
+          // Registering the service as started is registering its compensation: it happens before
+          // the child exists, so nothing it does can escape the rollback.
+          this.started.add(name);
+          this.launched.add(name);
+          this.running++;
+          void this.runService(name);
+        }
       }
-      this.tracker.markWaiting(this.succeeded, this.started);
-      if (this.running === 0) return;
-      const before = this.running;
-      await condition(() => this.running < before || this.state.stop !== undefined);
+      this.refreshForwardPhase();
+      this.tracker.markWaiting(this.succeeded, new Set([...this.launched, ...this.gating, ...this.skipped]));
+      if (this.running === 0 && this.gating.size === 0 && !this.state.halted) {
+        const left = this.plan.order.some((s) => !this.succeeded.has(s) && !this.failed.has(s) && !this.skipped.has(s));
+        // Paused with services left: wait for resume. Otherwise nothing more can happen.
+        if (!left || !this.state.paused) return;
+      }
+      const seen = { changes: this.changes, wake: this.state.wake };
+      await condition(() => this.changes !== seen.changes || this.state.wake !== seen.wake || this.state.stop !== undefined);
+    }
+  }
+
+  /** DEPLOYING, PAUSED or HALTED, from the operator's state (only while in the forward part). */
+  private refreshForwardPhase(): void {
+    if (!FORWARD_PHASES.includes(this.tracker.phase)) return;
+    this.tracker.data.paused = this.state.paused;
+    this.setPhase(this.state.halted ? 'HALTED' : this.state.paused ? 'PAUSED' : 'DEPLOYING');
+  }
+
+  private async openGate(name: string, spec: ApprovalSpec): Promise<void> {
+    try {
+      const gate = await awaitApproval(
+        { tracker: this.tracker, notifier: this.notifier, decisions: this.state.approvalDecisions, stopping: () => this.state.stop !== undefined },
+        name,
+        spec,
+      );
+      if (gate.outcome === 'approved') {
+        this.approved.add(name);
+        this.tracker.setState(name, 'WAITING');
+      } else if (gate.outcome === 'rejected') {
+        this.serviceFailed(name, { type: 'ApprovalRejected', message: gate.message });
+      }
+    } catch (err) {
+      // A stop cancelled the gate's timer: the service never started and is skipped with the rest.
+      if (!isCancellation(err)) throw err;
+    } finally {
+      this.gating.delete(name);
+      this.changes++;
     }
   }
 
@@ -242,17 +380,111 @@ class DeploymentRun {
         // latter must stop the deployment too, or its dependents would wait forever.
         this.requestStop({ trigger: 'failure', reason: `${name} was cancelled outside Tugboat` });
       } else {
-        const error = describeFailure(err);
-        this.tracker.failed(name, error, stepsOfFailure(err));
-        this.requestStop({ trigger: 'failure', reason: `${name} failed: ${error.message}` });
+        this.serviceFailed(name, describeFailure(err), stepsOfFailure(err));
       }
     } finally {
       this.running--;
+      this.changes++;
+    }
+  }
+
+  /** A service failed (its child, or its approval was rejected): the failure policy decides what follows. */
+  private serviceFailed(name: string, error: ServiceError, steps?: ServiceSteps): void {
+    this.tracker.failed(name, error, steps);
+    const reason = `${name} failed: ${error.message}`;
+    if (this.onFailure === 'rollback') {
+      this.requestStop({ trigger: 'failure', reason });
+      return;
+    }
+    this.failed.add(name);
+    this.launched.add(name);
+    this.tracker.data.error = reason;
+    if (this.onFailure === 'halt') {
+      this.state.halted = true;
+      return;
+    }
+    // continue / rollback-subgraph: what depends on it can't run; everything else goes on.
+    for (const dependent of this.plan.order.filter((s) => this.plan.upstream[s].includes(name))) {
+      if (this.launched.has(dependent) || this.skipped.has(dependent)) continue;
+      this.skipped.add(dependent);
+      this.tracker.setState(dependent, 'SKIPPED', { type: 'Skipped', message: `not deployed: depends on ${name}, which failed` });
+    }
+  }
+
+  /** Acts on retry_service requests under on_failure: halt: the named (or all) failed services run again. */
+  private takeRetryRequests(): void {
+    while (this.state.retryRequests.length > 0) {
+      const request = this.state.retryRequests.shift()!;
+      const names = request === 'all-failed' ? [...this.failed] : request.filter((s) => this.failed.has(s));
+      for (const name of names) this.forgetOutcome(name);
+    }
+    if (this.state.halted && this.failed.size === 0) {
+      this.state.halted = false;
+      this.tracker.data.error = undefined;
+    }
+  }
+
+  /** The service goes back to the scheduler, as if it had not run (its compensation stays registered). */
+  private forgetOutcome(name: string): void {
+    this.failed.delete(name);
+    this.launched.delete(name);
+    this.skipped.delete(name);
+    const service = this.tracker.data.services[name];
+    Object.assign(service, { state: 'PENDING', error: undefined, endedAt: undefined });
+  }
+
+  /** rollback_strategy manual, then retry: whatever did not succeed runs again. */
+  private retryAfterManualHold(): void {
+    for (const s of Object.values(this.tracker.data.services)) {
+      if (!this.succeeded.has(s.name)) this.forgetOutcome(s.name);
+    }
+    this.state.retryRequests.length = 0;
+    this.state.stop = undefined;
+    this.state.decision = undefined;
+    this.tracker.data.error = undefined;
+    this.setPhase('DEPLOYING');
+  }
+
+  /** strategy.bake: watch health for a while after everything succeeded; a failing check rolls back. */
+  private async bake(): Promise<void> {
+    const window = this.manifest.deployment.strategy.bake;
+    if (window === undefined) return;
+    const durationMs = parseDuration(window);
+    const startedAt = Date.now();
+    const progress: BakeProgress = { state: 'RUNNING', startedAt: new Date(startedAt).toISOString(), until: new Date(startedAt + durationMs).toISOString() };
+    this.tracker.data.bake = progress;
+    this.setPhase('BAKING');
+    const { bakeRelease } = proxyActivities<TugboatActivities>({
+      summary: `bake ${window}: watch health`,
+      startToCloseTimeout: durationMs + 5 * 60_000,
+      heartbeatTimeout: '30 seconds',
+      // Probes only: nothing to wait for when a rollback request interrupts the window.
+      cancellationType: ActivityCancellation.tryCancel,
+      retry: { maximumAttempts: 3, initialInterval: '1 second' },
+    });
+    try {
+      const result = await bakeRelease({
+        deploymentId: this.input.deploymentId,
+        durationMs,
+        services: this.manifest.deployment.services,
+        healthChecks: this.manifest.deployment.health_checks,
+        deployment: this.scope(),
+      });
+      Object.assign(progress, { state: result.healthy ? 'PASSED' : 'FAILED', checks: result.checks, detail: result.detail });
+      if (!result.healthy) this.requestStop({ trigger: 'failure', reason: `bake: ${result.detail ?? 'a health check failed'}` });
+    } catch (err) {
+      if (isCancellation(err)) {
+        progress.state = 'INTERRUPTED';
+        throw err;
+      }
+      const why = `could not watch health: ${describeFailure(err).message}`;
+      Object.assign(progress, { state: 'FAILED', detail: why });
+      this.requestStop({ trigger: 'failure', reason: `bake: ${why}` });
     }
   }
 
   /** rollback_strategy manual: hold the lock in FAILED until an operator decides. */
-  private async rollbackDecided(): Promise<boolean> {
+  private async rollbackDecided(): Promise<RunState['decision']> {
     this.setPhase('FAILED');
     this.state.awaitingDecision = true;
     this.tracker.data.awaitingDecision = true;
@@ -260,19 +492,19 @@ class DeploymentRun {
     this.state.awaitingDecision = false;
     this.tracker.data.awaitingDecision = false;
     const decision = this.state.decision ?? 'cancel';
-    if (decision === 'accept') return false;
+    if (decision === 'accept' || decision === 'retry') return decision;
     this.state.stop = { ...this.state.stop!, trigger: decision === 'cancel' ? 'cancel' : 'failure' };
-    return true;
+    return decision;
   }
 
-  private async checkOrphans(): Promise<void> {
+  private async checkOrphans(compensated: ReadonlySet<string>): Promise<void> {
     const { findOrphans } = proxyActivities<TugboatActivities>({
       summary: 'check the live inventory for orphans',
       startToCloseTimeout: '1 minute',
       cancellationType: ActivityCancellation.tryCancel,
       retry: { maximumAttempts: 5, initialInterval: '1 second' },
     });
-    const specs = this.manifest.deployment.services.filter((s) => this.started.has(s.name));
+    const specs = this.manifest.deployment.services.filter((s) => compensated.has(s.name));
     try {
       const found = await findOrphans({
         deploymentId: this.input.deploymentId,
@@ -299,7 +531,7 @@ class DeploymentRun {
     const p = this.tracker.snapshot();
     const services: DeploymentRecord['services'] = {};
     for (const s of Object.values(p.services)) {
-      services[s.name] = { state: s.state, version: s.version, error: s.error?.message };
+      services[s.name] = { state: s.state, version: s.version, error: s.error?.message, startedAt: s.startedAt, endedAt: s.endedAt };
     }
     try {
       this.tracker.data.record = await recordDeployment({
@@ -315,6 +547,7 @@ class DeploymentRun {
         orphans: p.orphans,
         retained: p.retained,
         rollbackManifest: p.rollbackManifest,
+        requestedBy: this.input.requestedBy,
       });
     } catch (err) {
       // The deployment's outcome stands; only its long-term record is missing, and progress says so.
@@ -325,6 +558,7 @@ class DeploymentRun {
   /** Records the end and closes the workflow the way its trigger asks. */
   private async end(): Promise<DeploymentResult> {
     this.tracker.finish(now());
+    await this.notifier.drain();
     // Added after histories were recorded without it: old runs replay down the old path.
     if (patched(PATCH_DEPLOYMENT_RECORD)) await this.recordDeployment();
     const result = this.tracker.result();
@@ -333,7 +567,9 @@ class DeploymentRun {
     if (this.state.temporalCancelRequested && this.tracker.phase !== 'SUCCEEDED') {
       throw new CancelledFailure(`cancelled: ${stop?.reason ?? 'Temporal cancellation requested'}`, [result]);
     }
-    if (this.tracker.phase === 'SUCCEEDED' || stop?.trigger === 'cancel' || stop?.trigger === 'rollback') return result;
+    if (this.tracker.phase === 'SUCCEEDED' || this.tracker.phase === 'PARTIAL' || stop?.trigger === 'cancel' || stop?.trigger === 'rollback') {
+      return result;
+    }
     throw ApplicationFailure.create({
       type: FailureTypes.deploymentFailed,
       message: failureMessage(this.tracker.phase, this.tracker.data.error),

@@ -1,13 +1,25 @@
 /**
- * The operator's doors into a running deployment: cancel and rollback as signals (Web UI,
- * `temporal workflow signal`) and as updates (the tugboat CLI) sharing one handler, accept for a
- * manual rollback strategy, continue_rollback for a blocked rollback, and Temporal's own
- * cancellation, which means the same as the cancel signal. Every request is recorded in progress.
+ * The operator's doors into a running deployment: cancel, rollback, pause, resume, approve,
+ * reject, retry_service, accept and continue_rollback, each as a signal (Web UI, `temporal
+ * workflow signal`) and as an update (the tugboat CLI, `temporal workflow update execute`)
+ * sharing one handler, and Temporal's own cancellation, which means the same as the cancel
+ * signal. Every request is recorded in progress: accepted ones with who and why, refused signals
+ * as ignored with the reason (a refused update is refused to its caller and leaves no trace).
  */
 import { CancellationScope, setHandler } from '@temporalio/workflow';
 import {
   acceptSignal,
   acceptUpdate,
+  approveSignal,
+  approveUpdate,
+  pauseSignal,
+  pauseUpdate,
+  rejectSignal,
+  rejectUpdate,
+  resumeSignal,
+  resumeUpdate,
+  retryServiceSignal,
+  retryServiceUpdate,
   cancelSignal,
   cancelUpdate,
   continueRollbackSignal,
@@ -17,11 +29,21 @@ import {
   type ContinueRollbackInput,
   type OperatorRequestInput,
   type RequestAccepted,
+  type ServiceRequestInput,
 } from '../api/messages';
-import type { OperatorRequest } from '../api/progress';
+import type { OperatorRequest, OperatorRequestKind, ServiceState } from '../api/progress';
 import { fitUtf8 } from '../api/temporal-limits';
 import type { RunState } from './deployment';
-import { acceptRefusal, continueRollbackRefusal, stopRefusal, type RequestContext } from './operator-rules';
+import {
+  acceptRefusal,
+  approvalRefusal,
+  continueRollbackRefusal,
+  pauseRefusal,
+  resumeRefusal,
+  retryRefusal,
+  stopRefusal,
+  type RequestContext,
+} from './operator-rules';
 import type { ProgressTracker } from './progress-tracker';
 
 type Via = OperatorRequest['via'];
@@ -47,6 +69,9 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     decided: state.decision !== undefined,
     continuePending: state.continueRequests.length > 0,
     blocked: tracker.data.rollback?.blocked ?? [],
+    paused: state.paused !== undefined,
+    halted: state.halted,
+    services: serviceStates(tracker),
   });
   const accepted = (message: string): RequestAccepted => ({ accepted: true, phase: tracker.phase, message });
 
@@ -65,16 +90,57 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     return accepted(kind === 'cancel' ? 'cancelling: rolling back what was deployed' : 'rolling back what was deployed');
   };
 
-  const accept = (input: OperatorRequestInput | undefined, via: Via): RequestAccepted => {
-    const refusal = acceptRefusal(context());
-    if (refusal) {
-      tracker.record({ kind: 'accept', ...who(input), via, outcome: 'ignored', note: refusal });
-      return accepted(`ignored: ${refusal}`);
-    }
-    tracker.record({ kind: 'accept', ...who(input), via, outcome: 'accepted' });
-    state.decision = 'accept';
-    return accepted('accepted: what was deployed stays; the deployment ends FAILED');
+  /**
+   * One door for the controls that act on the forward phase: checks the request (the same rule
+   * the update's validator ran), records it with who and why, acts, and wakes the scheduler.
+   */
+  const control = <I extends ServiceRequestInput>(
+    kind: OperatorRequestKind,
+    refusal: (input: I | undefined) => string | undefined,
+    act: (input: I | undefined, by: { by?: string; reason?: string }) => string,
+  ) => {
+    return (input: I | undefined, via: Via): RequestAccepted => {
+      const service = typeof input?.service === 'string' ? fitUtf8(input.service, MAX_TEXT_BYTES) : undefined;
+      const base = { kind, ...(service ? { service } : {}), ...who(input), via };
+      const why = refusal(input);
+      if (why) {
+        tracker.record({ ...base, outcome: 'ignored', note: why });
+        return accepted(`ignored: ${why}`);
+      }
+      tracker.record({ ...base, outcome: 'accepted' });
+      const message = act(input, who(input));
+      state.wake++;
+      return accepted(message);
+    };
   };
+
+  const accept = control<OperatorRequestInput>('accept', () => acceptRefusal(context()), () => {
+    state.decision = 'accept';
+    return state.halted
+      ? 'accepted: what succeeded stays, nothing more starts; the deployment ends PARTIAL'
+      : 'accepted: what was deployed stays; the deployment ends FAILED';
+  });
+  const pause = control<OperatorRequestInput>('pause', () => pauseRefusal(context()), (_input, by) => {
+    state.paused = { ...by, at: new Date().toISOString() };
+    return 'paused: nothing new starts; running services finish';
+  });
+  const resume = control<OperatorRequestInput>('resume', () => resumeRefusal(context()), () => {
+    state.paused = undefined;
+    return 'resumed';
+  });
+  const approval = (kind: 'approve' | 'reject') =>
+    control<ServiceRequestInput>(kind, (input) => approvalRefusal(kind, input, context()), (input, by) => {
+      state.approvalDecisions.set(input!.service!, { decision: kind, ...by });
+      return kind === 'approve' ? `approved ${input!.service}: it starts when a slot is free` : `rejected ${input!.service}`;
+    });
+  const approve = approval('approve');
+  const reject = approval('reject');
+  const retryService = control<ServiceRequestInput>('retry_service', (input) => retryRefusal(input, context()), (input) => {
+    const named = typeof input?.service === 'string' ? [input.service] : undefined;
+    state.retryRequests.push(named ?? 'all-failed');
+    if (state.awaitingDecision) state.decision = 'retry';
+    return named ? `retrying ${named[0]}` : 'retrying every failed service';
+  });
 
   const continueRollback = (input: ContinueRollbackInput | undefined, via: Via): RequestAccepted => {
     const base = { kind: 'continue_rollback' as const, ...who(input), via };
@@ -97,6 +163,26 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   setHandler(cancelSignal, (input) => void stop('cancel', input, 'signal'));
   setHandler(rollbackSignal, (input) => void stop('rollback', input, 'signal'));
   setHandler(acceptSignal, (input) => void accept(input, 'signal'));
+  setHandler(pauseSignal, (input) => void pause(input, 'signal'));
+  setHandler(resumeSignal, (input) => void resume(input, 'signal'));
+  setHandler(approveSignal, (input) => void approve(input, 'signal'));
+  setHandler(rejectSignal, (input) => void reject(input, 'signal'));
+  setHandler(retryServiceSignal, (input) => void retryService(input, 'signal'));
+  setHandler(pauseUpdate, (input) => pause(input, 'update'), {
+    validator: (_input: OperatorRequestInput) => refuseWith(pauseRefusal(context())),
+  });
+  setHandler(resumeUpdate, (input) => resume(input, 'update'), {
+    validator: (_input: OperatorRequestInput) => refuseWith(resumeRefusal(context())),
+  });
+  setHandler(approveUpdate, (input) => approve(input, 'update'), {
+    validator: (input) => refuseWith(approvalRefusal('approve', input, context())),
+  });
+  setHandler(rejectUpdate, (input) => reject(input, 'update'), {
+    validator: (input) => refuseWith(approvalRefusal('reject', input, context())),
+  });
+  setHandler(retryServiceUpdate, (input) => retryService(input, 'update'), {
+    validator: (input) => refuseWith(retryRefusal(input, context())),
+  });
   setHandler(cancelUpdate, (input) => stop('cancel', input, 'update'), {
     validator: (_input: OperatorRequestInput) => refuseWith(stopRefusal('cancel', context())),
   });
@@ -117,4 +203,10 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     state.temporalCancelRequested = true;
     stop('cancel', { reason: 'Temporal cancellation requested' }, 'temporal-cancel');
   });
+}
+
+function serviceStates(tracker: ProgressTracker): Record<string, ServiceState> {
+  const states: Record<string, ServiceState> = {};
+  for (const s of Object.values(tracker.data.services)) states[s.name] = s.state;
+  return states;
 }

@@ -3,8 +3,8 @@
  * reason (a refused update changes nothing and leaves no trace in history); the signal handlers
  * use them to ignore, recording why.
  */
-import type { ContinueRollbackInput } from '../api/messages';
-import type { BlockedCompensation, DeploymentPhase, StopTrigger } from '../api/progress';
+import type { ContinueRollbackInput, ServiceRequestInput } from '../api/messages';
+import type { BlockedCompensation, DeploymentPhase, ServiceState, StopTrigger } from '../api/progress';
 
 export interface RequestContext {
   phase: DeploymentPhase;
@@ -17,9 +17,18 @@ export interface RequestContext {
   /** A continue_rollback request is queued and not yet acted on. */
   continuePending: boolean;
   blocked: BlockedCompensation[];
+  /** An operator paused it. */
+  paused: boolean;
+  /** on_failure: halt, after a failure: waiting for retry_service, rollback or accept. */
+  halted: boolean;
+  /** Every service's state now. */
+  services: Record<string, ServiceState>;
 }
 
-const FINAL: readonly DeploymentPhase[] = ['SUCCEEDED', 'ROLLED_BACK', 'CANCELLED'];
+const FINAL: readonly DeploymentPhase[] = ['SUCCEEDED', 'PARTIAL', 'ROLLED_BACK', 'CANCELLED'];
+
+/** Where the forward phase runs: services may start (or wait to). */
+const DEPLOYING: readonly DeploymentPhase[] = ['DEPLOYING', 'PAUSED', 'HALTED'];
 
 /** Why a cancel or rollback request is refused now, or undefined when it is accepted. */
 export function stopRefusal(kind: 'cancel' | 'rollback', ctx: RequestContext): string | undefined {
@@ -35,8 +44,76 @@ export function stopRefusal(kind: 'cancel' | 'rollback', ctx: RequestContext): s
 
 export function acceptRefusal(ctx: RequestContext): string | undefined {
   if (ctx.decided) return 'a decision was already taken for this failed deployment';
-  if (ctx.awaitingDecision) return undefined;
-  return 'accept only applies to a failed deployment with rollback_strategy: manual that is waiting for a decision';
+  if (ctx.awaitingDecision || (ctx.halted && ctx.stopped === undefined)) return undefined;
+  return (
+    'accept only applies to a HALTED deployment (on_failure: halt) or a failed one held by ' +
+    `rollback_strategy: manual; this one is ${ctx.phase}`
+  );
+}
+
+/** Why the deployment is no longer deploying (so pause, approve… make no sense), or undefined. */
+function notDeploying(ctx: RequestContext): string | undefined {
+  if (FINAL.includes(ctx.phase)) return `the deployment already ended ${ctx.phase}`;
+  if (ctx.stopped !== undefined || ctx.awaitingDecision) return `the deployment is stopping (phase ${ctx.phase})`;
+  if (!DEPLOYING.includes(ctx.phase)) return `services are no longer being deployed (phase ${ctx.phase})`;
+  return undefined;
+}
+
+export function pauseRefusal(ctx: RequestContext): string | undefined {
+  const stopped = notDeploying(ctx);
+  if (stopped) return `${stopped}; there is nothing to pause`;
+  if (ctx.paused) return 'the deployment is already paused; resume it with `tugboat resume`';
+  if (ctx.halted) return 'the deployment is HALTED, so nothing starts anyway: retry, rollback or accept it';
+  return undefined;
+}
+
+export function resumeRefusal(ctx: RequestContext): string | undefined {
+  if (!ctx.paused) return `the deployment is not paused (phase ${ctx.phase})`;
+  return undefined;
+}
+
+/** The service named by an approve / reject / retry_service request, or why the name is no good. */
+function namedService(input: ServiceRequestInput | undefined, ctx: RequestContext): { service?: string; refusal?: string } {
+  const service = (input as { service?: unknown } | undefined)?.service;
+  if (service === undefined) return {};
+  if (typeof service !== 'string' || service.length === 0) return { refusal: 'service must be a service name (a string)' };
+  if (!(service in ctx.services)) {
+    return { refusal: `no service named "${service}"; the services are ${Object.keys(ctx.services).join(', ')}` };
+  }
+  return { service };
+}
+
+export function approvalRefusal(kind: 'approve' | 'reject', input: ServiceRequestInput | undefined, ctx: RequestContext): string | undefined {
+  const { service, refusal } = namedService(input, ctx);
+  if (refusal) return refusal;
+  const waiting = Object.keys(ctx.services).filter((s) => ctx.services[s] === 'AWAITING_APPROVAL');
+  const which = waiting.length > 0 ? `; awaiting approval: ${waiting.join(', ')}` : '; no service is awaiting approval';
+  if (service === undefined) return `say which service to ${kind}: {"service": "<name>"}${which}`;
+  const stopped = notDeploying(ctx);
+  if (stopped) return stopped;
+  if (ctx.services[service] !== 'AWAITING_APPROVAL') return `${service} is not awaiting approval (it is ${ctx.services[service]})${which}`;
+  return undefined;
+}
+
+/** States a retry re-runs: FAILED, and CANCELLED when a manual-strategy stop cancelled it. */
+const RETRYABLE: readonly ServiceState[] = ['FAILED', 'CANCELLED'];
+
+export function retryRefusal(input: ServiceRequestInput | undefined, ctx: RequestContext): string | undefined {
+  const { service, refusal } = namedService(input, ctx);
+  if (refusal) return refusal;
+  if (ctx.decided) return 'a decision was already taken for this failed deployment';
+  if (!(ctx.awaitingDecision || (ctx.halted && ctx.stopped === undefined))) {
+    return (
+      'retry applies to a HALTED deployment (on_failure: halt) or a failed one held by rollback_strategy: manual; ' +
+      `this one is ${ctx.phase}`
+    );
+  }
+  const failed = Object.keys(ctx.services).filter((s) => RETRYABLE.includes(ctx.services[s]));
+  if (service !== undefined && !failed.includes(service)) {
+    return `${service} has not failed (it is ${ctx.services[service]}); failed: ${failed.join(', ') || 'none'}`;
+  }
+  if (failed.length === 0) return 'no failed service to retry';
+  return undefined;
 }
 
 export function continueRollbackRefusal(input: ContinueRollbackInput | undefined, ctx: RequestContext): string | undefined {

@@ -108,7 +108,7 @@ export class ProgressTracker {
 
   succeeded(name: string, result: ServiceWorkflowResult): void {
     Object.assign(this.service(name), {
-      state: 'SUCCEEDED',
+      state: result.unchanged ? 'UNCHANGED' : 'SUCCEEDED',
       endedAt: now(),
       outputs: result.outputs,
       resources: result.resources,
@@ -128,10 +128,10 @@ export class ProgressTracker {
     service.steps = { ...service.steps, ...steps };
   }
 
-  /** Services whose dependencies are done but that wait for a slot (or for their wave). */
-  markWaiting(succeeded: ReadonlySet<string>, started: ReadonlySet<string>): void {
+  /** Services whose dependencies are done but that wait for a slot (or for their wave); `held` are left as they are. */
+  markWaiting(succeeded: ReadonlySet<string>, held: ReadonlySet<string>): void {
     for (const name of this.plan.order) {
-      if (started.has(name)) continue;
+      if (held.has(name)) continue;
       this.service(name).state = dependenciesSucceeded(this.plan, name, succeeded) ? 'WAITING' : 'PENDING';
     }
   }
@@ -139,7 +139,8 @@ export class ProgressTracker {
   /** After a stop: whatever never started is SKIPPED, naming why. */
   skipUnstarted(started: ReadonlySet<string>, stopReason: string): void {
     for (const s of Object.values(this.progress.services)) {
-      if (started.has(s.name)) continue;
+      // A rejected approval failed without starting; a failure policy's skip already said why.
+      if (started.has(s.name) || s.state === 'FAILED' || s.state === 'SKIPPED') continue;
       const failedUpstream = this.plan.upstream[s.name].find((dep) => this.service(dep).state === 'FAILED');
       s.state = 'SKIPPED';
       s.error = {

@@ -99,10 +99,18 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
 
   ctx.setPhase('ROLLING_BACK');
   while (done.size < toUndo.length) {
+    const doneBeforePass = done.size;
     for (const name of toUndo) {
       if (neededBy.has(name) && !done.has(name)) keepForDependent(name);
       if (inFlight.size >= cap) break;
       if (!ready(name)) continue;
+      if (tracker.data.services[name].state === 'UNCHANGED') {
+        // It ran this very version before the deployment: nothing to undo, nothing to call.
+        tracker.setState(name, 'ROLLED_BACK');
+        done.add(name);
+        progress.order.push(name);
+        continue;
+      }
       inFlight.add(name);
       void compensate(name);
     }
@@ -115,6 +123,8 @@ export async function rollBack(ctx: RollbackContext, trigger: StopTrigger, reaso
       ctx.setPhase('ROLLING_BACK');
       continue;
     }
+    // Services with nothing to undo finish within the pass: look again rather than wait for an event.
+    if (inFlight.size === 0 && done.size !== doneBeforePass) continue;
     const snapshot = { inFlight: inFlight.size, done: done.size, blocked: progress.blocked.length };
     await condition(
       () => inFlight.size < snapshot.inFlight || done.size !== snapshot.done || progress.blocked.length !== snapshot.blocked,

@@ -48,6 +48,7 @@ export async function serviceWorkflow(input: ServiceWorkflowInput): Promise<Serv
     resources: applied.resources,
     healthy: true,
     healthDetail: health.detail,
+    ...(applied.outcome === 'unchanged' ? { unchanged: true } : {}),
     steps,
   };
 }

@@ -2,6 +2,10 @@
 import type { BlockedCompensation } from '../../src/api/progress';
 import {
   acceptRefusal,
+  approvalRefusal,
+  pauseRefusal,
+  resumeRefusal,
+  retryRefusal,
   continueRollbackRefusal,
   servicesReleasedBySkip,
   stopRefusal,
@@ -18,6 +22,9 @@ const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({
   decided: false,
   continuePending: false,
   blocked: [],
+  paused: false,
+  halted: false,
+  services: { db: 'SUCCEEDED', app: 'RUNNING', gate: 'AWAITING_APPROVAL', broken: 'FAILED' },
   ...over,
 });
 
@@ -39,7 +46,7 @@ describe('stopRefusal', () => {
 
 describe('acceptRefusal', () => {
   it('accepts only a manual deployment awaiting its decision, once', () => {
-    expect(acceptRefusal(ctx())).toMatch(/only applies to a failed deployment/);
+    expect(acceptRefusal(ctx())).toMatch(/only applies to a HALTED deployment .* or a failed one held by rollback_strategy: manual/);
     expect(acceptRefusal(ctx({ awaitingDecision: true, phase: 'FAILED' }))).toBeUndefined();
     expect(acceptRefusal(ctx({ awaitingDecision: true, decided: true }))).toMatch(/already taken/);
   });
@@ -70,5 +77,67 @@ describe('continueRollbackRefusal', () => {
   it('releases exactly the services whose resources are all skipped', () => {
     expect(servicesReleasedBySkip(['database-1', 'database-2', 'cache'], blocked)).toEqual(['db', 'cache']);
     expect(servicesReleasedBySkip(['database-1'], blocked)).toEqual([]);
+  });
+});
+
+describe('pause and resume', () => {
+  it('pauses a deploying deployment once, and resumes only a paused one', () => {
+    expect(pauseRefusal(ctx())).toBeUndefined();
+    expect(pauseRefusal(ctx({ phase: 'PAUSED', paused: true }))).toMatch(/already paused/);
+    expect(resumeRefusal(ctx())).toMatch(/not paused \(phase DEPLOYING\)/);
+    expect(resumeRefusal(ctx({ phase: 'PAUSED', paused: true }))).toBeUndefined();
+  });
+
+  it.each<[Partial<RequestContext>, RegExp]>([
+    [{ phase: 'SUCCEEDED' }, /already ended SUCCEEDED/],
+    [{ phase: 'ROLLING_BACK', stopped: 'failure' }, /stopping \(phase ROLLING_BACK\)/],
+    [{ phase: 'BAKING' }, /no longer being deployed \(phase BAKING\)/],
+    [{ phase: 'HALTED', halted: true }, /HALTED.*retry, rollback or accept/],
+  ])('refuses to pause %j', (over, reason) => {
+    expect(pauseRefusal(ctx(over))).toMatch(reason);
+  });
+});
+
+describe('approve and reject', () => {
+  it('accepts a service awaiting approval', () => {
+    expect(approvalRefusal('approve', { service: 'gate' }, ctx())).toBeUndefined();
+    expect(approvalRefusal('reject', { service: 'gate', reason: 'no' }, ctx())).toBeUndefined();
+  });
+
+  it.each<[unknown, RegExp]>([
+    [undefined, /say which service to approve.*awaiting approval: gate/],
+    [{ service: 42 }, /service must be a service name/],
+    [{ service: 'nope' }, /no service named "nope"; the services are db, app, gate, broken/],
+    [{ service: 'db' }, /db is not awaiting approval \(it is SUCCEEDED\); awaiting approval: gate/],
+  ])('refuses %j with a reason', (input, reason) => {
+    expect(approvalRefusal('approve', input as never, ctx())).toMatch(reason);
+  });
+
+  it('refuses once the deployment is stopping', () => {
+    expect(approvalRefusal('approve', { service: 'gate' }, ctx({ phase: 'ROLLING_BACK', stopped: 'rollback' }))).toMatch(/stopping/);
+  });
+});
+
+describe('retry_service', () => {
+  it('retries a failed service of a halted deployment, or all of them', () => {
+    const halted = ctx({ phase: 'HALTED', halted: true });
+    expect(retryRefusal({ service: 'broken' }, halted)).toBeUndefined();
+    expect(retryRefusal({}, halted)).toBeUndefined();
+    expect(retryRefusal({ service: 'db' }, halted)).toMatch(/db has not failed \(it is SUCCEEDED\); failed: broken/);
+  });
+
+  it('retries a manual-strategy failure awaiting a decision', () => {
+    expect(retryRefusal({}, ctx({ phase: 'FAILED', awaitingDecision: true }))).toBeUndefined();
+    expect(retryRefusal({}, ctx({ phase: 'FAILED', awaitingDecision: true, decided: true }))).toMatch(/decision was already taken/);
+  });
+
+  it('refuses a deployment that is neither halted nor held', () => {
+    expect(retryRefusal({ service: 'broken' }, ctx())).toMatch(/HALTED deployment.*this one is DEPLOYING/);
+    expect(retryRefusal({}, ctx({ phase: 'HALTED', halted: true, services: { db: 'SUCCEEDED' } }))).toMatch(/no failed service/);
+  });
+
+  it('accept ends a halted deployment', () => {
+    expect(acceptRefusal(ctx({ phase: 'HALTED', halted: true }))).toBeUndefined();
+    expect(acceptRefusal(ctx())).toMatch(/HALTED deployment.*this one is DEPLOYING/);
   });
 });
