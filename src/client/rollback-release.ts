@@ -11,7 +11,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { planRollbackRelease, RollbackRefusal, type RollbackReleasePlan } from '../activities/rollback-release';
+import { planRollbackRelease, ROLLBACKABLE_PHASES, RollbackRefusal, type RollbackReleasePlan } from '../activities/rollback-release';
 import { TUGBOAT_DEPLOYMENT, TUGBOAT_ENVIRONMENT, TUGBOAT_PHASE } from '../api/search-attributes';
 import { FileStateStore, type DeploymentRecord, type StateStore } from '../state';
 import { newestFirst } from '../state/records';
@@ -81,16 +81,7 @@ export async function rollbackFinishedDeployment(
     throw err;
   }
   const newer = newerThan(records, target);
-  if (newer.length > 0 && !opts.force) {
-    const latest = newer[0];
-    throw new NewerDeploymentError(
-      id,
-      newer.map((r) => r.deploymentId),
-      `${latest.deploymentId} (${latest.phase}, started ${latest.startedAt}) came after ${id} in ${target.name}/${target.environment}` +
-        `${newer.length > 1 ? `, and ${newer.length - 1} more` : ''}: rolling ${id} back restores what was there before it and throws ` +
-        `that away too. Roll back ${latest.deploymentId} instead, or pass --force to roll back ${id} anyway`,
-    );
-  }
+  if (newer.length > 0 && !opts.force) throw newerDeploymentError(target, newer);
   const taskQueue = opts.taskQueue ?? (process.env.TUGBOAT_TASK_QUEUE?.trim() || (await taskQueueOf(client, id)) || DEFAULT_TASK_QUEUE);
   const started = await startRollbackRelease(client, {
     name: target.name,
@@ -166,6 +157,22 @@ export async function startRollbackRelease(
     }
     throw err;
   }
+}
+
+function newerDeploymentError(target: DeploymentRecord, newer: DeploymentRecord[]): NewerDeploymentError {
+  const id = target.deploymentId;
+  const shown = newer.slice(0, 3).map((r) => `${r.deploymentId} (${r.phase}, started ${r.startedAt})`);
+  if (newer.length > shown.length) shown.push(`${newer.length - shown.length} more`);
+  const latest = newer[0];
+  const instead = ROLLBACKABLE_PHASES.includes(latest.phase)
+    ? `Roll back ${latest.deploymentId} instead, or pass --force`
+    : `See tugboat history ${target.name}/${target.environment}; pass --force`;
+  return new NewerDeploymentError(
+    id,
+    newer.map((r) => r.deploymentId),
+    `a newer deployment of ${target.name}/${target.environment} came after ${id}: ${shown.join(', ')}. ` +
+      `Rolling ${id} back restores what was there before it, throwing away what came after. ${instead} to roll back ${id} anyway`,
+  );
 }
 
 /** The deployment record `ref` names: by ID, or the environment's newest. */
