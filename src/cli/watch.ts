@@ -1,7 +1,8 @@
 /**
  * Follows a deployment until its workflow closes — or until it waits for a person (a blocked
- * rollback, a manual-strategy decision) — printing each service's transitions as they happen.
- * The CLI is only a viewer, so stopping it never affects the deployment.
+ * rollback, a manual-strategy decision, a halt) — feeding each poll's status to a view: the plain
+ * printer (each service's transitions as lines) or the live view (./live-view, a frame redrawn in
+ * place). The CLI is only a viewer, so stopping it never affects the deployment.
  *
  * Watching is cheap: each poll is one progress query. The parent is described only when the query
  * fails or the phase looks final (to learn whether the workflow closed), and otherwise every
@@ -13,7 +14,10 @@ import type { DeploymentPhase } from '../api/progress';
 import { ChildAttempts, deploymentStatus, type DeploymentStatus, type ServiceStatus } from '../client/status';
 
 export interface WatchOptions {
-  print: (line: string) => void;
+  /** The plain printer's output: each transition as a line (used unless a `view` is given). */
+  print?: (line: string) => void;
+  /** What the polls feed instead of the plain printer: the live view (./live-view). */
+  view?: WatchView;
   intervalMs?: number;
   /** Resolves to stop watching early (Ctrl-C). */
   stop?: Promise<void>;
@@ -23,16 +27,33 @@ export interface WatchOptions {
 
 export type WatchEnd = 'closed' | 'needs-operator' | 'detached';
 
+/** What the poll loop feeds: the plain printer (transitions as lines) or the live view (a frame redrawn in place). */
+export interface WatchView {
+  /** Each status a poll read. */
+  update(status: DeploymentStatus): void;
+  /** The watch is over: called once, before watchDeployment returns (with how it ended) or throws (without). */
+  close(end?: WatchEnd): void;
+}
+
 export async function watchDeployment(
   client: Client,
   handle: WorkflowHandle,
   opts: WatchOptions,
 ): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
-  const began = Date.now();
-  const seen = new Map<string, string>();
+  const view = opts.view ?? plainPrinter(opts.print ?? (() => {}));
+  let ended: WatchEnd | undefined;
+  try {
+    const result = await poll(client, handle, opts, view);
+    ended = result.end;
+    return result;
+  } finally {
+    view.close(ended);
+  }
+}
+
+async function poll(client: Client, handle: WorkflowHandle, opts: WatchOptions, view: WatchView): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
   let stopped = false;
   void opts.stop?.then(() => (stopped = true));
-  let lastPhase = '';
   let lastStatus: DeploymentStatus | undefined;
   const attempts = opts.attempts ?? new ChildAttempts();
   let parentCheckedAt = Date.now();
@@ -48,19 +69,9 @@ export async function watchDeployment(
     }
     if (status) {
       lastStatus = status;
-      if (status.phase !== lastPhase) {
-        opts.print(`${elapsed(began)}  phase ${status.phase}`);
-        lastPhase = status.phase;
-      }
-      for (const [name, s] of Object.entries(status.services)) {
-        const line = describeService(s);
-        if (seen.get(name) !== line) {
-          seen.set(name, line);
-          opts.print(`${elapsed(began)}  ${name.padEnd(22)} ${line}`);
-        }
-      }
+      view.update(status);
       if (closed) return { status, end: 'closed' };
-      if (status.awaiting_decision || status.phase === 'ROLLBACK_BLOCKED') return { status, end: 'needs-operator' };
+      if (needsOperator(status)) return { status, end: 'needs-operator' };
     } else if (closed) {
       // Closed without ever answering the progress query (failed before its first task, or
       // terminated): say how it ended instead of polling forever.
@@ -72,6 +83,38 @@ export async function watchDeployment(
     // (Racing an absent stop would not wait at all: Promise.race settles at once on undefined.)
     await (opts.stop ? Promise.race([delay(opts.intervalMs ?? 400), opts.stop]) : delay(opts.intervalMs ?? 400));
   }
+}
+
+/**
+ * The deployment waits for a person: a blocked rollback, a manual-strategy decision, or a halt
+ * (on_failure: halt) once the services still running when it halted have finished. A pause or an
+ * approval gate is watched on: it ends by itself (a resume, a decision or its deadline).
+ */
+function needsOperator(status: DeploymentStatus): boolean {
+  if (status.awaiting_decision || status.phase === 'ROLLBACK_BLOCKED') return true;
+  return status.phase === 'HALTED' && !Object.values(status.services).some((s) => s.state === 'RUNNING' || s.state === 'RETRYING');
+}
+
+/** The plain printer: the phase and each service's line whenever they change, stamped with the time since watching began. */
+export function plainPrinter(print: (line: string) => void, began: number = Date.now()): WatchView {
+  const seen = new Map<string, string>();
+  let lastPhase = '';
+  return {
+    update(status) {
+      if (status.phase !== lastPhase) {
+        print(`${elapsed(began)}  phase ${status.phase}`);
+        lastPhase = status.phase;
+      }
+      for (const [name, s] of Object.entries(status.services)) {
+        const line = describeService(s);
+        if (seen.get(name) !== line) {
+          seen.set(name, line);
+          print(`${elapsed(began)}  ${name.padEnd(22)} ${line}`);
+        }
+      }
+    },
+    close() {},
+  };
 }
 
 async function closedWithoutProgress(handle: WorkflowHandle): Promise<string> {
@@ -87,7 +130,7 @@ async function closedWithoutProgress(handle: WorkflowHandle): Promise<string> {
 const QUERY_DEADLINE_MS = 5_000;
 
 /** Phases after which the workflow closes (FAILED holds it open only while awaiting a decision). */
-const FINAL_PHASES: ReadonlySet<DeploymentPhase> = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'CANCELLED']);
+const FINAL_PHASES: ReadonlySet<DeploymentPhase> = new Set(['SUCCEEDED', 'PARTIAL', 'FAILED', 'ROLLED_BACK', 'CANCELLED']);
 
 /** Even mid-deployment, check now and then that the workflow was not terminated or timed out. */
 const PARENT_CHECK_MS = 10_000;
