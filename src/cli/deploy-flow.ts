@@ -1,7 +1,8 @@
 /**
- * Start a deployment and (unless detached) follow it to the end: shared by `deploy` and `up`.
+ * Start a deployment and (unless detached) follow it to the end: shared by `deploy` and `up`;
+ * following (the live view on a terminal, plain lines otherwise) is shared with `watch`.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { EnvironmentLockedError } from '../client/errors';
 import { SearchAttributesMissingError } from '../client/search-attributes-errors';
 import { startDeployment } from '../client/deployments';
@@ -11,7 +12,9 @@ import type { DeploymentStatus } from '../client/status';
 import { CliError, ExitCode, exitCodeForStatus } from './exit-codes';
 import type { LoadedManifest } from './manifest-input';
 import { renderStatus } from './render-status';
-import { watchDeployment } from './watch';
+import { watchDeployment, type WatchEnd } from './watch';
+import { createLiveView, liveViewWanted, planInputs } from './live-view';
+import { haltedStep } from './live-view/render';
 import { webUiLink } from './web-ui';
 import { operatorIdentity } from './identity';
 
@@ -28,6 +31,10 @@ export interface DeployFlowOptions {
   followIfLocked?: boolean;
   /** false: start without the worker-side preflight (`--no-preflight`). */
   preflight?: boolean;
+  /** Draw the live view when stdout is a terminal that can redraw it (false: `--plain`). */
+  live?: boolean;
+  /** Per service, durations (ms) learned from past deployments of the environment: the live view's ETA prefers them. */
+  learnedDurations?: Record<string, number>;
 }
 
 export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCode: ExitCode; status?: DeploymentStatus }> {
@@ -64,25 +71,75 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
     if (link) print(`Web UI: ${link}`);
   }
   if (opts.detach) {
-    print(`detached; follow it with: tugboat status ${started.deploymentId}`);
+    print(`detached; follow it with: tugboat watch ${started.deploymentId}`);
     return { exitCode: ExitCode.ok };
   }
-  const { status, end } = await watchDeployment(client, started.handle, { print: opts.json ? () => {} : print, stop: opts.stop });
   if (opts.json) {
+    const { status, end } = await watchDeployment(client, started.handle, { stop: opts.stop });
     print(JSON.stringify(status));
-  } else if (end === 'detached') {
-    print(`\nstopped watching; the deployment goes on. Follow it with: tugboat status ${started.deploymentId}`);
-  } else {
-    print('');
-    print(renderStatus(status));
-    if (end === 'closed') print(`\n${summaryLine(status, loaded)}`);
+    return { exitCode: end === 'detached' ? ExitCode.ok : exitCodeForStatus(status), status };
   }
+  const { status, end } = await followDeployment(client, started.handle, {
+    deploymentId: started.deploymentId,
+    print,
+    stop: opts.stop,
+    live: opts.live,
+    loaded,
+    learnedDurations: opts.learnedDurations,
+  });
   if (end === 'detached') return { exitCode: ExitCode.ok, status };
   return { exitCode: exitCodeForStatus(status), status };
 }
 
+export interface FollowOptions {
+  /** For the message after a detach: how to follow it again. */
+  deploymentId: string;
+  print: (line: string) => void;
+  /** Resolves to stop following (Ctrl-C): the deployment goes on. */
+  stop?: Promise<void>;
+  /** Draw the live view when stdout is a terminal that can redraw it (not TERM=dumb, not CI); false: plain lines. */
+  live?: boolean;
+  /** The deployment's manifest and plan: the live view's dependencies and declared durations, and the summary line. */
+  loaded?: Pick<LoadedManifest, 'manifest' | 'plan'>;
+  /** Per service, durations (ms) learned from past deployments of the environment. */
+  learnedDurations?: Record<string, number>;
+}
+
+/**
+ * Follow a deployment to its end (or until it needs a person, or Ctrl-C), then report: the live
+ * view leaves its last frame and adds what the frame has no room for (the error, the rollback,
+ * what to do next); plain lines end with the full status, as `tugboat status` prints it.
+ */
+export async function followDeployment(
+  client: Client,
+  handle: WorkflowHandle,
+  opts: FollowOptions,
+): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
+  const { print } = opts;
+  const live =
+    opts.live && liveViewWanted(process.stdout)
+      ? createLiveView({
+          stream: process.stdout,
+          ...(opts.loaded ? planInputs(opts.loaded.manifest, opts.loaded.plan) : {}),
+          learnedMs: opts.learnedDurations,
+          stop: opts.stop,
+        })
+      : undefined;
+  const { status, end } = await watchDeployment(client, handle, { print, view: live, stop: opts.stop });
+  if (end === 'detached') {
+    print(`\nstopped watching; the deployment goes on. Follow it with: tugboat watch ${opts.deploymentId}`);
+    return { status, end };
+  }
+  print('');
+  // The frame above named every service: the report under it starts at the rollback's story.
+  print(renderStatus(live ? { ...status, waves: [] } : status));
+  if (status.phase === 'HALTED') print(haltedStep(status));
+  if (end === 'closed' && opts.loaded) print(`\n${summaryLine(status, opts.loaded)}`);
+  return { status, end };
+}
+
 /** Success: wall time against the serial sum. Otherwise the timeline: when it failed, when it was undone. */
-export function summaryLine(status: DeploymentStatus, loaded: LoadedManifest): string {
+export function summaryLine(status: DeploymentStatus, loaded: Pick<LoadedManifest, 'manifest' | 'plan'>): string {
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
   // The workflow's own clock: right even when this CLI only followed part of the run.
   const wallMs = status.ended_at ? Date.parse(status.ended_at) - Date.parse(status.started_at) : 0;

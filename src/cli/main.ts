@@ -14,6 +14,7 @@ import { registerSetup } from './commands/setup';
 import { registerSimCloud } from './commands/sim-cloud';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
+import { registerWatch } from './commands/watch';
 import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './exit-codes';
 
@@ -33,7 +34,7 @@ Start here:
 Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
 request makes no sense now), 4 rollback blocked or orphans left.`,
     );
-  for (const register of [registerPlan, registerDeploy, registerStatus, registerHistory, registerList, registerOperate, registerWorker, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
+  for (const register of [registerPlan, registerDeploy, registerStatus, registerWatch, registerHistory, registerList, registerOperate, registerWorker, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
     register(program);
   }
   return program;

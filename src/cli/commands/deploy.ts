@@ -15,6 +15,7 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print the final status (or, with --detach, the IDs) as JSON')
     .option('--task-queue <name>', 'task queue of the Tugboat workers (env TUGBOAT_TASK_QUEUE)')
     .option('--no-preflight', 'skip the check, on a worker, that every executor, binary, module, script and secret is there')
+    .option('--plain', 'print each transition as a line, even on a terminal (no live view)')
     .addHelpText(
       'after',
       `
@@ -29,11 +30,15 @@ Before anything starts, a worker of the task queue runs a preflight: each servic
 there, tofu is found, modules and scripts exist, every secret reference resolves. Every problem is
 listed with its path and fix, and nothing is started (exit 3). --no-preflight skips it.
 
+On a terminal it shows a live view, redrawn in place: the phase, the waves, each service's state,
+attempt and elapsed time, the critical path left and the ETA. Plain lines otherwise (not a
+terminal, --plain, TERM=dumb, or CI set).
+
 Exit codes: 0 succeeded (or detached), 1 failed (and rolled back), 2 invalid manifest,
 3 refused (environment locked, preflight problems, no worker), 4 rollback blocked or orphans left.
 Ctrl-C stops watching; the deployment goes on.`,
     )
-    .action(async (path: string, opts: { detach?: boolean; json?: boolean; taskQueue?: string; preflight: boolean }) => {
+    .action(async (path: string, opts: { detach?: boolean; json?: boolean; taskQueue?: string; preflight: boolean; plain?: boolean }) => {
       const loaded = await loadAndPlan(path);
       const client = await connectClient();
       try {
@@ -47,6 +52,7 @@ Ctrl-C stops watching; the deployment goes on.`,
           print: (line) => process.stdout.write(`${line}\n`),
           stop: onInterrupt(),
           preflight: opts.preflight,
+          live: !opts.plain,
         });
         process.exitCode = exitCode;
       } finally {

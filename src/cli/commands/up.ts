@@ -65,11 +65,12 @@ export function registerUp(program: Command): void {
     )
     .argument('<manifest>', 'deployment manifest (YAML or JSON)')
     .option('--task-queue <name>', 'task queue for the embedded worker', 'tugboat')
+    .option('--plain', 'print each transition as a line, even on a terminal (no live view)')
     .addHelpText(
       'after',
       '\nExamples:\n  tugboat up examples/ecommerce.yaml                 (what `npm start` runs: the simulated cloud)\n  tugboat up examples/platform/release.yaml          (real OpenTofu, scripts, kubectl and Helm)\n  tugboat up examples/platform/release-failure.yaml  (fails, then rolls all of it back)\n\nWith Kubernetes services and no KUBECONFIG set, it starts the local dev cluster (see `tugboat dev-cluster --help`);\nrun that in another terminal to keep the cluster after `up` ends. Everything it started is stopped at the end. Ctrl-C detaches: the deployment is not cancelled;\nit resumes the next time a worker runs against the same server (data in TUGBOAT_HOME).',
     )
-    .action(async (path: string, opts: { taskQueue: string }) => {
+    .action(async (path: string, opts: { taskQueue: string; plain?: boolean }) => {
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const loaded = await loadAndPlan(path);
       print(renderPlan(loaded.manifest, loaded.plan));
@@ -90,6 +91,7 @@ export function registerUp(program: Command): void {
           print,
           stop: Promise.race([onInterrupt(), stack.workerStopped]),
           followIfLocked: true,
+          live: !opts.plain,
         });
         process.exitCode = exitCode;
       } finally {
