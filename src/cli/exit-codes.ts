@@ -7,7 +7,7 @@ export const ExitCode = {
   badInput: 2,
   /** Refused: the environment is locked by a running deployment, or the request makes no sense now. */
   refused: 3,
-  /** The rollback is blocked, or it left orphaned resources: a person must look. */
+  /** The rollback is blocked, the deployment is HALTED, or orphaned resources are left: a person must look. */
   needsAttention: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -23,11 +23,13 @@ export class CliError extends Error {
   }
 }
 
-const GOING_WELL = ['VALIDATING', 'DEPLOYING', 'HEALTH_CHECKING', 'SUCCEEDED'];
+/** Paused by an operator and baking are going well too: nothing failed. */
+const GOING_WELL = ['VALIDATING', 'DEPLOYING', 'PAUSED', 'HEALTH_CHECKING', 'BAKING', 'SUCCEEDED'];
 
 /** The exit code a deployment's state deserves: 0 while it goes well or succeeded. */
 export function exitCodeForStatus(status: { phase: string; orphans: unknown[]; orphan_check_error?: string | null }): ExitCode {
-  if (status.phase === 'ROLLBACK_BLOCKED' || status.orphans.length > 0 || status.orphan_check_error) {
+  // HALTED waits for a person as a blocked rollback does; PARTIAL (some services failed) is a failure.
+  if (status.phase === 'ROLLBACK_BLOCKED' || status.phase === 'HALTED' || status.orphans.length > 0 || status.orphan_check_error) {
     return ExitCode.needsAttention;
   }
   return GOING_WELL.includes(status.phase) ? ExitCode.ok : ExitCode.failed;

@@ -32,7 +32,7 @@ Start here:
   tugboat plan <manifest>                check a manifest and see its waves and critical path
 
 Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
-request makes no sense now), 4 rollback blocked or orphans left.`,
+request makes no sense now), 4 halted, rollback blocked or orphans left (a person must look).`,
     );
   for (const register of [registerPlan, registerDeploy, registerStatus, registerWatch, registerHistory, registerList, registerOperate, registerWorker, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
     register(program);
