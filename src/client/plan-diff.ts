@@ -218,7 +218,10 @@ export async function readEnvironmentState(manifest: Manifest, opts: ReadStateOp
       const record = await opts.store.getServiceState(stateKey({ deployment, service }));
       const executor = executors.get(service.executor);
       const fromRecord = (why: string): [string, ServiceLiveState] => [service.name, { live: recordAsLive(record), record, source: 'record', why }];
-      if (!executor) return fromRecord(`plan does not read ${service.executor}'s live state (it needs its tools${service.executor === 'kubectl' || service.executor === 'helm' ? ' and the cluster' : ''})`);
+      if (!executor) {
+        const needs = service.executor === 'kubectl' || service.executor === 'helm' ? `${service.executor} and the cluster` : 'its tools';
+        return fromRecord(`plan does not read ${service.executor}'s live state: that needs ${needs}`);
+      }
       try {
         const live = await withTimeout(executor.snapshot({ deployment, service }, AbortSignal.timeout(opts.timeoutMs ?? 5_000)), opts.timeoutMs ?? 5_000);
         return [service.name, { live, record, source: 'live' }];

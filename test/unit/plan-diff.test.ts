@@ -79,7 +79,7 @@ describe('plan --diff: the diff', () => {
       // v1 runs; the manifest asks for v2.
       api: deployed({ ...spec('api'), version: 'v1' }, 'dep-1', { url: 'http://api' }, { db: dbOut }),
       // kubectl: only its record was read.
-      web: deployed(spec('web'), 'dep-0', {}, {}, { source: 'record', why: 'plan does not read kubectl\'s live state (it needs its tools and the cluster)' }),
+      web: deployed(spec('web'), 'dep-0', {}, {}, { source: 'record', why: 'plan does not read kubectl\'s live state: that needs kubectl and the cluster' }),
       // Never deployed.
       cache: { live: null, record: undefined, source: 'live' },
       // No version: applied on every deploy.
