@@ -457,7 +457,8 @@ class DeploymentRun {
     const { bakeRelease } = proxyActivities<TugboatActivities>({
       summary: `bake ${window}: watch health`,
       startToCloseTimeout: durationMs + 5 * 60_000,
-      heartbeatTimeout: '30 seconds',
+      // It beats every second: a short timeout lets a cancel (a rollback request) reach it soon.
+      heartbeatTimeout: '10 seconds',
       // Probes only: nothing to wait for when a rollback request interrupts the window.
       cancellationType: ActivityCancellation.tryCancel,
       retry: { maximumAttempts: 3, initialInterval: '1 second' },
