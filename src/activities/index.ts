@@ -60,8 +60,7 @@ export function createActivities(deps: ActivityDependencies) {
       return runStep('apply', input, { store, env, ledger: false }, (ctx) =>
         applyUnlessUnchanged(ctx, {
           executor: executors.get(input.service.executor),
-          serviceState: store,
-          ledger: store,
+          store,
           attempt: Context.current().info.attempt,
           scoped: input.deployment !== undefined,
         }),

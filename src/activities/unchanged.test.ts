@@ -27,14 +27,16 @@ describe('decideUnchanged', () => {
     savedAt: '2026-11-30T00:00:00.000Z',
   };
   const live: PreviousState = { version: 'v2', outputs: record.outputs, resources: record.resources, detail: { deploymentId: 'dep-1' } };
-  const facts = (over: Partial<UnchangedFacts> = {}): UnchangedFacts => ({ deploymentId: 'dep-2', service, configHash: hash, live, record, ...over });
+  const facts = (over: Partial<UnchangedFacts> = {}): UnchangedFacts => ({ deploymentId: 'dep-2', service, configHash: hash, live, record, endedAs: 'SUCCEEDED', ...over });
   const reason = (f: UnchangedFacts) => {
     const d = decideUnchanged(f);
     return d.unchanged ? 'unchanged' : d.reason;
   };
 
-  it('is unchanged when the live state is the last apply, at this version, with this config', () => {
+  it('is unchanged when the live state is the last apply, at this version, with this config, and it was kept', () => {
     expect(decideUnchanged(facts())).toEqual({ unchanged: true });
+    // Retained by a rollback: what it applied stays, so it still runs.
+    expect(decideUnchanged(facts({ endedAs: 'RETAINED' }))).toEqual({ unchanged: true });
   });
 
   it.each<[string, Partial<UnchangedFacts>, RegExp]>([
@@ -49,6 +51,8 @@ describe('decideUnchanged', () => {
     ['live state of unknown owner', { live: { ...live, detail: undefined } }, /does not say which deployment/],
     ['no config hash kept', { record: { ...record, detail: { idempotencyKey: 'dep-1:api:apply', outcome: 'created' } } }, /no config hash/],
     ['config changed', { configHash: 'sha256:bbb' }, /config changed/],
+    ['the last apply\'s deployment left no record', { endedAs: undefined }, /dep-1, which applied it last, has no deployment record/],
+    ['the service failed after its record was written', { endedAs: 'FAILED' }, /ended FAILED in dep-1/],
   ])('applies when %s', (_what, over, why) => {
     expect(reason(facts(over))).toMatch(why);
   });
@@ -113,13 +117,31 @@ describe('applyUnlessUnchanged against a simulated cloud', () => {
 
   const deps = (over: { executor?: Executor; scoped?: boolean } = {}) => ({
     executor: over.executor ?? executor,
-    serviceState: store,
-    ledger: store,
+    store,
     attempt: 1,
     scoped: over.scoped ?? true,
   });
-  const run = (deploymentId: string, service: Record<string, unknown>, over: Parameters<typeof deps>[0] = {}) =>
-    applyUnlessUnchanged(testContext({ type: 'shell', executor: 'simulated', simulate: { duration: '1ms' }, ...service }, { deployment: { id: deploymentId, environment: 'prod' } }), deps(over));
+  /** How the deployment ended, as the workflow records it once it is over. */
+  const ended = (deploymentId: string, services: Record<string, string>) =>
+    store.saveDeploymentRecord({
+      deploymentId,
+      workflowId: 'deploy-test.prod',
+      name: 'test',
+      environment: 'prod',
+      phase: 'SUCCEEDED',
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+      services: Object.fromEntries(Object.entries(services).map(([name, state]) => [name, { state }])),
+      orphans: [],
+      retained: [],
+    });
+  /** One service's apply in its own deployment, which then ends with the service SUCCEEDED (or `state`). */
+  const run = async (deploymentId: string, service: Record<string, unknown>, over: Parameters<typeof deps>[0] & { state?: string } = {}) => {
+    const ctx = testContext({ type: 'shell', executor: 'simulated', simulate: { duration: '1ms' }, ...service }, { deployment: { id: deploymentId, environment: 'prod' } });
+    const outcome = await applyUnlessUnchanged(ctx, deps(over));
+    await ended(deploymentId, { [ctx.service.name]: over.state ?? (outcome.outcome === 'unchanged' ? 'UNCHANGED' : 'SUCCEEDED') });
+    return outcome;
+  };
   const applies = async (service: string, deploymentId: string) =>
     (await cloud.calls({ service, op: 'apply' })).filter((c) => c.deploymentId === deploymentId).length;
 
@@ -152,6 +174,12 @@ describe('applyUnlessUnchanged against a simulated cloud', () => {
     expect((await run('dep-c2', { name: 'job', config: {} })).outcome).toBe('updated');
     await run('dep-c3', { name: 'svc', version: 'v1' });
     expect((await run('dep-c4', { name: 'svc', version: 'v1' }, { scoped: false })).outcome).toBe('updated');
+  });
+
+  it('applies again what failed after its record was written (its deployment did not roll it back)', async () => {
+    await run('dep-h1', { name: 'worker', version: 'v1' }, { state: 'FAILED' });
+    expect((await run('dep-h2', { name: 'worker', version: 'v1' })).outcome).toBe('updated');
+    expect((await run('dep-h3', { name: 'worker', version: 'v1' })).outcome).toBe('unchanged');
   });
 
   it('a re-run of the same step reports what its first run did, not unchanged', async () => {

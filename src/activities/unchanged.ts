@@ -13,7 +13,7 @@ import type { ApplyOutcome } from '../api/workflow-types';
 import type { ServiceSpec } from '../manifest/schema';
 import { appliedConfigHash, appliedRecord, appliedStep, configHash, snapshotRecord, stateKey } from '../executors/service-record';
 import type { Executor, ExecutorContext, PreviousState } from '../executors/types';
-import type { IntentEntry, ServiceStateRecord, ServiceStateStore } from '../state/types';
+import type { DeploymentRecord, ServiceStateRecord, StateStore } from '../state/types';
 
 export type UnchangedDecision = { unchanged: true } | { unchanged: false; reason: string };
 
@@ -27,14 +27,20 @@ export interface UnchangedFacts {
   live: PreviousState | null;
   /** The service's state record in this environment, if any. */
   record: ServiceStateRecord | undefined;
+  /** How the service ended in the deployment that wrote the record (its deployment record), if recorded. */
+  endedAs: string | undefined;
 }
+
+/** How a service ends when what it applied stays: a record written by any other end is not a state to keep. */
+const KEPT_STATES = new Set(['SUCCEEDED', 'RETAINED']);
 
 /**
  * Unchanged only when every fact agrees: the service has a version; it exists and runs that
  * version; its record is the last apply of another deployment (a re-run of this deployment's own
- * apply reports what that apply did), by the same executor, of the same version and config; and
- * the live state is that record's (the snapshot names the deployment that made it). Anything
- * unknown means apply: applying again is always safe, skipping wrongly is not.
+ * apply reports what that apply did), by the same executor, of the same version and config; that
+ * deployment recorded the service as succeeded (or retained); and the live state is that record's
+ * (the snapshot names the deployment that made it). Anything unknown means apply: applying again
+ * is always safe, skipping wrongly is not.
  */
 export function decideUnchanged(f: UnchangedFacts): UnchangedDecision {
   const { version } = f.service;
@@ -52,6 +58,10 @@ export function decideUnchanged(f: UnchangedFacts): UnchangedDecision {
   const applied = appliedConfigHash(record);
   if (applied === undefined) return changed('its last apply recorded no config hash');
   if (applied !== f.configHash) return changed('its config changed');
+  // An executor writes its record before the step ends: the step may still have failed after it
+  // (its verify, an output refused), and a deployment that did not roll it back left that behind.
+  if (f.endedAs === undefined) return changed(`${record.deploymentId}, which applied it last, has no deployment record saying how it ended`);
+  if (!KEPT_STATES.has(f.endedAs)) return changed(`it ended ${f.endedAs} in ${record.deploymentId}, which applied it last`);
   return { unchanged: true };
 }
 
@@ -84,12 +94,17 @@ export function unchangedOutcome(version: string, live: PreviousState): ApplyOut
   };
 }
 
+/** What the decision reads and an apply writes in the state store. */
+export type DesiredStateStore = Pick<StateStore, 'getServiceState' | 'saveServiceState' | 'getDeploymentRecord' | 'recordIntent' | 'confirmIntent'>;
+
 export interface DesiredStateDeps {
   executor: Executor;
-  /** Service state records (read for the decision; written after apply when the executor keeps none). */
-  serviceState: ServiceStateStore;
-  /** The intent ledger: an apply records its intent before and confirms it after; `unchanged` records none. */
-  ledger?: { recordIntent(entry: Omit<IntentEntry, 'status' | 'recordedAt'>): Promise<void>; confirmIntent(key: string, deploymentId: string, result: Pick<IntentEntry, 'resources' | 'outcome'>): Promise<void> };
+  /**
+   * Service state records and deployment records (read for the decision), the intent ledger (an
+   * apply records its intent before and confirms it after; `unchanged` records none), and the
+   * service's record after apply when its executor keeps none.
+   */
+  store: DesiredStateStore;
   /** Temporal's attempt number, for the ledger entry. */
   attempt: number;
   /** false: the step's input named no deployment (a run older than scopes): its environment is unknown, so it always applies. */
@@ -102,8 +117,9 @@ export async function findUnchanged(ctx: ExecutorContext, deps: DesiredStateDeps
   if (!deps.scoped) return { decision: changed('the step does not name its environment'), live: null };
   if (service.version === undefined) return { decision: changed('it has no version, so what runs cannot be compared with it'), live: null };
   try {
-    const [live, record] = await Promise.all([deps.executor.snapshot(ctx, ctx.signal), deps.serviceState.getServiceState(stateKey(ctx))]);
-    const facts = { deploymentId: ctx.deploymentId, service, configHash: configHash(service, ctx.deployment.baseDir), live, record };
+    const [live, record] = await Promise.all([deps.executor.snapshot(ctx, ctx.signal), deps.store.getServiceState(stateKey(ctx))]);
+    const endedAs = record ? serviceEnd(await deps.store.getDeploymentRecord(record.deploymentId), service.name) : undefined;
+    const facts = { deploymentId: ctx.deploymentId, service, configHash: configHash(service, ctx.deployment.baseDir), live, record, endedAs };
     return { decision: decideUnchanged(facts), live };
   } catch (err) {
     // Cancellation stays cancellation; any other failure to read only means we cannot skip.
@@ -125,10 +141,10 @@ export async function applyUnlessUnchanged(ctx: ExecutorContext, deps: DesiredSt
 
   // What the step runner's ledger does for other steps, here because only apply knows whether it
   // has a side effect: a crash between intent and confirmation leaves a record, never an untracked resource.
-  await deps.ledger?.recordIntent({ idempotencyKey: ctx.idempotencyKey, deploymentId: ctx.deploymentId, service: service.name, step: 'apply', attempt: deps.attempt });
+  await deps.store.recordIntent({ idempotencyKey: ctx.idempotencyKey, deploymentId: ctx.deploymentId, service: service.name, step: 'apply', attempt: deps.attempt });
   const result = await deps.executor.apply(ctx);
-  if (deps.scoped) await rememberApply(ctx, deps.serviceState, result);
-  await deps.ledger?.confirmIntent(ctx.idempotencyKey, ctx.deploymentId, {
+  if (deps.scoped) await rememberApply(ctx, deps.store, result);
+  await deps.store.confirmIntent(ctx.idempotencyKey, ctx.deploymentId, {
     resources: result.resources.map((r) => ({ id: r.id, kind: r.kind })),
     outcome: result.outcome,
   });
@@ -140,7 +156,7 @@ export async function applyUnlessUnchanged(ctx: ExecutorContext, deps: DesiredSt
  * Helm) wrote it with the config hash (appliedRecord); for one that keeps none (the simulated
  * cloud) this writes it, never over another executor's record.
  */
-export async function rememberApply(ctx: ExecutorContext, store: ServiceStateStore, result: ApplyOutcome): Promise<void> {
+export async function rememberApply(ctx: ExecutorContext, store: Pick<StateStore, 'getServiceState' | 'saveServiceState'>, result: ApplyOutcome): Promise<void> {
   const key = stateKey(ctx);
   const record = await store.getServiceState(key);
   if (appliedStep(record) === ctx.idempotencyKey) return;
@@ -152,4 +168,9 @@ export async function rememberApply(ctx: ExecutorContext, store: ServiceStateSto
     resources: result.resources.map((r) => ({ id: r.id, kind: r.kind })),
   };
   await store.saveServiceState(key, appliedRecord(ctx, ctx.service.executor, applied, result.outcome, {}));
+}
+
+/** How the service ended in a deployment, as its record says (undefined: no record, or not in it). */
+export function serviceEnd(record: DeploymentRecord | undefined, service: string): string | undefined {
+  return record?.services[service]?.state;
 }

@@ -9,7 +9,7 @@
  * diffManifest and renderPlanDiff are pure; readEnvironmentState does the reading (never a write).
  */
 import path from 'node:path';
-import { decideUnchanged } from '../activities/unchanged';
+import { decideUnchanged, serviceEnd } from '../activities/unchanged';
 import { configHash, stateKey } from '../executors/service-record';
 import type { DeploymentRef, Executor, ExecutorDependencies, PreviousState } from '../executors/types';
 import { httpExecutor } from '../executors/http';
@@ -28,6 +28,8 @@ export interface ServiceLiveState {
   /** The executor's snapshot, or the record standing in for it (null: absent). */
   live: PreviousState | null;
   record: ServiceStateRecord | undefined;
+  /** How the service ended in the deployment that wrote the record (its deployment record). */
+  endedAs?: string;
   /** live: the executor's own read; record: the stored record stands in, for `why`. */
   source: 'live' | 'record';
   why?: string;
@@ -127,6 +129,7 @@ function compare(
     configHash: configHash(resolved, baseDir),
     live: known.live,
     record: known.record,
+    endedAs: known.endedAs,
   });
   if (!decision.unchanged) return { ...base, change: 'update', from, reason: decision.reason };
   // Compared with the outputs upstream services have now: one that is about to change may change them.
@@ -216,15 +219,16 @@ export async function readEnvironmentState(manifest: Manifest, opts: ReadStateOp
   const entries = await Promise.all(
     services.map(async (service): Promise<[string, ServiceLiveState]> => {
       const record = await opts.store.getServiceState(stateKey({ deployment, service }));
+      const endedAs = record ? serviceEnd(await opts.store.getDeploymentRecord(record.deploymentId), service.name) : undefined;
       const executor = executors.get(service.executor);
-      const fromRecord = (why: string): [string, ServiceLiveState] => [service.name, { live: recordAsLive(record), record, source: 'record', why }];
+      const fromRecord = (why: string): [string, ServiceLiveState] => [service.name, { live: recordAsLive(record), record, endedAs, source: 'record', why }];
       if (!executor) {
         const needs = service.executor === 'kubectl' || service.executor === 'helm' ? `${service.executor} and the cluster` : 'its tools';
         return fromRecord(`plan does not read ${service.executor}'s live state: that needs ${needs}`);
       }
       try {
         const live = await withTimeout(executor.snapshot({ deployment, service }, AbortSignal.timeout(opts.timeoutMs ?? 5_000)), opts.timeoutMs ?? 5_000);
-        return [service.name, { live, record, source: 'live' }];
+        return [service.name, { live, record, endedAs, source: 'live' }];
       } catch (err) {
         // One reason for every simulated service (the cloud is down), so the output says it once.
         if (service.executor === 'simulated') {

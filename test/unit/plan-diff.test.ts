@@ -46,7 +46,9 @@ function deployed(
     ...over.record,
   };
   const live: PreviousState = { version: record.version, outputs, resources: [], detail: { deploymentId: by }, ...over.live };
-  return over.source ? { live: record ? { ...live, detail: record } : null, record, source: 'record', why: over.why } : { live, record, source: 'live' };
+  return over.source
+    ? { live: { ...live, detail: record }, record, endedAs: 'SUCCEEDED', source: 'record', why: over.why }
+    : { live, record, endedAs: 'SUCCEEDED', source: 'live' };
 }
 
 describe('plan --diff: the diff', () => {
@@ -107,6 +109,12 @@ describe('plan --diff: the diff', () => {
     expect(api).toMatchObject({ change: 'unchanged', caveat: 'unless db changes its outputs' });
     // A different manifest directory is a different config (relative paths resolve against it).
     expect(diffManifest(manifest, order, '/elsewhere', state).services.find((s) => s.service === 'vpc')?.change).toBe('update');
+    // A service whose last apply ended FAILED (and was not rolled back) is applied again.
+    const failed = { ...state, services: { ...state.services, vpc: { ...state.services.vpc, endedAs: 'FAILED' } } };
+    expect(diffManifest(manifest, order, BASE, failed).services.find((s) => s.service === 'vpc')).toMatchObject({
+      change: 'update',
+      reason: 'it ended FAILED in dep-1, which applied it last',
+    });
   });
 
   it('renders one line per service in manifest order with its sign, the last deployment and the totals', () => {
@@ -153,16 +161,30 @@ describe('plan --diff: reading the state', () => {
     const store = new FileStateStore(path.join(dir, 'state'));
     const webRecord: ServiceStateRecord = { deploymentId: 'dep-0', executor: 'kubectl', version: 'v4', outputs: {}, resources: [], savedAt: 'then' };
     await store.saveServiceState({ name: 'shop', environment: 'prod', service: 'web' }, webRecord);
+    await store.saveDeploymentRecord({
+      deploymentId: 'dep-0',
+      workflowId: 'deploy-shop.prod',
+      name: 'shop',
+      environment: 'prod',
+      phase: 'SUCCEEDED',
+      startedAt: '2026-11-30T09:00:00.000Z',
+      endedAt: '2026-11-30T09:01:00.000Z',
+      services: { web: { state: 'SUCCEEDED', version: 'v4' } },
+      orphans: [],
+      retained: [],
+    });
     await new SimCloudClient(sim.url).apply({ service: 'vpc', deploymentId: 'dep-1', type: 'terraform', version: 'v1', idempotencyKey: 'k1' });
 
     const read = await readEnvironmentState(manifest, { store, baseDir: BASE, simCloudUrl: sim.url, dataDir: dir });
     expect(read.services.vpc).toMatchObject({ source: 'live', live: { version: 'v1', detail: { deploymentId: 'dep-1' } }, record: undefined });
-    expect(read.services.web).toMatchObject({ source: 'record', live: { version: 'v4' }, record: webRecord, why: expect.stringContaining('kubectl') });
+    expect(read.services.web).toMatchObject({ source: 'record', live: { version: 'v4' }, record: webRecord, endedAs: 'SUCCEEDED', why: expect.stringContaining('kubectl') });
+    expect(read.last?.deploymentId).toBe('dep-0');
 
     // The simulated cloud down: its record (none here) stands in, and the reason names the URL.
     const down = await readEnvironmentState(manifest, { store, baseDir: BASE, simCloudUrl: 'http://127.0.0.1:9', dataDir: dir, timeoutMs: 2_000 });
     expect(down.services.vpc).toMatchObject({ source: 'record', live: null, why: expect.stringContaining('http://127.0.0.1:9') });
-    // Nothing was written: the store holds only the record the test saved.
+    // Nothing was written: the store holds only the records the test saved.
     expect(fs.readdirSync(path.join(dir, 'state', 'services', 'shop.prod'))).toEqual(['web.json']);
+    expect(fs.readdirSync(path.join(dir, 'state', 'deployments'))).toEqual(['dep-0']);
   });
 });
