@@ -12,8 +12,8 @@ import { TUGBOAT_DEPLOYMENT } from '../src/api/search-attributes';
 import { environmentWorkflowId, newDeploymentId } from '../src/client/deployment-id';
 import { startDeployment } from '../src/client/deployments';
 import { deploymentWorkflow } from '../src/workflows';
-import { continueRollback, requestStop } from '../src/client/operations';
-import { cancelSignal, progressQuery } from '../src/api/messages';
+import { sendRequest } from '../src/client/operations';
+import { acceptUpdate, cancelSignal, continueRollbackUpdate, progressQuery } from '../src/api/messages';
 import type { DeploymentProgress } from '../src/api/progress';
 import { validateManifestOrThrow } from '../src/manifest/validate';
 import type { Manifest, ServiceInput } from '../src/manifest/schema';
@@ -99,7 +99,7 @@ const SCENARIOS: Scenario[] = [
     drive: async ({ cloud, handle, client }) => {
       await waitForPhase(handle, (p) => p.phase === 'ROLLBACK_BLOCKED');
       await cloud.setOverride('base', { fail_compensation: false });
-      await continueRollback(client, handle, { retry: true, by: 'recorder' });
+      await sendRequest(client, handle, continueRollbackUpdate, { retry: true, by: 'recorder' });
       await waitForPhase(handle, (p) => p.phase === 'ROLLED_BACK');
       await cloud.clearOverride('base');
     },
@@ -113,7 +113,7 @@ const SCENARIOS: Scenario[] = [
     ],
     drive: async ({ client, handle }) => {
       await waitForPhase(handle, (p) => p.awaitingDecision === true);
-      await requestStop(client, handle, 'accept', { by: 'recorder' });
+      await sendRequest(client, handle, acceptUpdate, { by: 'recorder' });
     },
   },
   {

@@ -9,15 +9,8 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import {
-  acceptUpdate,
-  cancelUpdate,
-  continueRollbackUpdate,
-  rollbackUpdate,
-  type ContinueRollbackInput,
-  type OperatorRequestInput,
-  type RequestAccepted,
-} from '../api/messages';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { RequestAccepted } from '../api/messages';
 
 export const DEFAULT_UPDATE_DEADLINE_MS = 15_000;
 
@@ -37,27 +30,20 @@ export class NoWorkerError extends Error {
   }
 }
 
-export type OperatorRequestKind = 'cancel' | 'rollback' | 'accept';
-
-const UPDATES = { cancel: cancelUpdate, rollback: rollbackUpdate, accept: acceptUpdate } as const;
-
-export async function requestStop(
+/**
+ * Send one operator request (any update of src/api/messages.ts: cancelUpdate, pauseUpdate,
+ * approveUpdate, continueRollbackUpdate, …) and wait for the workflow's answer, at most
+ * `deadlineMs`. A validator's refusal is a RequestRefusedError carrying its reason; no answer in
+ * time is a NoWorkerError naming the task queue and how to start a worker on it.
+ */
+export async function sendRequest<Input>(
   client: Client,
   handle: WorkflowHandle,
-  kind: OperatorRequestKind,
-  input: OperatorRequestInput,
+  update: UpdateDefinition<RequestAccepted, [Input]>,
+  input: Input,
   deadlineMs = DEFAULT_UPDATE_DEADLINE_MS,
 ): Promise<RequestAccepted> {
-  return withUpdateDeadline(client, handle, deadlineMs, () => handle.executeUpdate(UPDATES[kind], { args: [input] }));
-}
-
-export async function continueRollback(
-  client: Client,
-  handle: WorkflowHandle,
-  input: ContinueRollbackInput,
-  deadlineMs = DEFAULT_UPDATE_DEADLINE_MS,
-): Promise<RequestAccepted> {
-  return withUpdateDeadline(client, handle, deadlineMs, () => handle.executeUpdate(continueRollbackUpdate, { args: [input] }));
+  return withUpdateDeadline(client, handle, deadlineMs, () => handle.executeUpdate(update, { args: [input] }));
 }
 
 async function withUpdateDeadline<T>(client: Client, handle: WorkflowHandle, deadlineMs: number, call: () => Promise<T>): Promise<T> {

@@ -5,9 +5,18 @@
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { cancelSignal, continueRollbackSignal, progressQuery, rollbackSignal } from '../../src/api/messages';
+import {
+  acceptUpdate,
+  cancelSignal,
+  cancelUpdate,
+  continueRollbackSignal,
+  continueRollbackUpdate,
+  progressQuery,
+  rollbackSignal,
+  rollbackUpdate,
+} from '../../src/api/messages';
 import type { DeploymentProgress } from '../../src/api/progress';
-import { continueRollback, RequestRefusedError, requestStop } from '../../src/client/operations';
+import { RequestRefusedError, sendRequest } from '../../src/client/operations';
 import type { ServiceInput } from '../../src/manifest/schema';
 import type { CallRecord } from '../../src/simcloud';
 import { callsOf, useWorld, waitForProgress, type World } from '../support/world';
@@ -69,9 +78,9 @@ describe('operator controls', () => {
 
   it('cancel update: accepted once, a second one refused with its reason and changing nothing', async () => {
     const { handle, deploymentId } = await midFlight(world, 'cancel-update');
-    const ok = await requestStop(world.client, handle, 'cancel', { by: 'bob' });
+    const ok = await sendRequest(world.client, handle, cancelUpdate, { by: 'bob' });
     expect(ok.message).toMatch(/cancelling/);
-    await expect(requestStop(world.client, handle, 'rollback', { by: 'carol' })).rejects.toThrow(
+    await expect(sendRequest(world.client, handle, rollbackUpdate, { by: 'carol' })).rejects.toThrow(
       new RequestRefusedError('a cancel was already accepted; the deployment is rolling back (phase DEPLOYING)'),
     );
     await releaseHeldApplyOnceCompensating(world, deploymentId);
@@ -116,7 +125,7 @@ describe('operator controls', () => {
 
   it('refuses accept when there is nothing to accept', async () => {
     const { handle } = await midFlight(world, 'accept-refused');
-    await expect(requestStop(world.client, handle, 'accept', {})).rejects.toThrow(/accept only applies to a failed deployment/);
+    await expect(sendRequest(world.client, handle, acceptUpdate, {})).rejects.toThrow(/accept only applies to a failed deployment/);
     await world.cloud.release('app', 'apply');
     expect((await handle.result()).phase).toBe('SUCCEEDED');
   });
@@ -143,10 +152,10 @@ describe('a blocked rollback', () => {
 
   it('continue_rollback retry: runs the compensation again once the cause is fixed', async () => {
     const { handle, deploymentId } = await blocked('retry');
-    await expect(continueRollback(world.client, handle, {})).rejects.toThrow(/either retry: true or skip/);
+    await expect(sendRequest(world.client, handle, continueRollbackUpdate, {})).rejects.toThrow(/either retry: true or skip/);
     await world.cloud.setOverride('db', { fail_compensation: false });
     try {
-      await continueRollback(world.client, handle, { retry: true, by: 'ops' });
+      await sendRequest(world.client, handle, continueRollbackUpdate, { retry: true, by: 'ops' });
       const { result } = await failedResult(handle.result());
       expect(result.phase).toBe('ROLLED_BACK');
       expect(result.orphans).toEqual([]);
@@ -165,7 +174,7 @@ describe('a blocked rollback', () => {
     expect(progress.requests.at(-1)).toMatchObject({ kind: 'cancel', outcome: 'ignored' });
     await world.cloud.setOverride('db', { fail_compensation: false });
     try {
-      await continueRollback(world.client, handle, { retry: true });
+      await sendRequest(world.client, handle, continueRollbackUpdate, { retry: true });
       const err = await handle.result().catch((e: unknown) => e);
       expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
       expect((await handle.describe()).status.name).toBe('CANCELLED');
@@ -219,8 +228,8 @@ describe('a blocked rollback', () => {
   it('continue_rollback skip: reports the skipped resource as retained, not orphaned', async () => {
     const { handle, progress } = await blocked('skip');
     const resourceId = progress.rollback!.blocked[0].resources[0].id;
-    await expect(continueRollback(world.client, handle, { skip: ['nope'] })).rejects.toThrow(/not blocked: nope/);
-    await continueRollback(world.client, handle, { skip: [resourceId] });
+    await expect(sendRequest(world.client, handle, continueRollbackUpdate, { skip: ['nope'] })).rejects.toThrow(/not blocked: nope/);
+    await sendRequest(world.client, handle, continueRollbackUpdate, { skip: [resourceId] });
     const { result } = await failedResult(handle.result());
     expect(result.phase).toBe('ROLLED_BACK');
     expect(result.services.db.state).toBe('RETAINED');
@@ -240,7 +249,7 @@ describe('rollback_strategy: manual', () => {
     );
     await waitForProgress(handle, (p) => p.awaitingDecision === true, 'waiting for a decision');
     expect((await handle.describe()).status.name).toBe('RUNNING');
-    await requestStop(world.client, handle, 'accept', { by: 'ops' });
+    await sendRequest(world.client, handle, acceptUpdate, { by: 'ops' });
     const { result } = await failedResult(handle.result());
     expect(result.phase).toBe('FAILED');
     expect((await world.cloud.resources()).filter((r) => r.deploymentId === deploymentId).map((r) => r.service)).toEqual(['db']);
@@ -251,7 +260,7 @@ describe('rollback_strategy: manual', () => {
       world.manifest(failing(), { environment: 'rollback', rollback_strategy: 'manual' }),
     );
     await waitForProgress(handle, (p) => p.awaitingDecision === true, 'waiting for a decision');
-    await requestStop(world.client, handle, 'rollback', { by: 'ops' });
+    await sendRequest(world.client, handle, rollbackUpdate, { by: 'ops' });
     const { result } = await failedResult(handle.result());
     expect(result.phase).toBe('ROLLED_BACK');
     expect(result.orphans).toEqual([]);

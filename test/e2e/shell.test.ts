@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDeployment } from '../../src/client/deployments';
-import { requestStop } from '../../src/client/operations';
+import { cancelUpdate } from '../../src/api/messages';
+import { sendRequest } from '../../src/client/operations';
 import { deploymentStatus } from '../../src/client/status';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import { isProcessRunning } from '../../src/system/process-group';
@@ -71,7 +72,7 @@ describe('shell executor end to end', () => {
     const pids = fs.readFileSync(file('slow.pids'), 'utf8').trim().split(' ').map(Number);
     expect(pids.every(isProcessRunning)).toBe(true);
 
-    await requestStop(world.client, handle, 'cancel', { by: 'test', reason: 'shell e2e' });
+    await sendRequest(world.client, handle, cancelUpdate, { by: 'test', reason: 'shell e2e' });
     await handle.result().catch(() => undefined);
     expect((await progressOf(handle)).phase).toBe('CANCELLED');
     await waitFor(() => pids.every((pid) => !isProcessRunning(pid)), { timeoutMs: 10_000, what: 'the script and its child to be gone' });
