@@ -109,6 +109,9 @@ export function renderPlan(manifest: Manifest, plan: Plan, history?: LearnedHist
     `Critical path: ${plan.criticalPath.join(' → ')} (${cost(plan.criticalPathMs)})`,
     `Serial sum ${cost(plan.serialSumMs)}; lower bound with unlimited parallelism ${cost(plan.criticalPathMs)}`,
   );
+  if (deployment.health_checks.length > 0) {
+    lines.push(`Health checks: ${deployment.health_checks.map((check) => check.endpoint).join(', ')}`);
+  }
   if (history && learned) {
     const missing = plan.order.filter((name) => !history.services[name]);
     lines.push(
@@ -117,9 +120,6 @@ export function renderPlan(manifest: Manifest, plan: Plan, history?: LearnedHist
       `Critical path: ${learned.criticalPath.join(' → ')} (ETA ${formatMs(learned.criticalPathMs)})`,
     );
     if (missing.length > 0) lines.push(`No history yet for ${missing.join(', ')}: ${timed === 0 ? 'counted as 1ms each' : 'weighed as planned'}`);
-  }
-  if (deployment.health_checks.length > 0) {
-    lines.push(`Health checks: ${deployment.health_checks.map((check) => check.endpoint).join(', ')}`);
   }
   return lines.join('\n');
 }

@@ -139,5 +139,8 @@ describe('plan with learned durations', () => {
     const text = renderPlan(parsed.manifest, seedPlan, { deployments: 1, services: { 'rds-database': { ms: 600_000, runs: 1 } } });
     expect(text).toContain('Critical path: vpc → rds-database → backend-api → frontend-app (ETA 10m)');
     expect(text).toContain('No history yet for vpc, k8s-cluster, backend-api, monitoring, frontend-app: counted as 1ms each');
+    // What the manifest says comes first; what history says, last.
+    expect(text.indexOf('Health checks:')).toBeGreaterThan(0);
+    expect(text.indexOf('Health checks:')).toBeLessThan(text.indexOf('Learned from 1 past deployment of'));
   });
 });
