@@ -11,6 +11,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TUGBOAT_DEPLOYMENT } from '../src/api/search-attributes';
 import { environmentWorkflowId, newDeploymentId } from '../src/client/deployment-id';
 import { startDeployment } from '../src/client/deployments';
+import { startRollbackRelease } from '../src/client/rollback-release';
 import { deploymentWorkflow } from '../src/workflows';
 import { sendRequest } from '../src/client/operations';
 import { acceptUpdate, cancelSignal, continueRollbackUpdate, progressQuery } from '../src/api/messages';
@@ -36,6 +37,11 @@ interface Scenario {
   handStarted?: boolean;
   /** Drives the deployment to its end: operator requests, releases. */
   drive?: (ctx: { cloud: SimCloudClient; client: Client; handle: WorkflowHandle }) => Promise<void>;
+  /**
+   * After the deployment ended and its histories were written: starts further workflows (on the
+   * same environment) and returns them, each recorded as `<scenario>.<suffix>.json` once it ended.
+   */
+  after?: (ctx: { client: Client; deploymentId: string }) => Promise<Array<{ suffix: string; handle: WorkflowHandle }>>;
 }
 
 const waitForPhase = async (handle: WorkflowHandle, done: (p: DeploymentProgress) => boolean) => {
@@ -48,6 +54,11 @@ const waitForPhase = async (handle: WorkflowHandle, done: (p: DeploymentProgress
 };
 
 const ms = (d: string) => ({ duration: d });
+/** rollback-release: v1 is the recorded deployment, v2 follows and is rolled back after it ended. */
+const releaseAt = (version: string): ServiceInput[] => [
+  { name: 'base', type: 'terraform', version, simulate: ms('20ms') },
+  { name: 'api', type: 'kubernetes', version, dependencies: ['base'], simulate: ms('20ms') },
+];
 const SCENARIOS: Scenario[] = [
   {
     name: 'ecommerce-success',
@@ -134,6 +145,24 @@ const SCENARIOS: Scenario[] = [
       { name: 'd', type: 'shell', dependencies: ['a'], simulate: ms('20ms') },
     ],
   },
+  {
+    name: 'rollback-release',
+    services: releaseAt('v1'),
+    after: async ({ client }) => {
+      const v2 = validateManifestOrThrow({ deployment: { name: 'rollback-release', environment: 'fixture', services: releaseAt('v2') } });
+      const { handle, deploymentId } = await startDeployment(client, v2, { taskQueue: TASK_QUEUE });
+      await handle.result();
+      const rollback = await startRollbackRelease(client, {
+        name: 'rollback-release',
+        environment: 'fixture',
+        targetDeploymentId: deploymentId,
+        taskQueue: TASK_QUEUE,
+        by: 'recorder',
+        reason: 'fixture',
+      });
+      return [{ suffix: 'rollback', handle: rollback.handle }];
+    },
+  },
 ];
 
 /**
@@ -187,6 +216,10 @@ async function record(client: Client, scenario: Scenario, cloud: SimCloudClient,
       () => false,
     );
     if (exists) await write(`${fixture}.${service.name}`, child);
+  }
+  for (const next of (await scenario.after?.({ client, deploymentId })) ?? []) {
+    await next.handle.result().catch(() => undefined);
+    await write(`${fixture}.${next.suffix}`, next.handle);
   }
 }
 
