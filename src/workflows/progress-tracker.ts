@@ -165,8 +165,8 @@ export class ProgressTracker {
     for (const s of Object.values(this.progress.services)) {
       services[s.name] = { state: s.state, outputs: s.outputs, error: s.error };
     }
-    const { deploymentId, error, rollback, orphans, retained } = this.progress;
-    return { deploymentId, phase: this.phase, services, error, rollback, orphans, retained };
+    const { deploymentId, error, rollback, orphans, retained, failed, skipped } = this.progress;
+    return { deploymentId, phase: this.phase, services, error, rollback, orphans, retained, ...(failed ? { failed, skipped } : {}) };
   }
 }
 
