@@ -97,7 +97,7 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   const control = <I extends ServiceRequestInput>(
     kind: OperatorRequestKind,
     refusal: (input: I | undefined) => string | undefined,
-    act: (input: I | undefined, by: { by?: string; reason?: string }) => string,
+    act: (input: I | undefined, by: { by?: string; reason?: string }) => string | RequestAccepted,
   ) => {
     return (input: I | undefined, via: Via): RequestAccepted => {
       const service = typeof input?.service === 'string' ? fitUtf8(input.service, MAX_TEXT_BYTES) : undefined;
@@ -108,9 +108,9 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
         return accepted(`ignored: ${why}`);
       }
       tracker.record({ ...base, outcome: 'accepted' });
-      const message = act(input, who(input));
+      const answer = act(input, who(input));
       state.wake++;
-      return accepted(message);
+      return typeof answer === 'string' ? accepted(answer) : answer;
     };
   };
 
@@ -122,11 +122,12 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   });
   const pause = control<OperatorRequestInput>('pause', () => pauseRefusal(context()), (_input, by) => {
     state.paused = { ...by, at: new Date().toISOString() };
-    return 'paused: nothing new starts; running services finish';
+    // The scheduler sets the phase when it wakes; the answer already says where it is going.
+    return { accepted: true, phase: 'PAUSED', message: 'paused: nothing new starts; running services finish' };
   });
   const resume = control<OperatorRequestInput>('resume', () => resumeRefusal(context()), () => {
     state.paused = undefined;
-    return 'resumed';
+    return { accepted: true, phase: state.halted ? 'HALTED' : 'DEPLOYING', message: 'resumed' };
   });
   const approval = (kind: 'approve' | 'reject') =>
     control<ServiceRequestInput>(kind, (input) => approvalRefusal(kind, input, context()), (input, by) => {

@@ -125,7 +125,7 @@ describe('operator controls', () => {
 
   it('refuses accept when there is nothing to accept', async () => {
     const { handle } = await midFlight(world, 'accept-refused');
-    await expect(sendRequest(world.client, handle, acceptUpdate, {})).rejects.toThrow(/accept only applies to a failed deployment/);
+    await expect(sendRequest(world.client, handle, acceptUpdate, {})).rejects.toThrow(/accept only applies to a HALTED deployment .* or a failed one held by rollback_strategy: manual/);
     await world.cloud.release('app', 'apply');
     expect((await handle.result()).phase).toBe('SUCCEEDED');
   });
