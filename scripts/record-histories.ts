@@ -14,7 +14,17 @@ import { startDeployment } from '../src/client/deployments';
 import { startRollbackRelease } from '../src/client/rollback-release';
 import { deploymentWorkflow } from '../src/workflows';
 import { sendRequest } from '../src/client/operations';
-import { acceptUpdate, cancelSignal, continueRollbackUpdate, progressQuery } from '../src/api/messages';
+import {
+  acceptUpdate,
+  approveUpdate,
+  cancelSignal,
+  continueRollbackUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeSignal,
+  resumeUpdate,
+  retryServiceUpdate,
+} from '../src/api/messages';
 import type { DeploymentProgress } from '../src/api/progress';
 import { validateManifestOrThrow } from '../src/manifest/validate';
 import type { Manifest, ServiceInput } from '../src/manifest/schema';
@@ -27,7 +37,9 @@ const TASK_QUEUE = 'record-histories';
 interface Scenario {
   name: string;
   services: ServiceInput[];
-  strategy?: { max_parallel?: number; execution?: 'eager' | 'waves' };
+  strategy?: { max_parallel?: number; execution?: 'eager' | 'waves'; on_failure?: 'rollback' | 'halt' | 'continue' | 'rollback-subgraph'; bake?: string };
+  /** Notification webhooks; `SIM` is replaced by the sim cloud's URL (it answers 404: recorded as not delivered). */
+  notify?: Array<{ webhook: string; on?: Array<'approval_needed' | 'approval_escalation' | 'halted' | 'partial' | 'rolled_back' | 'rollback_blocked' | 'succeeded' | 'failed'> }>;
   rollback_strategy?: 'automated' | 'manual';
   /** Deployment health checks; `SIM` is replaced by the sim cloud's URL. */
   health_checks?: Array<{ endpoint: string }>;
@@ -163,6 +175,54 @@ const SCENARIOS: Scenario[] = [
       return [{ suffix: 'rollback', handle: rollback.handle }];
     },
   },
+  {
+    name: 'operators-halt-retry',
+    strategy: { on_failure: 'halt' },
+    services: [
+      { name: 'base', type: 'terraform', simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
+      { name: 'web', type: 'kubernetes', dependencies: ['api'], simulate: ms('20ms') },
+    ],
+    notify: [{ webhook: 'SIM/hooks/fixture', on: ['halted', 'succeeded'] }],
+    before: (cloud) => cloud.setOverride('api', { fail_permanent: true }),
+    drive: async ({ cloud, client, handle }) => {
+      await waitForPhase(handle, (p) => p.phase === 'HALTED');
+      await cloud.clearOverride('api');
+      await sendRequest(client, handle, retryServiceUpdate, { service: 'api', by: 'recorder', reason: 'fixed' });
+    },
+  },
+  {
+    name: 'operators-approval-pause',
+    services: [
+      { name: 'db', type: 'terraform', approval: { required: true, timeout: '10m', notify_before: '5m' }, simulate: ms('20ms') },
+      { name: 'app', type: 'kubernetes', dependencies: ['db'], simulate: ms('20ms') },
+      { name: 'side', type: 'kubernetes', simulate: ms('20ms') },
+    ],
+    notify: [{ webhook: 'SIM/hooks/fixture', on: ['approval_needed'] }],
+    drive: async ({ client, handle }) => {
+      await waitForPhase(handle, (p) => p.services.db.state === 'AWAITING_APPROVAL' && p.services.side.state === 'SUCCEEDED');
+      await handle.signal(resumeSignal, { by: 'recorder' }); // refused: recorded as ignored
+      await sendRequest(client, handle, pauseUpdate, { by: 'recorder' });
+      await sendRequest(client, handle, approveUpdate, { service: 'db', by: 'recorder', reason: 'fixture' });
+      await waitForPhase(handle, (p) => p.phase === 'PAUSED');
+      await sendRequest(client, handle, resumeUpdate, { by: 'recorder' });
+    },
+  },
+  {
+    name: 'operators-continue',
+    strategy: { on_failure: 'continue' },
+    services: [
+      { name: 'base', type: 'terraform', simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: { duration: '20ms', fail_permanent: true } },
+      { name: 'web', type: 'kubernetes', dependencies: ['api'], simulate: ms('20ms') },
+      { name: 'worker', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
+    ],
+  },
+  {
+    name: 'operators-bake',
+    strategy: { bake: '1s' },
+    services: [{ name: 'api', type: 'kubernetes', version: 'v1', simulate: ms('20ms'), health_check: { url: 'SIM/health/api', interval: '250ms' } }],
+  },
 ];
 
 /**
@@ -200,7 +260,10 @@ async function record(client: Client, scenario: Scenario, cloud: SimCloudClient,
       strategy: scenario.strategy ?? {},
       rollback_strategy: scenario.rollback_strategy ?? 'automated',
       health_checks: (scenario.health_checks ?? []).map((h) => ({ endpoint: h.endpoint.replace('SIM', simUrl) })),
-      services: scenario.services,
+      ...(scenario.notify ? { notify: scenario.notify.map((n) => ({ ...n, webhook: n.webhook.replace('SIM', simUrl) })) } : {}),
+      services: scenario.services.map((s) =>
+        s.health_check ? { ...s, health_check: { ...s.health_check, url: s.health_check.url.replace('SIM', simUrl) } } : s,
+      ),
     },
   });
   await scenario.before?.(cloud);
