@@ -1,6 +1,7 @@
 /**
  * Jest globalSetup: one in-memory Temporal dev server, one Kubernetes dev cluster and one workflow bundle
- * for the whole run, and the local tools tests need (the Temporal CLI, OpenTofu, Kubernetes, Helm) found
+ * for the whole run (the server with its Web UI), and the local tools tests need (the Temporal CLI, OpenTofu,
+ * Kubernetes, Helm; Chromium for the Web UI test, installed with apt-get when missing) found
  * or built once.
  * Bundling once matters: webpack per Worker.create would cost seconds per test on two cores.
  */
@@ -13,6 +14,7 @@ import { findTofu } from '../../src/tools/tofu';
 import { findHelm, findKubectl } from '../../src/tools/kubernetes';
 import { findDevClusterBinaries, startDevCluster, type DevCluster } from '../../src/cluster/dev-cluster';
 import { freePort, startDevServer, type DevServer } from '../../src/server/dev-server';
+import { ensureChromium } from '../../scripts/ensure-chromium';
 import { testEnvFilePath, type TestEnvFile } from './temporal-env';
 
 const NAMESPACE = 'default';
@@ -39,12 +41,14 @@ export default async function globalSetup(): Promise<void> {
     findDevClusterBinaries(log),
     findKubectl({ ...log, sameVersion: true }),
     findHelm(log),
+    findChromiumForWebUiTest(log),
   ]);
   const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tugboat-jest-'));
   const rootDir = path.resolve(__dirname, '..', '..');
 
   const [serverResult, clusterResult, bundleResult] = await Promise.allSettled([
-    startDevServer({ binary, port: await freePort(), uiPort: false, namespace: NAMESPACE, startupTimeoutMs: 60_000 }),
+    // With its Web UI (test/e2e/web-ui.test.ts opens it in Chromium), on a free port of its own.
+    startDevServer({ binary, port: await freePort(), uiPort: await freePort(), namespace: NAMESPACE, startupTimeoutMs: 60_000 }),
     startDevCluster({ dataDir: path.join(tmpDir, 'kube'), binaries: kubeBinaries, nodes: 2, startupTimeoutMs: 90_000 }),
     bundleWorkflowCode({
       workflowsPath: require.resolve(path.join(rootDir, 'src', 'workflows')),
@@ -70,6 +74,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TUGBOAT_TOFU_PATH = tofuPath; // likewise: findTofu() in a test then returns this one at once
   process.env.TUGBOAT_KUBECTL_PATH = kubectl;
   process.env.TUGBOAT_HELM_PATH = helm;
+  if (server.uiUrl) process.env.TUGBOAT_TEST_UI_URL = server.uiUrl;
   // Every test (and every worker it starts) talks to this cluster, never to one the machine's user has configured.
   process.env.KUBECONFIG = cluster.kubeconfig;
 
@@ -86,8 +91,20 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<symbol, unknown>)[STATE_KEY] = state;
 
   console.log(
-    `\nTemporal test server at ${server.address} (PID ${server.pid}); Kubernetes dev cluster at ${cluster.server}; setup took ${Date.now() - started} ms.`,
+    `\nTemporal test server at ${server.address} (PID ${server.pid}, Web UI ${server.uiUrl}); Kubernetes dev cluster at ${cluster.server}; setup took ${Date.now() - started} ms.`,
   );
+}
+
+/**
+ * Chromium for the Web UI test, installed with apt-get when missing. Not a reason to fail every
+ * other test: when it cannot be had, that one test looks again and fails with the reason.
+ */
+async function findChromiumForWebUiTest(log: { log: (msg: string) => void }): Promise<void> {
+  try {
+    process.env.TUGBOAT_CHROMIUM_PATH = await ensureChromium(log); // the test's ensureChromium() returns it at once
+  } catch (err) {
+    console.log(`\nNo Chromium for the Web UI test (it will fail): ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function killQuietly(pid: number): void {
