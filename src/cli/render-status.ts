@@ -11,6 +11,16 @@ export function renderStatus(status: DeploymentStatus): string {
     lines.push(`wave ${i + 1}`);
     for (const name of wave) lines.push(`  ${name.padEnd(22)} ${describeService(status.services[name])}${retriesNote(status.services[name])}`);
   });
+  if (status.paused) lines.push(`paused${status.paused.by ? ` by ${status.paused.by}` : ''}${status.paused.reason ? `: ${status.paused.reason}` : ''} (since ${status.paused.at})`);
+  for (const [service, requests] of Object.entries(status.approvals ?? {})) {
+    const last = requests[requests.length - 1];
+    const outcome = last.outcome ? `${last.outcome}${last.by ? ` by ${last.by}` : ''}${last.reason ? `: ${last.reason}` : ''}` : `open until ${last.deadline}`;
+    lines.push(`approval ${service}: ${outcome}${requests.length > 1 ? ` (request ${requests.length})` : ''}`);
+  }
+  if (status.bake) lines.push(`bake ${status.bake.state} until ${status.bake.until}${status.bake.detail ? `: ${oneLine(status.bake.detail)}` : ''}`);
+  if (status.failed.length > 0) lines.push(`failed: ${status.failed.join(', ')}${status.skipped.length > 0 ? `; skipped: ${status.skipped.join(', ')}` : ''}`);
+  const undelivered = status.notifications.filter((n) => !n.delivered);
+  if (undelivered.length > 0) lines.push(`notifications not delivered: ${undelivered.map((n) => `${n.event} → ${n.webhook} (${n.detail ?? 'no detail'})`).join('; ')}`);
   // The error in full: a tool's stderr tail, indented under it.
   if (status.error) lines.push(`error: ${status.error.trim().replace(/\n/g, '\n  ')}`);
   if (status.rollback) {
@@ -47,11 +57,23 @@ export function nextSteps(status: DeploymentStatus): string[] {
   if (status.awaiting_decision) {
     return [
       'failed; rollback_strategy is manual, so the deployment waits (and holds the environment lock):',
+      `  tugboat retry ${status.id}       run what did not succeed again (after fixing the cause)`,
       `  tugboat rollback ${status.id}    undo what was deployed`,
       `  tugboat accept ${status.id}      keep it and end FAILED`,
     ];
   }
-  return [];
+  if (status.phase === 'HALTED') {
+    return [
+      'halted (on_failure: halt): nothing new starts; what succeeded stays. Then:',
+      `  tugboat retry ${status.id} [--service <name>]   run the failed services again (after fixing the cause)`,
+      `  tugboat rollback ${status.id}                    undo what was deployed`,
+      `  tugboat accept ${status.id}                      keep what succeeded and end PARTIAL`,
+    ];
+  }
+  const waiting = Object.entries(status.services).filter(([, s]) => s.state === 'AWAITING_APPROVAL').map(([name]) => name);
+  const steps = waiting.map((name) => `awaiting approval: tugboat approve ${status.id} --service ${name}   (or reject)`);
+  if (status.phase === 'PAUSED') steps.push(`paused: tugboat resume ${status.id}`);
+  return steps;
 }
 
 /** Steps that needed more than one attempt, e.g. "  [apply: 2 attempts]"; a RETRYING line already says so. */

@@ -64,6 +64,17 @@ export interface DeploymentStatus {
   requests: DeploymentProgress['requests'];
   /** rollback_strategy manual, after a failure: waiting for `tugboat rollback` or `tugboat accept`. */
   awaiting_decision: boolean;
+  /** Who paused it and why, while paused. */
+  paused: DeploymentProgress['paused'] | null;
+  /** Per gated service, its approval requests (deadline, outcome, approver). */
+  approvals: DeploymentProgress['approvals'] | null;
+  bake: DeploymentProgress['bake'] | null;
+  /** strategy.on_failure in force (absent from runs before failure policies). */
+  on_failure: string | null;
+  /** PARTIAL: the services that failed, and those skipped because of them. */
+  failed: string[];
+  skipped: string[];
+  notifications: NonNullable<DeploymentProgress['notifications']>;
 }
 
 export async function deploymentStatus(
@@ -197,6 +208,13 @@ function toStatus(workflowId: string, p: DeploymentProgress, services: Record<st
     retained: p.retained,
     requests: p.requests,
     awaiting_decision: p.awaitingDecision === true,
+    paused: p.paused ?? null,
+    approvals: p.approvals ?? null,
+    bake: p.bake ?? null,
+    on_failure: p.onFailure ?? null,
+    failed: p.failed ?? [],
+    skipped: p.skipped ?? [],
+    notifications: p.notifications ?? [],
   };
 }
 

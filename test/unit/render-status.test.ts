@@ -41,6 +41,13 @@ function status(services: Record<string, ServiceStatus>): DeploymentStatus {
     retained: [],
     requests: [],
     awaiting_decision: false,
+    paused: null,
+    approvals: null,
+    bake: null,
+    on_failure: null,
+    failed: [],
+    skipped: [],
+    notifications: [],
   };
 }
 
@@ -73,5 +80,32 @@ describe('renderStatus with real executors', () => {
     expect(text).toMatch(/^ {2}smoke +FAILED {2}PermanentDeployError: smoke\.sh exited 1: \| expected 9\.9\.9 \| the service runs 1\.5\.0$/m);
     expect(text).toContain('error: smoke failed: smoke.sh exited 1:\n  expected 9.9.9');
     expect(text).toContain('UNVERIFIABLE: hook (http executor cannot list live resources)');
+  });
+});
+
+describe('renderStatus for operators', () => {
+  it('says who paused, which approvals are open, the bake window, and what to type next', () => {
+    const text = renderStatus({
+      ...status({ db: service({ state: 'AWAITING_APPROVAL' }), app: service({ state: 'PENDING' }) }),
+      phase: 'PAUSED',
+      paused: { by: 'ana', reason: 'incident', at: '2026-11-30T01:00:00.000Z' },
+      approvals: { db: [{ requestedAt: '2026-11-30T00:59:00.000Z', deadline: '2026-11-30T01:29:00.000Z' }] },
+      bake: { state: 'RUNNING', startedAt: '2026-11-30T01:00:00.000Z', until: '2026-11-30T01:02:00.000Z' },
+      notifications: [{ event: 'approval_needed', webhook: 'https://hooks.example.com', at: 'x', delivered: false, detail: 'connection refused' }],
+    });
+    expect(text).toMatch(/^paused by ana: incident \(since 2026-11-30T01:00:00\.000Z\)$/m);
+    expect(text).toMatch(/^approval db: open until 2026-11-30T01:29:00\.000Z$/m);
+    expect(text).toMatch(/^bake RUNNING until 2026-11-30T01:02:00\.000Z$/m);
+    expect(text).toMatch(/^notifications not delivered: approval_needed → https:\/\/hooks\.example\.com \(connection refused\)$/m);
+    expect(text).toMatch(/^awaiting approval: tugboat approve dep-\S+ --service db {3}\(or reject\)$/m);
+    expect(text).toMatch(/^paused: tugboat resume dep-\S+$/m);
+  });
+
+  it('lists a PARTIAL deployment\'s failed and skipped services, and a HALTED one\'s choices', () => {
+    const partial = renderStatus({ ...status({ api: service({ state: 'FAILED' }) }), phase: 'PARTIAL', failed: ['api'], skipped: ['ui'] });
+    expect(partial).toMatch(/^failed: api; skipped: ui$/m);
+    const halted = renderStatus({ ...status({ api: service({ state: 'FAILED' }) }), phase: 'HALTED' });
+    expect(halted).toMatch(/tugboat retry dep-\S+ \[--service <name>\]/);
+    expect(halted).toMatch(/tugboat accept dep-\S+ +keep what succeeded and end PARTIAL/);
   });
 });
