@@ -11,6 +11,11 @@ export interface ScheduleState {
   started: ReadonlySet<string>;
   /** Services running right now. */
   running: number;
+  /**
+   * Services that will not run (failed or skipped under on_failure continue): a wave counts as
+   * done without them, so later waves are not held up forever.
+   */
+  settled?: ReadonlySet<string>;
 }
 
 /**
@@ -30,7 +35,7 @@ export function nextServicesToStart(
 ): string[] {
   const slots = strategy.max_parallel - state.running;
   if (slots <= 0) return [];
-  const openWave = plan.waves.findIndex((wave) => wave.some((name) => !state.succeeded.has(name)));
+  const openWave = plan.waves.findIndex((wave) => wave.some((name) => !state.succeeded.has(name) && !state.settled?.has(name)));
   const ready = plan.order.filter(
     (name) =>
       !state.started.has(name) &&

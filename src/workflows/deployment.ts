@@ -19,9 +19,7 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
-import type { DeploymentRecord } from '../state/types';
 import type { TugboatActivities } from '../activities';
 import type { ContinueRollbackInput } from '../api/messages';
 import { healthQuery, progressQuery } from '../api/messages';
@@ -40,6 +38,7 @@ import { rollBack } from './rollback';
 import { serviceWorkflow } from './service';
 import { ActivityCancellation } from './activity-options';
 import { childWorkflowOptions } from './child-options';
+import { checkOrphans, recordDeployment } from './closing';
 
 /** patched() IDs: each guards a change to the command sequence so older histories still replay. */
 export const PATCH_DEPLOYMENT_RECORD = 'deployment-record-v1';
@@ -121,6 +120,8 @@ class DeploymentRun {
   /** Services waiting at their approval gate, and those let through. */
   private readonly gating = new Set<string>();
   private readonly approved = new Set<string>();
+  /** Failed services an operator retried while HALTED: they may start although the deployment is halted. */
+  private readonly retrying = new Set<string>();
   private running = 0;
   /** Bumped whenever a service or a gate finishes: the scheduler looks again. */
   private changes = 0;
@@ -203,6 +204,11 @@ class DeploymentRun {
     if (this.state.stop) forwardScope.cancel();
     await forward;
     await condition(() => this.running === 0);
+    // An accepted halt leaves approval gates open: close them (nothing they decide counts now).
+    if (this.gating.size > 0) {
+      forwardScope.cancel();
+      await condition(() => this.gating.size === 0);
+    }
   }
 
   /** No stop: everything succeeded, or a failure policy kept the rest going (PARTIAL). */
@@ -211,7 +217,10 @@ class DeploymentRun {
       this.setPhase('SUCCEEDED');
       return this.end();
     }
-    if (this.state.decision === 'accept') this.tracker.skipUnstarted(this.launched, 'the halted deployment was accepted as it is');
+    this.tracker.skipUnstarted(
+      this.launched,
+      this.state.decision === 'accept' ? 'the halted deployment was accepted as it is' : 'the deployment ended with failed services',
+    );
     const p = this.tracker.data;
     p.failed = [...this.failed].sort();
     p.skipped = Object.values(p.services).filter((s) => s.state === 'SKIPPED').map((s) => s.name).sort();
@@ -221,7 +230,8 @@ class DeploymentRun {
       await rollBack(this.rollbackContext(failedStarted), 'failure', p.error ?? 'a service failed');
       await this.checkOrphans(failedStarted);
     }
-    this.setPhase('PARTIAL');
+    // Nothing delivered is not a partial delivery.
+    this.setPhase(this.succeeded.size > 0 ? 'PARTIAL' : 'FAILED');
     return this.end();
   }
 
@@ -300,24 +310,7 @@ class DeploymentRun {
       if (this.state.stop) return;
       if (this.state.halted && this.state.decision === 'accept') return;
       this.takeRetryRequests();
-      const held = new Set([...this.launched, ...this.gating, ...this.skipped]);
-      if (!this.state.paused && !this.state.halted) {
-        const ready = nextServicesToStart(this.plan, { succeeded: this.succeeded, started: held, running: this.running }, strategy);
-        for (const name of ready) {
-          const gate = this.manifest.deployment.services.find((s) => s.name === name)!.approval;
-          if (gate?.required && !this.approved.has(name)) {
-            this.gating.add(name);
-            void this.openGate(name, gate);
-            continue;
-          }
-          // Registering the service as started is registering its compensation: it happens before
-          // the child exists, so nothing it does can escape the rollback.
-          this.started.add(name);
-          this.launched.add(name);
-          this.running++;
-          void this.runService(name);
-        }
-      }
+      if (!this.state.paused) this.startReady(strategy);
       this.refreshForwardPhase();
       this.tracker.markWaiting(this.succeeded, new Set([...this.launched, ...this.gating, ...this.skipped]));
       if (this.running === 0 && this.gating.size === 0 && !this.state.halted) {
@@ -327,6 +320,39 @@ class DeploymentRun {
       }
       const seen = { changes: this.changes, wake: this.state.wake };
       await condition(() => this.changes !== seen.changes || this.state.wake !== seen.wake || this.state.stop !== undefined);
+    }
+  }
+
+  /**
+   * Starts what may start now. Gated services open their gate instead, without taking a slot, and
+   * the choice is made again without them (only their branch waits). While HALTED, only services
+   * an operator retried may start.
+   */
+  private startReady(strategy: Manifest['deployment']['strategy']): void {
+    for (;;) {
+      const held = new Set([...this.launched, ...this.gating, ...this.skipped]);
+      const settled = new Set([...this.failed, ...this.skipped]);
+      let ready = nextServicesToStart(this.plan, { succeeded: this.succeeded, started: held, running: this.running, settled }, strategy);
+      if (this.state.halted) ready = ready.filter((name) => this.retrying.has(name));
+      const gated = ready.filter((name) => {
+        const gate = this.manifest.deployment.services.find((s) => s.name === name)!.approval;
+        return gate?.required === true && !this.approved.has(name);
+      });
+      for (const name of gated) {
+        this.gating.add(name);
+        void this.openGate(name, this.manifest.deployment.services.find((s) => s.name === name)!.approval!);
+      }
+      if (gated.length > 0) continue;
+      for (const name of ready) {
+        // Registering the service as started is registering its compensation: it happens before
+        // the child exists, so nothing it does can escape the rollback.
+        this.started.add(name);
+        this.launched.add(name);
+        this.retrying.delete(name);
+        this.running++;
+        void this.runService(name);
+      }
+      return;
     }
   }
 
@@ -416,7 +442,10 @@ class DeploymentRun {
     while (this.state.retryRequests.length > 0) {
       const request = this.state.retryRequests.shift()!;
       const names = request === 'all-failed' ? [...this.failed] : request.filter((s) => this.failed.has(s));
-      for (const name of names) this.forgetOutcome(name);
+      for (const name of names) {
+        this.forgetOutcome(name);
+        this.retrying.add(name);
+      }
     }
     if (this.state.halted && this.failed.size === 0) {
       this.state.halted = false;
@@ -499,61 +528,8 @@ class DeploymentRun {
   }
 
   private async checkOrphans(compensated: ReadonlySet<string>): Promise<void> {
-    const { findOrphans } = proxyActivities<TugboatActivities>({
-      summary: 'check the live inventory for orphans',
-      startToCloseTimeout: '1 minute',
-      cancellationType: ActivityCancellation.tryCancel,
-      retry: { maximumAttempts: 5, initialInterval: '1 second' },
-    });
-    const specs = this.manifest.deployment.services.filter((s) => compensated.has(s.name));
-    try {
-      const found = await findOrphans({
-        deploymentId: this.input.deploymentId,
-        services: specs,
-        retainedResourceIds: this.tracker.data.retained.map((r) => r.id),
-        deployment: this.scope(),
-      });
-      this.tracker.data.orphans = found.filter((o) => o.unverifiable === undefined);
-      const unverifiable = found.flatMap((o) => (o.unverifiable === undefined ? [] : [{ service: o.service, reason: o.unverifiable }]));
-      if (unverifiable.length > 0) this.tracker.data.unverifiable = unverifiable;
-    } catch (err) {
-      // The rollback itself is done; an unverifiable inventory is reported, not fatal.
-      this.tracker.data.orphanCheckError = `could not check the live inventory: ${describeFailure(err).message}`;
-    }
-  }
-
-  private async recordDeployment(): Promise<void> {
-    const { recordDeployment } = proxyActivities<TugboatActivities>({
-      summary: 'store the deployment record',
-      startToCloseTimeout: '30 seconds',
-      cancellationType: ActivityCancellation.wait,
-      retry: { maximumAttempts: 5, initialInterval: '1 second' },
-    });
-    const p = this.tracker.snapshot();
-    const services: DeploymentRecord['services'] = {};
-    for (const s of Object.values(p.services)) {
-      services[s.name] = { state: s.state, version: s.version, error: s.error?.message, startedAt: s.startedAt, endedAt: s.endedAt };
-    }
-    try {
-      this.tracker.data.record = await recordDeployment({
-        deploymentId: p.deploymentId,
-        workflowId: workflowInfo().workflowId,
-        name: p.name,
-        environment: p.environment,
-        phase: p.phase,
-        startedAt: p.startedAt,
-        endedAt: p.endedAt ?? now(),
-        error: p.error,
-        services,
-        orphans: p.orphans,
-        retained: p.retained,
-        rollbackManifest: p.rollbackManifest,
-        requestedBy: this.input.requestedBy,
-      });
-    } catch (err) {
-      // The deployment's outcome stands; only its long-term record is missing, and progress says so.
-      this.tracker.data.record = `not stored: ${describeFailure(err).message}`;
-    }
+    const services = this.manifest.deployment.services.filter((s) => compensated.has(s.name));
+    await checkOrphans(this.tracker, { deploymentId: this.input.deploymentId, services, deployment: this.scope() });
   }
 
   /** Records the end and closes the workflow the way its trigger asks. */
@@ -561,7 +537,7 @@ class DeploymentRun {
     this.tracker.finish(now());
     await this.notifier.drain();
     // Added after histories were recorded without it: old runs replay down the old path.
-    if (patched(PATCH_DEPLOYMENT_RECORD)) await this.recordDeployment();
+    if (patched(PATCH_DEPLOYMENT_RECORD)) await recordDeployment(this.tracker, { requestedBy: this.input.requestedBy });
     const result = this.tracker.result();
     await condition(allHandlersFinished);
     const stop = this.state.stop;

@@ -4,7 +4,7 @@
  * reports what happened, progress keeps it, and the run only waits for outstanding sends at its
  * very end. A manifest without `notify` schedules nothing (older histories replay unchanged).
  */
-import { isCancellation, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { TugboatActivities } from '../activities';
 import type { NotifyInput } from '../api/workflow-types';
 import type { NotifyEvent, NotifySpec } from '../manifest/schema';
@@ -31,7 +31,8 @@ export class Notifier {
   send(notice: Notice): void {
     for (const subscriber of this.subscribers) {
       if (!subscriber.on.includes(notice.event)) continue;
-      this.pending.push(this.post(subscriber.webhook, notice));
+      // A stop cancels the forward scope; a notice already under way is still delivered.
+      this.pending.push(CancellationScope.nonCancellable(() => this.post(subscriber.webhook, notice)));
     }
   }
 

@@ -72,6 +72,7 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     paused: state.paused !== undefined,
     halted: state.halted,
     services: serviceStates(tracker),
+    decidedApprovals: [...state.approvalDecisions.keys()],
   });
   const accepted = (message: string): RequestAccepted => ({ accepted: true, phase: tracker.phase, message });
 
@@ -139,7 +140,11 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   const retryService = control<ServiceRequestInput>('retry_service', (input) => retryRefusal(input, context()), (input) => {
     const named = typeof input?.service === 'string' ? [input.service] : undefined;
     state.retryRequests.push(named ?? 'all-failed');
-    if (state.awaitingDecision) state.decision = 'retry';
+    if (state.awaitingDecision) {
+      state.decision = 'retry';
+      // The manual strategy stopped everything: what did not succeed runs again, named or not.
+      return 'retrying every service that did not succeed (rollback_strategy: manual)';
+    }
     return named ? `retrying ${named[0]}` : 'retrying every failed service';
   });
 

@@ -23,6 +23,8 @@ export interface RequestContext {
   halted: boolean;
   /** Every service's state now. */
   services: Record<string, ServiceState>;
+  /** Gated services with an approve / reject accepted and not yet acted on. */
+  decidedApprovals: string[];
 }
 
 const FINAL: readonly DeploymentPhase[] = ['SUCCEEDED', 'PARTIAL', 'ROLLED_BACK', 'CANCELLED'];
@@ -39,6 +41,10 @@ export function stopRefusal(kind: 'cancel' | 'rollback', ctx: RequestContext): s
   if (ctx.stopped === 'cancel') return `a cancel was already accepted; the deployment is rolling back (phase ${ctx.phase})`;
   if (ctx.stopped === 'rollback') return `a rollback was already accepted (phase ${ctx.phase})`;
   if (ctx.phase === 'FAILED') return 'the deployment already ended FAILED';
+  if (ctx.phase === 'ROLLING_BACK' || ctx.phase === 'ROLLBACK_BLOCKED') {
+    // on_failure: rollback-subgraph is undoing the failed service; the rest stays by policy.
+    return `the failed service is being undone (on_failure: rollback-subgraph, phase ${ctx.phase}); once the deployment ends PARTIAL, roll the rest back with tugboat rollback <deployment>`;
+  }
   return kind === 'cancel' || kind === 'rollback' ? undefined : `unknown request ${kind}`;
 }
 
@@ -92,6 +98,7 @@ export function approvalRefusal(kind: 'approve' | 'reject', input: ServiceReques
   const stopped = notDeploying(ctx);
   if (stopped) return stopped;
   if (ctx.services[service] !== 'AWAITING_APPROVAL') return `${service} is not awaiting approval (it is ${ctx.services[service]})${which}`;
+  if (ctx.decidedApprovals.includes(service)) return `${service} was already approved or rejected; the decision is being acted on`;
   return undefined;
 }
 

@@ -20,7 +20,6 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { TugboatActivities } from '../activities';
 import type { RollbackReleasePlan } from '../activities/rollback-release';
@@ -29,8 +28,8 @@ import type { DeploymentPhase, DeploymentResult } from '../api/progress';
 import { TUGBOAT_PHASE } from '../api/search-attributes';
 import { FailureTypes, type DeploymentScope } from '../api/workflow-types';
 import { completePlan, type Plan } from '../plan';
-import type { DeploymentRecord } from '../state/types';
 import { ActivityCancellation } from './activity-options';
+import { checkOrphans, recordDeployment } from './closing';
 import type { RunState } from './deployment';
 import { describeFailure } from './failures';
 import { installOperatorHandlers } from './operator-handlers';
@@ -126,68 +125,20 @@ class ReleaseRollback {
     for (const s of Object.values(this.tracker.data.services)) {
       if (s.state === 'ROLLED_BACK') s.version = this.release.previousVersions[s.name] ?? undefined;
     }
-    await this.checkOrphans();
+    // What the target created that is still attributed to it after the compensations.
+    await checkOrphans(this.tracker, {
+      deploymentId: this.release.targetDeploymentId,
+      services: this.release.manifest.deployment.services,
+      deployment: this.scope(),
+    });
     this.setPhase('ROLLED_BACK');
     this.tracker.finish(now());
-    await this.record();
+    // The rollback's own record: `tugboat history` lists it with the versions it put back.
+    await recordDeployment(this.tracker, { requestedBy: this.input.by });
     await condition(allHandlersFinished);
     return this.tracker.result();
   }
 
-  /** What the target created that is still attributed to it after the compensations. */
-  private async checkOrphans(): Promise<void> {
-    const { findOrphans } = proxyActivities<TugboatActivities>({
-      summary: 'check the live inventory for orphans',
-      startToCloseTimeout: '1 minute',
-      cancellationType: ActivityCancellation.tryCancel,
-      retry: { maximumAttempts: 5, initialInterval: '1 second' },
-    });
-    try {
-      const found = await findOrphans({
-        deploymentId: this.release.targetDeploymentId,
-        services: this.release.manifest.deployment.services,
-        retainedResourceIds: this.tracker.data.retained.map((r) => r.id),
-        deployment: this.scope(),
-      });
-      this.tracker.data.orphans = found.filter((o) => o.unverifiable === undefined);
-      const unverifiable = found.flatMap((o) => (o.unverifiable === undefined ? [] : [{ service: o.service, reason: o.unverifiable }]));
-      if (unverifiable.length > 0) this.tracker.data.unverifiable = unverifiable;
-    } catch (err) {
-      this.tracker.data.orphanCheckError = `could not check the live inventory: ${describeFailure(err).message}`;
-    }
-  }
-
-  /** The rollback's own record: `tugboat history` lists it with the versions it put back. */
-  private async record(): Promise<void> {
-    const { recordDeployment } = proxyActivities<TugboatActivities>({
-      summary: 'store the deployment record',
-      startToCloseTimeout: '30 seconds',
-      cancellationType: ActivityCancellation.wait,
-      retry: { maximumAttempts: 5, initialInterval: '1 second' },
-    });
-    const p = this.tracker.snapshot();
-    const services: DeploymentRecord['services'] = {};
-    for (const s of Object.values(p.services)) services[s.name] = { state: s.state, version: s.version, error: s.error?.message };
-    try {
-      this.tracker.data.record = await recordDeployment({
-        deploymentId: p.deploymentId,
-        workflowId: workflowInfo().workflowId,
-        name: p.name,
-        environment: p.environment,
-        phase: p.phase,
-        startedAt: p.startedAt,
-        endedAt: p.endedAt ?? now(),
-        services,
-        ...(this.input.by ? { requestedBy: this.input.by } : {}),
-        orphans: p.orphans,
-        retained: p.retained,
-        // The manifest it restored from: the target's.
-        rollbackManifest: p.rollbackManifest,
-      });
-    } catch (err) {
-      this.tracker.data.record = `not stored: ${describeFailure(err).message}`;
-    }
-  }
 }
 
 /** The target's record and rollback manifest, read once by an activity; a refusal ends the run FAILED. */

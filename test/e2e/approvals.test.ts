@@ -98,4 +98,17 @@ describe('approval gates', () => {
     expect(mine).toEqual(['approval_needed', 'approval_escalation', 'rolled_back']);
     expect(progress.notifications?.every((n) => n.delivered && !n.webhook.includes('secret-token'))).toBe(true);
   });
+
+  it('a gate takes no slot: with max_parallel 1 an independent service starts while the gate is open', async () => {
+    const services: ServiceInput[] = [
+      // The gated one has the longer path, so the scheduler would pick it first for the one slot.
+      { name: 'db', type: 'terraform', approval: { required: true }, simulate: { duration: '10ms' } },
+      { name: 'app', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms' } },
+      { name: 'side', type: 'kubernetes', simulate: { duration: '10ms' } },
+    ];
+    const { handle } = await world.deploy(world.manifest(services, { environment: 'one-slot', strategy: { max_parallel: 1 } }));
+    await waitForProgress(handle, (p) => p.services.db.state === 'AWAITING_APPROVAL' && p.services.side.state === 'SUCCEEDED', 'side done while db waits');
+    await sendRequest(world.client, handle, approveUpdate, { service: 'db' });
+    expect((await handle.result()).phase).toBe('SUCCEEDED');
+  });
 });

@@ -96,4 +96,39 @@ describe('failure policies', () => {
     expect(mine.filter((c) => c.op === 'compensate').map((c) => c.service)).toEqual(['api']);
     expect(result.orphans).toEqual([]);
   });
+
+  it('halt with two failures: retrying one runs it while the other stays failed, then retrying that one finishes', async () => {
+    await world.cloud.setOverride('api', { fail_permanent: true });
+    await world.cloud.setOverride('worker', { fail_permanent: true });
+    try {
+      const { handle } = await world.deploy(world.manifest(release(), { environment: 'halt-two', strategy: { on_failure: 'halt' } }));
+      await waitForProgress(handle, (p) => p.phase === 'HALTED' && p.services.api.state === 'FAILED' && p.services.worker.state === 'FAILED', 'both failed');
+      await world.cloud.clearOverride('worker');
+      await sendRequest(world.client, handle, retryServiceUpdate, { service: 'worker' });
+      const one = await waitForProgress(handle, (p) => p.services.worker.state === 'SUCCEEDED', 'worker retried while halted');
+      expect(one.phase).toBe('HALTED');
+      expect(one.services.api.state).toBe('FAILED');
+      await world.cloud.clearOverride('api');
+      await sendRequest(world.client, handle, retryServiceUpdate, {});
+      expect((await handle.result()).phase).toBe('SUCCEEDED');
+    } finally {
+      await world.cloud.clearOverride('worker');
+    }
+  });
+
+  it('continue under execution: waves — a failed service does not hold later waves of other branches', async () => {
+    await world.cloud.setOverride('api', { fail_permanent: true });
+    const services: ServiceInput[] = [
+      { name: 'api', type: 'kubernetes', simulate: { duration: '10ms' } },
+      { name: 'base', type: 'terraform', simulate: { duration: '10ms' } },
+      { name: 'ui', type: 'kubernetes', dependencies: ['api'], simulate: { duration: '10ms' } },
+      { name: 'worker', type: 'kubernetes', dependencies: ['base'], simulate: { duration: '10ms' } },
+    ];
+    const { handle } = await world.deploy(world.manifest(services, { environment: 'waves-continue', strategy: { on_failure: 'continue', execution: 'waves' } }));
+    const result = await handle.result();
+    expect(result.phase).toBe('PARTIAL');
+    expect(result.services.worker.state).toBe('SUCCEEDED');
+    expect(result.failed).toEqual(['api']);
+    expect(result.skipped).toEqual(['ui']);
+  });
 });

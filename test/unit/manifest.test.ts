@@ -38,7 +38,7 @@ describe('validateManifest: the seed', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const { deployment } = result.manifest;
-    expect(deployment.strategy).toEqual({ max_parallel: 10, execution: 'eager' });
+    expect(deployment.strategy).toEqual({ max_parallel: 10, execution: 'eager', on_failure: 'rollback' });
     expect(deployment.services.map((s) => s.name)).toEqual([
       'vpc',
       'rds-database',
@@ -105,7 +105,7 @@ describe('validateManifest: one problem, one precise issue', () => {
         {
           path: 'deployment.services[2]',
           message:
-            'unknown key "colour"; allowed keys are name, type, dependencies, config, version, executor, timeout, retry, rollback_retry, verify_timeout, resources, on_rollback, simulate, health_check',
+            'unknown key "colour"; allowed keys are name, type, dependencies, config, version, executor, timeout, retry, rollback_retry, verify_timeout, resources, on_rollback, simulate, health_check, approval',
         },
       ],
     },

@@ -25,6 +25,7 @@ const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({
   paused: false,
   halted: false,
   services: { db: 'SUCCEEDED', app: 'RUNNING', gate: 'AWAITING_APPROVAL', broken: 'FAILED' },
+  decidedApprovals: [],
   ...over,
 });
 
@@ -80,6 +81,13 @@ describe('continueRollbackRefusal', () => {
   });
 });
 
+describe('stop during a rollback-subgraph', () => {
+  it('refuses rollback and cancel while the failed service is undone, saying what to do after', () => {
+    expect(stopRefusal('rollback', ctx({ phase: 'ROLLING_BACK' }))).toMatch(/rollback-subgraph.*tugboat rollback <deployment>/);
+    expect(stopRefusal('cancel', ctx({ phase: 'ROLLBACK_BLOCKED' }))).toMatch(/rollback-subgraph/);
+  });
+});
+
 describe('pause and resume', () => {
   it('pauses a deploying deployment once, and resumes only a paused one', () => {
     expect(pauseRefusal(ctx())).toBeUndefined();
@@ -111,6 +119,10 @@ describe('approve and reject', () => {
     [{ service: 'db' }, /db is not awaiting approval \(it is SUCCEEDED\); awaiting approval: gate/],
   ])('refuses %j with a reason', (input, reason) => {
     expect(approvalRefusal('approve', input as never, ctx())).toMatch(reason);
+  });
+
+  it('refuses a second decision before the first is acted on', () => {
+    expect(approvalRefusal('reject', { service: 'gate' }, ctx({ decidedApprovals: ['gate'] }))).toMatch(/already approved or rejected/);
   });
 
   it('refuses once the deployment is stopping', () => {

@@ -125,6 +125,8 @@ describe('opentofu executor', () => {
         statePath: statePath(h, 'network'),
         idempotencyKey: 'dep-1:network:apply',
         outcome: 'created',
+        // What an unchanged redeploy compares: the applied config's hash (secret references, never values).
+        configHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
       });
       expect(result.version).toBe(`sha256:${detail.snapshot.slice(0, 12)}`);
       const snapshotDir = path.join(h.dataDir, 'opentofu', 'snapshots', detail.snapshot);
