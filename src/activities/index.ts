@@ -129,7 +129,7 @@ export function createActivities(deps: ActivityDependencies) {
     checkEndpoint,
 
     /** Posts one notification; never throws for a receiver that is down (the result says so). */
-    notify: (input: NotifyInput): Promise<NotifyResult> => sendNotification(input, Context.current().cancellationSignal),
+    notify: (input: NotifyInput): Promise<NotifyResult> => sendNotification(input, Context.current().cancellationSignal, { env }),
 
     /** The bake window: one heartbeating activity that probes health until the window closes or a check fails. */
     bakeRelease: (input: BakeInput): Promise<BakeResult> => bakeRelease(deps, input),

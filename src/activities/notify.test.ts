@@ -184,4 +184,21 @@ describe('sendNotification', () => {
   async function waitForRequests(count: number): Promise<void> {
     await waitFor(() => receiver.requests.length >= count || undefined, { what: `${count} request(s) at the receiver`, timeoutMs: 5_000 });
   }
+
+  it('resolves a secret-reference webhook inside the activity, so the URL never travels in its input', async () => {
+    const env = { SLACK_WEBHOOK: `${receiver.url}${TOKEN_PATH}` };
+    const result = await sendNotification(input({ webhook: { secret: 'env:SLACK_WEBHOOK' } }), never(), { ...fast, env });
+    expect(result).toEqual({ delivered: true, detail: `${receiver.url} answered 200` });
+    expect(receiver.requests[0].path).toBe(TOKEN_PATH);
+  });
+
+  it('answers (never throws) when the reference cannot be read or is not a URL, naming the reference and not a value', async () => {
+    const unset = await sendNotification(input({ webhook: { secret: 'env:NOT_SET_ANYWHERE' } }), never(), { ...fast, env: {} });
+    expect(unset.delivered).toBe(false);
+    expect(unset.detail).toMatch(/NOT_SET_ANYWHERE is not set/);
+    const notUrl = await sendNotification(input({ webhook: { secret: 'env:HOOK' } }), never(), { ...fast, env: { HOOK: 'ftp://files.example.com/xoxTOKENxyz123' } });
+    expect(notUrl).toEqual({ delivered: false, detail: 'the webhook is not a valid http(s) URL; fix the value of [secret env:HOOK]' });
+    expectNoSecret(notUrl.detail);
+    expect(receiver.requests).toHaveLength(0);
+  });
 });

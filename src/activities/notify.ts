@@ -12,6 +12,8 @@
 import type { NotifyInput, NotifyResult } from '../api/workflow-types';
 import { describeFetchError } from '../executors/http/fetch-error';
 import { abortableSleep } from '../system/sleep';
+import { describeSecret, isSecretReference } from '../secrets/reference';
+import { readSecret } from '../secrets/resolve';
 
 /** Bounds one POST. */
 export const NOTIFY_TIMEOUT_MS = 5_000;
@@ -23,6 +25,8 @@ const MAX_RETRY_AFTER_MS = 5_000;
 const QUOTED_BODY_CHARS = 120;
 
 export interface NotifyOptions {
+  /** Where `{ secret: env:… }` webhooks resolve (the worker's environment unless a test injects one). */
+  env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   /** One entry per retry: its length is the number of retries. */
   backoffMs?: readonly number[];
@@ -65,11 +69,19 @@ type Attempt = { delivered: true; status: number } | { delivered: false; retry: 
 export async function sendNotification(input: NotifyInput, signal: AbortSignal, opts: NotifyOptions = {}): Promise<NotifyResult> {
   const timeoutMs = opts.timeoutMs ?? NOTIFY_TIMEOUT_MS;
   const backoff = opts.backoffMs ?? NOTIFY_BACKOFF_MS;
+  let url: string;
+  try {
+    url = isSecretReference(input.webhook) ? (await readSecret(input.webhook, opts.env ?? process.env)).trim() : input.webhook;
+  } catch (err) {
+    // The resolution error names the reference and why (unset variable, unreadable file), never a value.
+    return { delivered: false, detail: `the webhook could not be read: ${(err as Error).message}` };
+  }
   let receiver: Receiver;
   try {
-    receiver = new Receiver(input.webhook);
+    receiver = new Receiver(url);
   } catch {
-    return { delivered: false, detail: 'the webhook is not a valid URL; fix `notify[].webhook` in the manifest' };
+    const where = isSecretReference(input.webhook) ? `the value of ${describeSecret(input.webhook)}` : '`notify[].webhook` in the manifest';
+    return { delivered: false, detail: `the webhook is not a valid http(s) URL; fix ${where}` };
   }
   const body = JSON.stringify(notificationBody(input));
   const tries = backoff.length + 1;
@@ -146,6 +158,7 @@ class Receiver {
 
   constructor(webhook: string) {
     this.url = new URL(webhook);
+    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new TypeError('not an http(s) URL');
     // origin drops user:password@, path, query and fragment: only scheme, host and port remain.
     this.origin = this.url.origin;
     const { pathname, search, hash, username, password } = this.url;

@@ -3,6 +3,7 @@
  * deployment, the parent workflow and its per-service children.
  */
 import type { DecidedPlan } from '../plan/types';
+import type { SecretReference } from '../secrets/reference';
 import { ROLLBACK_RETRY_DEFAULTS, retrySchema, type HealthCheckSpec, type Manifest, type RetrySpec, type ServiceSpec } from '../manifest/schema';
 import type { ResourceRef, ServiceSteps, StepAttempts } from './progress';
 
@@ -141,7 +142,8 @@ export type FindOrphansResult = Array<{ id: string; kind: string; service: strin
 export interface NotifyInput {
   /** deploymentId + event + a sequence number: a retried activity posts the same key (receivers may dedupe). */
   key: string;
-  webhook: string;
+  /** A URL, or a reference the activity resolves (the URL then never enters history). */
+  webhook: string | SecretReference;
   event: string;
   deploymentId: string;
   name: string;

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { SERVICE_TYPES, type ServiceType } from '../api/service-types';
+import { secretReferenceSchema } from '../secrets/reference';
 
 /** "250ms", "30s", "5m", "1h"; a bare number is milliseconds. */
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -202,7 +203,14 @@ export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** A JSON POST (Slack-compatible `text` plus structured fields) when one of `on` happens. */
 export const notifySchema = z.strictObject({
-  webhook: z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL such as "https://hooks.slack.com/services/…"' }),
+  /**
+   * The receiver's URL, or a secret reference to it (`{ secret: env:SLACK_WEBHOOK }`): a webhook's
+   * path is often its token, and a reference keeps it out of workflow history.
+   */
+  webhook: z.union([
+    z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL such as "https://hooks.slack.com/services/…", or { secret: env:NAME }' }),
+    secretReferenceSchema,
+  ]),
   on: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]),
 });
 export type NotifySpec = z.infer<typeof notifySchema>;

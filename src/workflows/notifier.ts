@@ -8,6 +8,7 @@ import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/
 import type { TugboatActivities } from '../activities';
 import type { NotifyInput } from '../api/workflow-types';
 import type { NotifyEvent, NotifySpec } from '../manifest/schema';
+import { describeSecret, isSecretReference } from '../secrets/reference';
 import { ActivityCancellation } from './activity-options';
 import { describeFailure } from './failures';
 import type { ProgressTracker } from './progress-tracker';
@@ -41,7 +42,7 @@ export class Notifier {
     await Promise.all(this.pending);
   }
 
-  private async post(webhook: string, notice: Notice): Promise<void> {
+  private async post(webhook: NotifySpec['webhook'], notice: Notice): Promise<void> {
     const { notify } = proxyActivities<TugboatActivities>({
       summary: `notify ${notice.event}`,
       // The activity retries the POST itself, briefly; one more attempt covers a worker restart.
@@ -75,8 +76,9 @@ export class Notifier {
   }
 }
 
-/** scheme://host[:port] of a URL, without parsing APIs (the workflow sandbox has URL, but keep it plain). */
-export function originOf(url: string): string {
+/** scheme://host[:port] of a URL (a reference is shown as such), without credentials, path or query. */
+export function originOf(url: NotifySpec['webhook']): string {
+  if (isSecretReference(url)) return describeSecret(url);
   const match = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)/i.exec(url);
   return match ? match[1].replace(/\/\/[^@/]*@/, '//') : 'webhook';
 }

@@ -637,3 +637,25 @@ describe('validateManifest: executor configs', () => {
     ]);
   });
 });
+
+describe('validateManifest: operator fields', () => {
+  it('accepts on_failure, bake, approval and notify (a webhook URL or a secret reference to one), filling in defaults', () => {
+    const raw = seed() as { deployment: Record<string, unknown> & { services: Array<Record<string, unknown>> } };
+    raw.deployment.strategy = { on_failure: 'halt', bake: '2m' };
+    raw.deployment.notify = [{ webhook: { secret: 'env:SLACK_WEBHOOK' }, on: ['halted'] }, { webhook: 'https://hooks.example.com/x' }];
+    raw.deployment.services[0].approval = { required: true, timeout: '10m' };
+    const result = validateManifest(raw);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.manifest.deployment.notify[1].on).toContain('succeeded');
+    expect(result.manifest.deployment.services[0].approval).toEqual({ required: true, timeout: '10m', on_timeout: 'reject', on_reject: 'fail' });
+  });
+
+  it('names the field and the fix for a bad policy or webhook', () => {
+    const raw = seed() as { deployment: Record<string, unknown> };
+    raw.deployment.strategy = { on_failure: 'explode' };
+    raw.deployment.notify = [{ webhook: 'ftp://example.com/hook' }];
+    const issues = issuesOf(raw);
+    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['deployment.strategy.on_failure', 'deployment.notify[0].webhook']));
+  });
+});
