@@ -189,6 +189,8 @@ export interface DeploymentProgress {
   requests: OperatorRequest[];
   /** Refused requests beyond the first MAX_IGNORED_REQUESTS, counted but not kept (history stays bounded). */
   ignoredRequestsNotRecorded?: number;
+  /** Accepted requests beyond the first MAX_ACCEPTED_REQUESTS, counted but not kept. */
+  acceptedRequestsNotRecorded?: number;
   /** Under rollback_strategy manual, after a failure: waiting for `rollback` or `accept`. */
   awaitingDecision?: boolean;
   /** strategy.on_failure in force (absent from runs before failure policies: rollback). */

@@ -19,6 +19,8 @@ import { dependenciesSucceeded, type Plan } from '../plan';
 
 /** Refused operator requests kept in progress; later ones are only counted. */
 export const MAX_IGNORED_REQUESTS = 50;
+/** Accepted ones kept (pause/resume pairs from the Web UI could otherwise grow it without end). */
+export const MAX_ACCEPTED_REQUESTS = 200;
 
 export class ProgressTracker {
   private readonly progress: DeploymentProgress;
@@ -93,6 +95,10 @@ export class ProgressTracker {
     const ignored = this.progress.requests.filter((r) => r.outcome === 'ignored').length;
     if (request.outcome === 'ignored' && ignored >= MAX_IGNORED_REQUESTS) {
       this.progress.ignoredRequestsNotRecorded = (this.progress.ignoredRequestsNotRecorded ?? 0) + 1;
+      return;
+    }
+    if (request.outcome === 'accepted' && this.progress.requests.length - ignored >= MAX_ACCEPTED_REQUESTS) {
+      this.progress.acceptedRequestsNotRecorded = (this.progress.acceptedRequestsNotRecorded ?? 0) + 1;
       return;
     }
     this.progress.requests.push({ ...request, at: now() });
