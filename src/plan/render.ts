@@ -65,6 +65,16 @@ export function formatMs(ms: number): string {
   return seconds > 0 ? `${minutes}m ${seconds}s` : `${minutes}m`;
 }
 
+/** The failure policy, bake window and notifications, when the manifest sets them (else nothing: output as before). */
+function operatorTerms(deployment: Manifest['deployment']): string {
+  const terms: string[] = [];
+  const onFailure = deployment.strategy.on_failure;
+  if (onFailure && onFailure !== 'rollback') terms.push(`on failure ${onFailure}`);
+  if (deployment.strategy.bake !== undefined) terms.push(`bake ${deployment.strategy.bake}`);
+  if ((deployment.notify ?? []).length > 0) terms.push(`${plural(deployment.notify.length, 'notification webhook')}`);
+  return terms.length > 0 ? `; ${terms.join('; ')}` : '';
+}
+
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /** `history`: durations learned from the environment's past runs; without it (or with none for these services) the output is as before. */
@@ -75,6 +85,7 @@ export function renderPlan(manifest: Manifest, plan: Plan, history?: LearnedHist
   // Without simulate durations every service weighs 1, so lengths are counted in services.
   const cost = (ms: number) => (timed === 0 ? plural(ms, 'service') : formatMs(ms));
   const typeOf = new Map(services.map((service) => [service.name, service.type]));
+  const approvalOf = new Map(services.map((service) => [service.name, service.approval]));
   const nameWidth = Math.max(...plan.order.map((name) => name.length));
   const typeWidth = Math.max(...services.map((service) => service.type.length));
   // Which executor does the work: defaulted from the type unless the manifest named one.
@@ -89,7 +100,7 @@ export function renderPlan(manifest: Manifest, plan: Plan, history?: LearnedHist
 
   const lines = [
     `Deployment ${deployment.name} (environment ${deployment.environment})`,
-    `Strategy: ${deployment.strategy.execution}, up to ${deployment.strategy.max_parallel} at once; rollback ${deployment.rollback_strategy}`,
+    `Strategy: ${deployment.strategy.execution}, up to ${deployment.strategy.max_parallel} at once; rollback ${deployment.rollback_strategy}${operatorTerms(deployment)}`,
     `${plural(plan.order.length, 'service')} in ${plural(plan.waves.length, 'wave')}`,
   ];
   if (timed > 0 && timed < services.length) lines.push('(services without a simulate block count as 1ms)');
@@ -101,7 +112,9 @@ export function renderPlan(manifest: Manifest, plan: Plan, history?: LearnedHist
       const duration = timed === 0 ? '' : `${formatMs(plan.durationMs[name])}  `;
       const executor = (executorOf.get(name) ?? '').padEnd(executorWidth);
       const fromHistory = learned ? `${learnedOf(name).padEnd(learnedWidth)}  ` : '';
-      lines.push(`  ${name.padEnd(nameWidth)}  ${(typeOf.get(name) ?? '').padEnd(typeWidth)}  ${executor}  ${duration}${fromHistory}${after}`);
+      const approval = approvalOf.get(name);
+      const gate = approval?.required ? `  (approval required, ${approval.timeout})` : '';
+      lines.push(`  ${name.padEnd(nameWidth)}  ${(typeOf.get(name) ?? '').padEnd(typeWidth)}  ${executor}  ${duration}${fromHistory}${after}${gate}`);
     }
   });
   lines.push(

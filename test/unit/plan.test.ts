@@ -160,6 +160,21 @@ describe('durations and the critical path', () => {
     expect(text).toContain('Critical path: db → api (1m 32s)');
     expect(text).toContain('  api  shell  simulated  1m 30s  after db');
   });
+
+  it('names the failure policy, the bake window, notifications and approval gates when the manifest sets them', () => {
+    const manifest = validateManifestOrThrow({
+      deployment: {
+        name: 'shop',
+        environment: 'prod',
+        strategy: { on_failure: 'halt', bake: '2m' },
+        notify: [{ webhook: 'https://hooks.example.com/x' }],
+        services: [{ name: 'db', type: 'terraform', approval: { required: true, timeout: '30m' }, simulate: { duration: '1s' } }],
+      },
+    });
+    const text = renderPlan(manifest, planOrThrow(manifest));
+    expect(text).toContain('Strategy: eager, up to 10 at once; rollback automated; on failure halt; bake 2m; 1 notification webhook');
+    expect(text).toContain('no dependencies  (approval required, 30m)');
+  });
 });
 
 describe('cycles', () => {
