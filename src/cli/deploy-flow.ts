@@ -9,6 +9,7 @@ import { startDeployment } from '../client/deployments';
 import { PreflightFailedError } from '../client/preflight';
 import { NoWorkerError } from '../client/operations';
 import type { DeploymentStatus } from '../client/status';
+import { loadLearnedDurations } from '../client/learned-durations';
 import { CliError, ExitCode, exitCodeForStatus } from './exit-codes';
 import type { LoadedManifest } from './manifest-input';
 import { renderStatus } from './render-status';
@@ -116,15 +117,15 @@ export async function followDeployment(
   opts: FollowOptions,
 ): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
   const { print } = opts;
-  const live =
-    opts.live && liveViewWanted(process.stdout)
-      ? createLiveView({
-          stream: process.stdout,
-          ...(opts.loaded ? planInputs(opts.loaded.manifest, opts.loaded.plan) : {}),
-          learnedMs: opts.learnedDurations,
-          stop: opts.stop,
-        })
-      : undefined;
+  const wanted = opts.live === true && liveViewWanted(process.stdout);
+  const live = wanted
+    ? createLiveView({
+        stream: process.stdout,
+        ...(opts.loaded ? planInputs(opts.loaded.manifest, opts.loaded.plan) : {}),
+        learnedMs: opts.learnedDurations ?? (opts.loaded ? await learnedFromHistory(opts.loaded.manifest) : undefined),
+        stop: opts.stop,
+      })
+    : undefined;
   const { status, end } = await watchDeployment(client, handle, { print, view: live, stop: opts.stop });
   if (end === 'detached') {
     print(`\nstopped watching; the deployment goes on. Follow it with: tugboat watch ${opts.deploymentId}`);
@@ -165,4 +166,15 @@ export function summaryLine(status: DeploymentStatus, loaded: Pick<LoadedManifes
   const endedAt = status.ended_at ? `${status.phase} at +${secs(Date.parse(status.ended_at) - start)}` : status.phase;
   const orphans = status.orphans.length === 0 ? 'no orphans' : `${status.orphans.length} ORPHANS`;
   return `${failedAt}${endedAt}; ${orphans}`;
+}
+
+/**
+ * Durations learned from this environment's past deployments (the local state store), for the live
+ * view's ETA; none when there is no history or the store cannot be read (the ETA then uses the
+ * declared durations).
+ */
+async function learnedFromHistory(manifest: LoadedManifest['manifest']): Promise<Record<string, number> | undefined> {
+  const { name, environment } = manifest.deployment;
+  const learned = await loadLearnedDurations(name, environment).catch(() => ({}));
+  return Object.keys(learned).length > 0 ? learned : undefined;
 }
