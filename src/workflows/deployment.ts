@@ -72,11 +72,10 @@ export interface RunState {
   wake: number;
 }
 
-export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentResult> {
-  const { manifest, plan } = await decide(input);
-  const tracker = new ProgressTracker(input.deploymentId, manifest, plan, now());
-  const health: HealthReport = { services: {}, deployment: [] };
-  const state: RunState = {
+/** A run's state before anything happened; `stop` for a run that is a rollback from the start. */
+export function newRunState(stop?: StopRequest): RunState {
+  return {
+    ...(stop ? { stop } : {}),
     awaitingDecision: false,
     continueRequests: [],
     temporalCancelRequested: false,
@@ -85,6 +84,13 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     approvalDecisions: new Map(),
     wake: 0,
   };
+}
+
+export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentResult> {
+  const { manifest, plan } = await decide(input);
+  const tracker = new ProgressTracker(input.deploymentId, manifest, plan, now());
+  const health: HealthReport = { services: {}, deployment: [] };
+  const state = newRunState();
   setHandler(progressQuery, () => tracker.snapshot());
   setHandler(healthQuery, () => health);
   installOperatorHandlers(state, tracker);

@@ -23,14 +23,14 @@ import {
 } from '@temporalio/workflow';
 import type { TugboatActivities } from '../activities';
 import type { RollbackReleasePlan } from '../activities/rollback-release';
-import { progressQuery, type ContinueRollbackInput } from '../api/messages';
+import { progressQuery } from '../api/messages';
 import type { DeploymentPhase, DeploymentResult } from '../api/progress';
 import { TUGBOAT_PHASE } from '../api/search-attributes';
 import { FailureTypes, type DeploymentScope } from '../api/workflow-types';
 import { completePlan, type Plan } from '../plan';
 import { ActivityCancellation } from './activity-options';
 import { checkOrphans, recordDeployment } from './closing';
-import type { RunState } from './deployment';
+import { newRunState, type RunState } from './deployment';
 import { describeFailure } from './failures';
 import { installOperatorHandlers } from './operator-handlers';
 import { ProgressTracker } from './progress-tracker';
@@ -66,17 +66,7 @@ export async function rollbackReleaseWorkflow(input: RollbackReleaseInput): Prom
     `${input.by ? ` requested by ${input.by}` : ''}${input.reason ? `: ${input.reason}` : ''}`;
   // Already stopped by a rollback: the handlers refuse cancel and rollback with that reason, and
   // take continue_rollback once a compensation blocks.
-  // Typed by inference, checked where it is passed: RunState grows with the deployment's controls.
-  const state = {
-    stop: { trigger: 'rollback' as const, reason },
-    awaitingDecision: false,
-    continueRequests: [] as ContinueRollbackInput[],
-    temporalCancelRequested: false,
-    halted: false,
-    retryRequests: [],
-    approvalDecisions: new Map(),
-    wake: 0,
-  };
+  const state = newRunState({ trigger: 'rollback', reason });
   setHandler(progressQuery, () => tracker.snapshot());
   installOperatorHandlers(state, tracker);
 
