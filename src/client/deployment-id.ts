@@ -36,3 +36,17 @@ export function newDeploymentId(now: Date = new Date()): string {
 }
 
 export const DEPLOYMENT_ID_PATTERN = /^dep-\d{8}t\d{9}z-[0-9a-z]{6}$/;
+
+/**
+ * What a CLI argument names: one deployment (`dep-…`), an environment (`<name>/<environment>`, i.e.
+ * its latest deployment), or neither (undefined). Shape only: names are not checked here.
+ */
+export type DeploymentRef = { deploymentId: string } | { name: string; environment: string };
+
+export function parseDeploymentRef(ref: string): DeploymentRef | undefined {
+  const trimmed = ref.trim();
+  if (DEPLOYMENT_ID_PATTERN.test(trimmed)) return { deploymentId: trimmed };
+  const [name, environment, ...rest] = trimmed.split('/');
+  if (!name || !environment || rest.length > 0) return undefined;
+  return { name, environment };
+}

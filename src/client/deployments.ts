@@ -17,7 +17,7 @@ import type { DeploymentProgress } from '../api/progress';
 import { TUGBOAT_DEPLOYMENT, TUGBOAT_ENVIRONMENT, TUGBOAT_PHASE } from '../api/search-attributes';
 import type { Manifest } from '../manifest/schema';
 import { deploymentWorkflow } from '../workflows';
-import { DEPLOYMENT_ID_PATTERN, environmentWorkflowId, legacyEnvironmentWorkflowId, newDeploymentId } from './deployment-id';
+import { environmentWorkflowId, legacyEnvironmentWorkflowId, newDeploymentId, parseDeploymentRef } from './deployment-id';
 import { DeploymentNotFoundError, EnvironmentLockedError } from './errors';
 import { SearchAttributesMissingError, serverReason, unknownSearchAttributeIn } from './search-attributes-errors';
 import { findMissingSearchAttributes } from './search-attributes-setup';
@@ -115,15 +115,15 @@ async function runningDeploymentId(client: Client, workflowId: string): Promise<
 
 /** A deployment ID (dep-…) or <name>/<environment> (its latest run). */
 export async function findDeployment(client: Client, ref: string): Promise<WorkflowHandle<typeof deploymentWorkflow>> {
-  const trimmed = ref.trim();
-  if (DEPLOYMENT_ID_PATTERN.test(trimmed)) {
-    for await (const wf of client.workflow.list({ query: `${TUGBOAT_DEPLOYMENT.name} = '${trimmed}'` })) {
+  const parsed = parseDeploymentRef(ref);
+  if (!parsed) throw new DeploymentNotFoundError(ref);
+  if ('deploymentId' in parsed) {
+    for await (const wf of client.workflow.list({ query: `${TUGBOAT_DEPLOYMENT.name} = '${parsed.deploymentId}'` })) {
       return client.workflow.getHandle(wf.workflowId, wf.runId);
     }
     throw new DeploymentNotFoundError(ref);
   }
-  const [name, environment, ...rest] = trimmed.split('/');
-  if (!name || !environment || rest.length > 0) throw new DeploymentNotFoundError(ref);
+  const { name, environment } = parsed;
   const current = client.workflow.getHandle<typeof deploymentWorkflow>(environmentWorkflowId(name, environment));
   if (await describeIfExists(current)) return current;
   // Deployments started before the workflow ID had its dot: found under the old ID, but only if it

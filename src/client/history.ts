@@ -5,7 +5,7 @@
 import { NAME_PATTERN } from '../manifest/schema';
 import { FileStateStore, type DeploymentRecord, type EnvironmentKey, type StateStore } from '../state';
 import { stateDir } from '../system/paths';
-import { DEPLOYMENT_ID_PATTERN } from './deployment-id';
+import { parseDeploymentRef } from './deployment-id';
 
 /** The state store the worker uses by default: <TUGBOAT_HOME>/state. */
 export function localStateStore(env: NodeJS.ProcessEnv = process.env): StateStore {
@@ -22,14 +22,14 @@ export class EnvironmentRefError extends Error {
 
 /** "<name>/<environment>" as the manifest spells them (lowercase letters, digits and "-"). */
 export function parseEnvironmentRef(ref: string): EnvironmentKey {
-  const trimmed = ref.trim();
-  if (DEPLOYMENT_ID_PATTERN.test(trimmed)) {
-    throw new EnvironmentRefError(`"${ref}" is one deployment; history lists an environment's: use <name>/<environment> (tugboat status ${trimmed} shows that one)`);
+  const parsed = parseDeploymentRef(ref);
+  if (parsed && 'deploymentId' in parsed) {
+    throw new EnvironmentRefError(`"${ref}" is one deployment; history lists an environment's: use <name>/<environment> (tugboat status ${parsed.deploymentId} shows that one)`);
   }
-  const [name, environment, ...rest] = trimmed.split('/');
-  if (!name || !environment || rest.length > 0) {
+  if (!parsed) {
     throw new EnvironmentRefError(`"${ref}" is not <name>/<environment>: use the manifest's deployment.name and deployment.environment, e.g. ecommerce-app/production`);
   }
+  const { name, environment } = parsed;
   for (const [field, value] of [['name', name], ['environment', environment]] as const) {
     if (!NAME_PATTERN.test(value)) {
       throw new EnvironmentRefError(`"${value}" cannot be a deployment ${field}: names use lowercase letters, digits and "-" (as in the manifest's deployment.${field})`);

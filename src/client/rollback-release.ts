@@ -18,7 +18,7 @@ import { newestFirst } from '../state/records';
 import { stateDir } from '../system/paths';
 import { DEFAULT_TASK_QUEUE } from '../worker/config';
 import { rollbackReleaseWorkflow } from '../workflows/rollback-release';
-import { DEPLOYMENT_ID_PATTERN, environmentWorkflowId, newDeploymentId } from './deployment-id';
+import { environmentWorkflowId, newDeploymentId, parseDeploymentRef } from './deployment-id';
 import { DeploymentNotFoundError, EnvironmentLockedError } from './errors';
 import { hasWorkers, RequestRefusedError, startWorkerHint } from './operations';
 
@@ -177,16 +177,17 @@ function newerDeploymentError(target: DeploymentRecord, newer: DeploymentRecord[
 
 /** The deployment record `ref` names: by ID, or the environment's newest. */
 async function targetRecord(store: StateStore, ref: string): Promise<DeploymentRecord> {
-  const trimmed = ref.trim();
-  if (DEPLOYMENT_ID_PATTERN.test(trimmed)) {
-    const record = await store.getDeploymentRecord(trimmed);
-    if (!record) throw new NoRecordError(trimmed, `no deployment record of ${trimmed} in ${store.location}: it has not ended, or the state store is elsewhere (the CLI reads TUGBOAT_HOME/state, as the workers write it)`);
+  const parsed = parseDeploymentRef(ref);
+  if (!parsed) throw new DeploymentNotFoundError(ref);
+  if ('deploymentId' in parsed) {
+    const id = parsed.deploymentId;
+    const record = await store.getDeploymentRecord(id);
+    if (!record) throw new NoRecordError(id, `no deployment record of ${id} in ${store.location}: it has not ended, or the state store is elsewhere (the CLI reads TUGBOAT_HOME/state, as the workers write it)`);
     return record;
   }
-  const [name, environment, ...rest] = trimmed.split('/');
-  if (!name || !environment || rest.length > 0) throw new DeploymentNotFoundError(ref);
-  const [latest] = await store.listDeploymentRecords({ name, environment });
-  if (!latest) throw new NoRecordError(trimmed, `no deployment of ${trimmed} has ended yet (no record in ${store.location})`);
+  const [latest] = await store.listDeploymentRecords(parsed);
+  const named = `${parsed.name}/${parsed.environment}`;
+  if (!latest) throw new NoRecordError(named, `no deployment of ${named} has ended yet (no record in ${store.location})`);
   return latest;
 }
 

@@ -1,6 +1,6 @@
 /** The environment lock's workflow ID: one per (name, environment), never shared by two. */
 import fc from 'fast-check';
-import { environmentWorkflowId, legacyEnvironmentWorkflowId } from '../../src/client/deployment-id';
+import { environmentWorkflowId, legacyEnvironmentWorkflowId, parseDeploymentRef } from '../../src/client/deployment-id';
 import { NAME_PATTERN } from '../../src/manifest/schema';
 
 describe('environmentWorkflowId', () => {
@@ -26,4 +26,12 @@ describe('environmentWorkflowId', () => {
     );
   });
 
+});
+
+describe('parseDeploymentRef', () => {
+  it('tells a deployment ID from <name>/<environment>, and neither', () => {
+    expect(parseDeploymentRef(' dep-20261123t183012345z-k3f9q2 ')).toEqual({ deploymentId: 'dep-20261123t183012345z-k3f9q2' });
+    expect(parseDeploymentRef('shop/prod')).toEqual({ name: 'shop', environment: 'prod' });
+    for (const bad of ['shop', 'shop/', '/prod', 'a/b/c', '']) expect(parseDeploymentRef(bad)).toBeUndefined();
+  });
 });
