@@ -3,14 +3,8 @@
  * Temporal's retention of closed workflows): what `tugboat history` prints.
  */
 import { NAME_PATTERN } from '../manifest/schema';
-import { FileStateStore, type DeploymentRecord, type EnvironmentKey, type StateStore } from '../state';
-import { stateDir } from '../system/paths';
+import type { DeploymentRecord, EnvironmentKey, StateStore } from '../state';
 import { parseDeploymentRef } from './deployment-id';
-
-/** The state store the worker uses by default: <TUGBOAT_HOME>/state. */
-export function localStateStore(env: NodeJS.ProcessEnv = process.env): StateStore {
-  return new FileStateStore(stateDir(env));
-}
 
 /** A reference that is not <name>/<environment>, with what to type instead. */
 export class EnvironmentRefError extends Error {

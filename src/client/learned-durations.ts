@@ -4,7 +4,7 @@
  */
 import { learnedDurations, learnedHistory, type LearnedHistory } from '../plan/learned-durations';
 import type { StateStore } from '../state';
-import { localStateStore } from './history';
+import { localStateStore } from './local-store';
 
 /**
  * Per service of `name` in `environment`, the median duration (ms) of its last successful runs;

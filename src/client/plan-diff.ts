@@ -18,9 +18,9 @@ import { shellExecutor } from '../executors/shell';
 import { simulatedExecutor } from '../executors/simulated';
 import { resolveReferences, UnresolvedReferenceError, findReferences } from '../manifest/references';
 import type { Manifest, ServiceSpec } from '../manifest/schema';
-import { FileStateStore } from '../state';
 import type { DeploymentRecord, ServiceStateRecord, StateStore } from '../state/types';
-import { stateDir, tugboatHome } from '../system/paths';
+import { tugboatHome } from '../system/paths';
+import { localStateStore } from './local-store';
 import { DEFAULT_SIMCLOUD_URL } from '../worker/config';
 
 /** What is known of one service in the environment. */
@@ -266,7 +266,7 @@ export function manifestBaseDir(manifestPath: string): string {
 export async function planDiffOutput(manifestPath: string, manifest: Manifest, order: string[], json: boolean, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const baseDir = manifestBaseDir(manifestPath);
   const state = await readEnvironmentState(manifest, {
-    store: new FileStateStore(stateDir(env)),
+    store: localStateStore(env),
     baseDir,
     simCloudUrl: env.TUGBOAT_SIMCLOUD_URL?.trim() || DEFAULT_SIMCLOUD_URL,
     dataDir: tugboatHome(env),

@@ -13,9 +13,9 @@ import {
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { planRollbackRelease, ROLLBACKABLE_PHASES, RollbackRefusal, type RollbackReleasePlan } from '../activities/rollback-release';
 import { TUGBOAT_DEPLOYMENT, TUGBOAT_ENVIRONMENT, TUGBOAT_PHASE } from '../api/search-attributes';
-import { FileStateStore, type DeploymentRecord, type StateStore } from '../state';
+import type { DeploymentRecord, StateStore } from '../state';
 import { newestFirst } from '../state/records';
-import { stateDir } from '../system/paths';
+import { localStateStore } from './local-store';
 import { DEFAULT_TASK_QUEUE } from '../worker/config';
 import { rollbackReleaseWorkflow } from '../workflows/rollback-release';
 import { environmentWorkflowId, newDeploymentId, parseDeploymentRef } from './deployment-id';
@@ -65,7 +65,7 @@ export async function rollbackFinishedDeployment(
   ref: string,
   opts: RollbackReleaseOptions = {},
 ): Promise<StartedRollbackRelease> {
-  const store = opts.store ?? new FileStateStore(stateDir());
+  const store = opts.store ?? localStateStore();
   const target = await targetRecord(store, ref);
   const id = target.deploymentId;
   const [manifest, intents, records] = await Promise.all([

@@ -1,6 +1,7 @@
 /** `tugboat history <name>/<environment>`: the environment's deployments from the state store. */
 import { type Command, InvalidArgumentError } from 'commander';
-import { EnvironmentRefError, environmentHistory, localStateStore, parseEnvironmentRef, type EnvironmentHistory, type HistoryEntry } from '../../client/history';
+import { EnvironmentRefError, environmentHistory, parseEnvironmentRef, type EnvironmentHistory, type HistoryEntry } from '../../client/history';
+import { localStateStore } from '../../client/local-store';
 import { formatMs } from '../../plan/render';
 import { CliError, ExitCode } from '../exit-codes';
 

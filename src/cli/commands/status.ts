@@ -6,11 +6,11 @@ import { deploymentStatus } from '../../client/status';
 import { CliError, ExitCode, exitCodeForStatus } from '../exit-codes';
 import { renderStatus } from '../render-status';
 import { DEPLOYMENT_ID_PATTERN } from '../../client/deployment-id';
-import { FileStateStore, type DeploymentRecord } from '../../state';
-import { stateDir } from '../../system/paths';
+import type { DeploymentRecord } from '../../state';
+import { localStateStore } from '../../client/local-store';
 
 async function localRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {
-  return new FileStateStore(stateDir()).getDeploymentRecord(deploymentId);
+  return localStateStore().getDeploymentRecord(deploymentId);
 }
 
 function renderRecord(r: DeploymentRecord): string {
