@@ -100,6 +100,12 @@ export interface Executor {
    * its steps (working copies of a killed attempt, say). Best effort; never touches the world.
    */
   cleanup?(deploymentId: string): Promise<void>;
+  /**
+   * Which provider (the world this service talks to: a host, a cluster, a cloud account) its calls
+   * go to, for the per-provider circuit breaker and retry budget. Pure. Absent: the executor's
+   * name, one provider for all its services. A manifest's `resilience.provider` wins over both.
+   */
+  provider?(service: ServiceSpec): string;
 }
 
 /** What the worker gives every executor factory. */
@@ -112,6 +118,11 @@ export interface ExecutorDependencies {
   serviceState: ServiceStateStore;
   /** The worker's environment (secret references, tool lookup); process.env unless a test injects one. */
   env: NodeJS.ProcessEnv;
+  /**
+   * Set when the state store is PostgreSQL: executors with state of their own keep it in the same
+   * database (OpenTofu through its `pg` backend), so every worker sees it. Absent: local files.
+   */
+  postgres?: { connectionString: string; schema: string };
 }
 
 export interface ExecutorFactory {

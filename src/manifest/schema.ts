@@ -81,6 +81,43 @@ export type RetrySpec = z.infer<typeof retrySchema>;
 export const ROLLBACK_RETRY_DEFAULTS = { max_attempts: 10, initial_interval: '2s', maximum_interval: '1m' } as const;
 
 /** Faults and timings for the simulated executor (the embedded demo and the test double). */
+/**
+ * A specialty task queue name (`infra`, `shell`, `gpu`…): a service's steps run on the Temporal task
+ * queue `<main queue>-<specialty>`, `main` being the deployment's own queue. See src/api/task-queues.ts.
+ */
+export const specialtySchema = z
+  .string()
+  .regex(NAME_PATTERN, { message: 'expected a queue name of lowercase letters, digits and hyphens, such as "infra" or "gpu" ("main": the deployment\'s own queue)' });
+
+/**
+ * Per-provider resilience (a provider is an executor's target: the simulated cloud, an HTTP host, a
+ * cluster…). Every field optional: unset fields take RESILIENCE_DEFAULTS (src/api/resilience.ts),
+ * a service's own block overrides the deployment's field by field.
+ */
+export const resilienceSchema = z.strictObject({
+  /** Name the provider explicitly (services sharing it share its breaker and budget). */
+  provider: z.string().min(1).max(200).optional(),
+  breaker: z
+    .strictObject({
+      /** Consecutive transient failures, across services and deployments, that open the breaker. 0 disables it. */
+      failures: z.number().int().min(0).max(1000).optional(),
+      /** How long it stays open before one half-open probe is let through. */
+      cool_down: durationSchema.optional(),
+    })
+    .optional(),
+  retry_budget: z
+    .strictObject({
+      /** Retries may be at most this share of the provider's recent calls (0–1); beyond it they are delayed, not sent. 1 disables it. */
+      ratio: z.number().min(0).max(1).optional(),
+      /** What "recent" means. */
+      window: durationSchema.optional(),
+      /** Below this many calls in the window, retries are never delayed (a cold provider). */
+      min_calls: z.number().int().min(0).max(100000).optional(),
+    })
+    .optional(),
+});
+export type ResilienceSpec = z.infer<typeof resilienceSchema>;
+
 export const simulateSchema = z.strictObject({
   duration: durationSchema.default('1s'),
   /** The first N apply calls of this deployment's service fail with a retryable error. */
@@ -155,6 +192,9 @@ const serviceObjectSchema = z.strictObject({
   simulate: simulateSchema.optional(),
   health_check: serviceHealthCheckSchema.optional(),
   approval: approvalSchema.optional(),
+  /** The specialty queue its steps run on (default: by executor, see src/api/task-queues.ts). */
+  task_queue: specialtySchema.optional(),
+  resilience: resilienceSchema.optional(),
 });
 
 export const serviceSchema = serviceObjectSchema.transform((service) => ({
@@ -186,6 +226,8 @@ export const strategySchema = z.strictObject({
   on_failure: z.enum(['rollback', 'halt', 'continue', 'rollback-subgraph']).default('rollback'),
   /** After every service succeeded, keep watching health this long; a failing check rolls back. */
   bake: durationSchema.optional(),
+  /** Circuit breaker and retry budget per provider, for every service (each may override). */
+  resilience: resilienceSchema.optional(),
 });
 export type StrategySpec = z.infer<typeof strategySchema>;
 
@@ -223,6 +265,8 @@ export const deploymentSchema = z.strictObject({
   rollback_strategy: z.enum(['automated', 'manual']).default('automated'),
   health_checks: z.array(healthCheckSchema).default([]),
   notify: z.array(notifySchema).default([]),
+  /** Overrides the executor → specialty queue mapping for this deployment, e.g. { opentofu: infra-eu, shell: main }. */
+  task_queues: z.partialRecord(z.enum(EXECUTORS), specialtySchema).optional(),
 });
 export type DeploymentSpec = z.infer<typeof deploymentSchema>;
 

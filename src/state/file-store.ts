@@ -7,6 +7,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readJsonFile, writeJsonAtomically } from '../system/atomic-file';
+import { withFileLock } from '../system/file-lock';
+import type { ProviderHealth } from '../api/resilience';
 import { newestFirst } from './records';
 import type {
   AttemptRecord,
@@ -118,6 +120,31 @@ export class FileStateStore implements StateStore {
   async listAttempts(deploymentId: string, idempotencyKey: string): Promise<AttemptRecord[]> {
     return readJsonDir<AttemptRecord>(this.attemptsDir(deploymentId, idempotencyKey));
   }
+
+  private providerFile(provider: string): string {
+    return path.join(this.location, 'providers', `${safeName(provider)}.json`);
+  }
+
+  async updateProviderHealth(provider: string, update: (current: ProviderHealth | undefined) => ProviderHealth): Promise<ProviderHealth> {
+    const file = this.providerFile(provider);
+    // Read-modify-write under a lock file: workers in several processes on this machine share it.
+    return withFileLock(`${file}.lock`, async () => {
+      const next = update(await readJsonFile<ProviderHealth>(file));
+      await writeJsonAtomically(file, next);
+      return next;
+    });
+  }
+
+  async getProviderHealth(provider: string): Promise<ProviderHealth | undefined> {
+    return readJsonFile<ProviderHealth>(this.providerFile(provider));
+  }
+
+  async listProviderHealth(): Promise<ProviderHealth[]> {
+    const all = await readJsonDir<ProviderHealth>(path.join(this.location, 'providers'));
+    return all.sort((a, b) => a.provider.localeCompare(b.provider));
+  }
+
+  async close(): Promise<void> {}
 }
 
 /** Every JSON file of a directory, parsed; none when the directory does not exist yet. */

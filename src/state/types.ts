@@ -6,6 +6,7 @@
 import type { PreviousState } from '../executors/types';
 import type { ResourceRef } from '../api/progress';
 import type { ServiceSpec } from '../manifest/schema';
+import type { ProviderHealth } from '../api/resilience';
 
 /** Each service's state before the deployment touched anything: what a rollback restores. */
 export interface RollbackManifest {
@@ -138,4 +139,15 @@ export interface StateStore extends ServiceStateStore {
   getDeploymentRecord(deploymentId: string): Promise<DeploymentRecord | undefined>;
   /** The environment's deployment records, newest first (by startedAt, then deployment ID). */
   listDeploymentRecords(key: EnvironmentKey): Promise<DeploymentRecord[]>;
+  /**
+   * Applies `update` to the provider's shared health atomically (no lost update between workers)
+   * and returns what was stored. `update` receives undefined for a provider never seen; it must be
+   * pure (it may run again when another writer won a race).
+   */
+  updateProviderHealth(provider: string, update: (current: ProviderHealth | undefined) => ProviderHealth): Promise<ProviderHealth>;
+  getProviderHealth(provider: string): Promise<ProviderHealth | undefined>;
+  /** Every provider seen, by name. */
+  listProviderHealth(): Promise<ProviderHealth[]>;
+  /** Releases connections (a no-op for files). */
+  close(): Promise<void>;
 }
