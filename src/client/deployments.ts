@@ -11,10 +11,11 @@ import {
   type WorkflowHandle,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { deploymentStartOptions } from '../api/deployment-start';
 import { progressQuery } from '../api/messages';
 import type { DeploymentProgress } from '../api/progress';
-import { TUGBOAT_DEPLOYMENT, TUGBOAT_ENVIRONMENT, TUGBOAT_PHASE } from '../api/search-attributes';
+import { TUGBOAT_DEPLOYMENT, TUGBOAT_ENVIRONMENT } from '../api/search-attributes';
 import type { Manifest } from '../manifest/schema';
 import { deploymentWorkflow } from '../workflows';
 import { environmentWorkflowId, legacyEnvironmentWorkflowId, newDeploymentId, parseDeploymentRef } from './deployment-id';
@@ -55,23 +56,13 @@ export async function startDeployment(
     await preflightDeployment(client, manifest, { taskQueue: opts.taskQueue, deploymentId, baseDir, deadlineMs: opts.preflightDeadlineMs });
   }
   try {
+    // Decided once, here, and recorded in the input: the workflow never re-validates or re-plans.
+    const input = { deploymentId, manifest, plan: decidedPart(opts.plan ?? planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy, baseDir };
     const handle = await client.workflow.start(deploymentWorkflow, {
-      workflowId,
+      ...deploymentStartOptions(input),
       taskQueue: opts.taskQueue,
-      // Decided once, here, and recorded in the input: the workflow never re-validates or re-plans.
-      args: [
-        { deploymentId, manifest, plan: decidedPart(opts.plan ?? planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy, baseDir },
-      ],
-      // The workflow ID is the environment lock: refuse while one runs, allow after it closed.
+      args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      typedSearchAttributes: [
-        { key: TUGBOAT_DEPLOYMENT, value: deploymentId },
-        { key: TUGBOAT_ENVIRONMENT, value: environment },
-        { key: TUGBOAT_PHASE, value: 'VALIDATING' },
-      ],
-      staticSummary: `Deploy ${name} to ${environment} (${manifest.deployment.services.length} services)`,
-      staticDetails: `Deployment ${deploymentId}${opts.source ? ` from ${opts.source}` : ''}`,
     });
     return { deploymentId, workflowId, runId: handle.firstExecutionRunId, handle };
   } catch (err) {
