@@ -20,7 +20,7 @@ import { resolveReferences, UnresolvedReferenceError, findReferences } from '../
 import type { Manifest, ServiceSpec } from '../manifest/schema';
 import type { DeploymentRecord, ServiceStateRecord, StateStore } from '../state/types';
 import { tugboatHome } from '../system/paths';
-import { localStateStore } from './local-store';
+import { withLocalStateStore } from './local-store';
 import { DEFAULT_SIMCLOUD_URL } from '../worker/config';
 
 /** What is known of one service in the environment. */
@@ -265,13 +265,17 @@ export function manifestBaseDir(manifestPath: string): string {
  */
 export async function planDiffOutput(manifestPath: string, manifest: Manifest, order: string[], json: boolean, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const baseDir = manifestBaseDir(manifestPath);
-  const state = await readEnvironmentState(manifest, {
-    store: localStateStore(env),
-    baseDir,
-    simCloudUrl: env.TUGBOAT_SIMCLOUD_URL?.trim() || DEFAULT_SIMCLOUD_URL,
-    dataDir: tugboatHome(env),
+  const state = await withLocalStateStore(
+    (store) =>
+      readEnvironmentState(manifest, {
+        store,
+        baseDir,
+        simCloudUrl: env.TUGBOAT_SIMCLOUD_URL?.trim() || DEFAULT_SIMCLOUD_URL,
+        dataDir: tugboatHome(env),
+        env,
+      }),
     env,
-  });
+  );
   const diff = diffManifest(manifest, order, baseDir, state);
   return json ? JSON.stringify(diff) : renderPlanDiff(diff);
 }

@@ -15,7 +15,7 @@ import { planRollbackRelease, ROLLBACKABLE_PHASES, RollbackRefusal, type Rollbac
 import { TUGBOAT_DEPLOYMENT, TUGBOAT_ENVIRONMENT, TUGBOAT_PHASE } from '../api/search-attributes';
 import type { DeploymentRecord, StateStore } from '../state';
 import { newestFirst } from '../state/records';
-import { localStateStore } from './local-store';
+import { withLocalStateStore } from './local-store';
 import { DEFAULT_TASK_QUEUE } from '../worker/config';
 import { rollbackReleaseWorkflow } from '../workflows/rollback-release';
 import { environmentWorkflowId, newDeploymentId, parseDeploymentRef } from './deployment-id';
@@ -65,7 +65,9 @@ export async function rollbackFinishedDeployment(
   ref: string,
   opts: RollbackReleaseOptions = {},
 ): Promise<StartedRollbackRelease> {
-  const store = opts.store ?? localStateStore();
+  // Without a store: the one the workers write, closed once the rollback has started.
+  if (!opts.store) return withLocalStateStore((store) => rollbackFinishedDeployment(client, ref, { ...opts, store }));
+  const store = opts.store;
   const target = await targetRecord(store, ref);
   const id = target.deploymentId;
   const [manifest, intents, records] = await Promise.all([

@@ -1,7 +1,7 @@
 /** `tugboat history <name>/<environment>`: the environment's deployments from the state store. */
 import { type Command, InvalidArgumentError } from 'commander';
 import { EnvironmentRefError, environmentHistory, parseEnvironmentRef, type EnvironmentHistory, type HistoryEntry } from '../../client/history';
-import { localStateStore } from '../../client/local-store';
+import { withLocalStateStore } from '../../client/local-store';
 import { formatMs } from '../../plan/render';
 import { CliError, ExitCode } from '../exit-codes';
 
@@ -86,7 +86,7 @@ export function registerHistory(program: Command): void {
         if (err instanceof EnvironmentRefError) throw new CliError(err.message, ExitCode.badInput);
         throw err;
       }
-      const history = await environmentHistory(localStateStore(), key, opts.limit);
+      const history = await withLocalStateStore((store) => environmentHistory(store, key, opts.limit));
       process.stdout.write(`${opts.json ? JSON.stringify(history) : renderHistory(history)}\n`);
     });
 }

@@ -7,10 +7,10 @@ import { CliError, ExitCode, exitCodeForStatus } from '../exit-codes';
 import { renderStatus } from '../render-status';
 import { DEPLOYMENT_ID_PATTERN } from '../../client/deployment-id';
 import type { DeploymentRecord } from '../../state';
-import { localStateStore } from '../../client/local-store';
+import { withLocalStateStore } from '../../client/local-store';
 
 async function localRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {
-  return localStateStore().getDeploymentRecord(deploymentId);
+  return withLocalStateStore((store) => store.getDeploymentRecord(deploymentId));
 }
 
 function renderRecord(r: DeploymentRecord): string {
