@@ -45,6 +45,11 @@ export interface ServiceWorkflowInput {
   service: ServiceSpec;
   /** Absent from runs started before executors needed it. */
   deployment?: DeploymentScope;
+  /**
+   * The task queue its steps run on (the parent resolved the service's specialty queue). Absent
+   * from runs started before specialty queues: the child's own queue.
+   */
+  taskQueue?: string;
 }
 
 export interface ServiceWorkflowResult {

@@ -27,8 +27,11 @@ export const ActivityCancellation = {
   tryCancel: ActivityCancellationType.TRY_CANCEL,
 } as const;
 
-/** The options of one step (apply, verify or compensate) of one service. */
-export function stepActivityOptions(service: ServiceSpec, step: DeployStep, summary: string): ActivityOptions {
+/**
+ * The options of one step (apply, verify or compensate) of one service. `taskQueue`: the service's
+ * specialty queue (absent: the workflow's own, as for runs started before specialty queues).
+ */
+export function stepActivityOptions(service: ServiceSpec, step: DeployStep, summary: string, taskQueue?: string): ActivityOptions {
   const field = (name: string) => `deployment.services[name=${service.name}].${name}`;
   const timeoutMs = checkedDuration(() => parseDuration(service.timeout), field('timeout'));
   // Verify probes until the service converges or verify_timeout passes; the last probe may start
@@ -62,6 +65,7 @@ export function stepActivityOptions(service: ServiceSpec, step: DeployStep, summ
     // Wait for the activity to acknowledge cancellation so a half-applied step is never forgotten.
     cancellationType: ActivityCancellation.wait,
     retry,
+    ...(taskQueue ? { taskQueue } : {}),
   };
 }
 

@@ -38,6 +38,8 @@ import { rollBack } from './rollback';
 import { serviceWorkflow } from './service';
 import { ActivityCancellation } from './activity-options';
 import { childWorkflowOptions } from './child-options';
+import { serviceTaskQueue } from './service-queue';
+import { serviceSpecialty } from '../api/task-queues';
 import { checkOrphans, recordDeployment } from './closing';
 
 /** patched() IDs: each guards a change to the command sequence so older histories still replay. */
@@ -276,7 +278,9 @@ class DeploymentRun {
         deploymentId: this.input.deploymentId,
         name: spec.name,
         environment: spec.environment,
-        services: spec.services,
+        // Each spec names its specialty queue, so undoing the release later (rollbackReleaseWorkflow,
+        // which has only these specs) routes its compensations as this deployment would.
+        services: spec.services.map((s) => (s.task_queue || !spec.task_queues ? s : { ...s, task_queue: serviceSpecialty(s, spec) })),
         baseDir: this.input.baseDir,
       });
       this.previous = result.previous;
@@ -399,7 +403,14 @@ class DeploymentRun {
       const resolved = { ...service, config: service.config && resolveReferences(service.config, this.outputs) };
       const result: ServiceWorkflowResult = await executeChild(serviceWorkflow, {
         ...childWorkflowOptions(this.input.deploymentId, service, this.manifest.deployment),
-        args: [{ deploymentId: this.input.deploymentId, service: resolved, deployment: this.scope() }],
+        args: [
+          {
+            deploymentId: this.input.deploymentId,
+            service: resolved,
+            deployment: this.scope(),
+            taskQueue: serviceTaskQueue(service, this.manifest.deployment),
+          },
+        ],
       });
       this.outputs[name] = result.outputs;
       this.succeeded.add(name);

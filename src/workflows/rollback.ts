@@ -21,6 +21,7 @@ import { idempotencyKey, type CompensateResult, type DeploymentScope } from '../
 import type { Manifest, ServiceSpec } from '../manifest/schema';
 import type { Plan } from '../plan';
 import { stepActivityOptions } from './activity-options';
+import { PATCH_SPECIALTY_QUEUES, serviceTaskQueue } from './service-queue';
 import { describeFailure, stepsOfFailure } from './failures';
 import type { ProgressTracker } from './progress-tracker';
 import { servicesReleasedBySkip } from './operator-rules';
@@ -138,7 +139,12 @@ async function compensateOnce(ctx: RollbackContext, service: ServiceSpec): Promi
     service.on_rollback === 'retain' ? 'retain' : ctx.previous[service.name] === 'absent' ? 'delete' : 'restore';
   const { compensateService } = proxyActivities<TugboatActivities>(
     // The compensation's own policy (rollback_retry), not the apply's: see stepActivityOptions.
-    stepActivityOptions(service, 'compensate', `rollback ${service.name}: ${action}`),
+    stepActivityOptions(
+      service,
+      'compensate',
+      `rollback ${service.name}: ${action}`,
+      patched(PATCH_SPECIALTY_QUEUES) ? serviceTaskQueue(service, ctx.manifest.deployment) : undefined,
+    ),
   );
   return compensateService({
     deploymentId: ctx.deploymentId,

@@ -17,7 +17,8 @@ import { stepActivityOptions } from './activity-options';
 export async function serviceWorkflow(input: ServiceWorkflowInput): Promise<ServiceWorkflowResult> {
   const { deploymentId, service, deployment } = input;
   const label = service.version ? `${service.name}@${service.version}` : service.name;
-  const step = (name: DeployStep) => proxyActivities<Activities>(stepActivityOptions(service, name, `${name} ${label}`));
+  const step = (name: DeployStep) =>
+    proxyActivities<Activities>(stepActivityOptions(service, name, `${name} ${label}`, input.taskQueue));
   const steps: ServiceSteps = {};
 
   const applied = await step('apply').applyService({
