@@ -57,7 +57,7 @@ export function createActivities(deps: ActivityDependencies) {
     async applyService(input: StepInput): Promise<ApplyOutcome> {
       // No ledger here: whether apply has a side effect is known only once the live state is read
       // (an unchanged service has none), so applyUnlessUnchanged records the intent itself.
-      return runStep('apply', input, { store, env, ledger: false }, (ctx) =>
+      return runStep('apply', input, { store, env, ledger: false, executors }, (ctx) =>
         applyUnlessUnchanged(ctx, {
           executor: executors.get(input.service.executor),
           store,
@@ -69,7 +69,7 @@ export function createActivities(deps: ActivityDependencies) {
 
     async verifyService(input: StepInput): Promise<VerifyOutcome> {
       // The store only counts attempts here: verify has no side effect to record intent for.
-      return runStep('verify', input, { store, ledger: false, env }, (ctx) => {
+      return runStep('verify', input, { store, ledger: false, env, executors }, (ctx) => {
         const executor = executors.get(input.service.executor);
         const { attempt, scheduledTimestampMs } = Context.current().info;
         // The first attempt's window opens when it starts probing (time queued for a worker is not
@@ -99,7 +99,7 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async compensateService(input: CompensateInput): Promise<CompensateResult> {
-      return runStep('compensate', input, { store, env }, async (ctx) => {
+      return runStep('compensate', input, { store, env, executors }, async (ctx) => {
         if (input.action !== 'restore') return executors.get(input.service.executor).compensate(ctx, input.action, null);
         const manifest = await store.getRollbackManifest(input.deploymentId);
         const entry = manifest?.services[input.service.name];

@@ -1,13 +1,14 @@
 /**
  * Activities in isolation (MockActivityEnvironment): executor errors become the right Temporal
  * failure types, transient ones carry a jittered next-retry delay, heartbeats are sent, and the
- * service's max_attempts is enforced here, not counting attempts a worker shutdown handed back.
+ * service's max_attempts is enforced here, not counting attempts a worker shutdown handed back;
+ * with the worker's executors, each attempt asks its provider's circuit breaker and retry budget.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure, type MetricMeter } from '@temporalio/common';
 import type { ExecutorContext } from '../executors/types';
 import { FileStateStore } from '../state';
 import { serviceSchema } from '../manifest/schema';
@@ -15,6 +16,8 @@ import { PermanentDeployError, TransientDeployError } from '../executors/errors'
 import { FailureTypes, type StepInput } from '../api/workflow-types';
 import { nextRetryDelayMs } from './retry-delay';
 import { HANDED_BACK_RETRY_DELAY_MS, runStep, type StepOptions } from './step-runner';
+import { RefusalTypes } from '../resilience/refusal';
+import { PROVIDER_METRICS } from '../resilience/metrics';
 
 const input: StepInput = {
   deploymentId: 'dep-1',
@@ -238,3 +241,153 @@ describe('runStep and secrets', () => {
     expect(failure!.message).toContain('TUGBOAT_STEP_RUNNER_TEST_UNSET is not set on the worker');
   });
 });
+
+describe('runStep and the provider guard (circuit breaker, retry budget)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-guard-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const store = new FileStateStore(dir);
+  let seq = 0;
+
+  /** Each test its own provider and deployment: the shared state never mixes between tests. */
+  function setup(resilience: object, retry: object = { max_attempts: 3, initial_interval: '1s' }) {
+    const provider = `sim:guard-${++seq}`;
+    const executors = { get: () => ({ provider: () => provider }) };
+    const recorded: Array<{ name: string; value: number; tags: Record<string, unknown> }> = [];
+    const meter = recordingMeter(recorded);
+    const step = (service: string, stepName: 'apply' | 'compensate' = 'apply'): StepInput => ({
+      deploymentId: `dep-guard-${seq}`,
+      service: serviceSchema.parse({ name: service, type: 'kubernetes', executor: 'simulated', retry, rollback_retry: retry, resilience }),
+      idempotencyKey: `dep-guard-${seq}:${service}:${stepName}`,
+    });
+    async function run(input: StepInput, attemptNo: number, work: () => Promise<object>, stepName: 'apply' | 'compensate' = 'apply', info: object = {}) {
+      const env = new MockActivityEnvironment({ attempt: attemptNo, ...info }, { metricMeter: meter });
+      return env.run(() => runStep(stepName, input, { store, executors }, work)).then(
+        (result) => ({ result: result as { attempts: unknown }, failure: undefined }),
+        (failure: unknown) => ({ result: undefined, failure: failure as ApplicationFailure }),
+      );
+    }
+    return { provider, step, run, recorded };
+  }
+  const transient = async (): Promise<object> => {
+    throw new TransientDeployError('503 unavailable');
+  };
+  const ok = async (): Promise<object> => ({ outcome: 'created' });
+
+  it('opens after `failures` consecutive transient failures across services, then refuses without calling, not spending the attempt', async () => {
+    const { provider, step, run, recorded } = setup({ breaker: { failures: 2, cool_down: '30s' } });
+    const a = step('a');
+    const b = step('b');
+    await run(a, 1, transient);
+    expect((await store.getProviderHealth(provider))?.breaker).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+    await run(b, 1, transient);
+    expect((await store.getProviderHealth(provider))?.breaker).toMatchObject({ state: 'open', consecutiveFailures: 2 });
+
+    let called = false;
+    const { failure } = await run(a, 2, async () => {
+      called = true;
+      return {};
+    });
+    expect(called).toBe(false);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: RefusalTypes.unavailable, nonRetryable: false, details: [{ attempts: 1, lastFailure: '503 unavailable' }] });
+    expect(failure!.message).toContain(`not sent: provider ${provider} is unavailable: its circuit breaker is open since`);
+    expect(failure!.message).toContain('(not counted against max_attempts)');
+    // The rest of the cool-down: about 30s.
+    expect(failure!.nextRetryDelay).toBeGreaterThan(25_000);
+    expect(failure!.nextRetryDelay).toBeLessThanOrEqual(30_000);
+    // Not spent: the step's next (admitted) attempt is its second spent one.
+    expect(await store.listAttempts(a.deploymentId, a.idempotencyKey)).toContainEqual(expect.objectContaining({ attempt: 2, outcome: 'interrupted' }));
+    expect(recorded).toContainEqual({ name: PROVIDER_METRICS.fastFailures, value: 1, tags: expect.objectContaining({ provider, reason: 'breaker_open' }) });
+    expect(recorded).toContainEqual({ name: PROVIDER_METRICS.breakerOpen, value: 1, tags: expect.objectContaining({ provider }) });
+    expect(recorded.filter((m) => m.name === PROVIDER_METRICS.calls).map((m) => m.tags.outcome)).toEqual(['transient_failure', 'transient_failure']);
+  });
+
+  it('lets one probe through after the cool-down; its success closes the breaker and the step reports only the attempts it spent', async () => {
+    const { provider, step, run, recorded } = setup({ breaker: { failures: 1, cool_down: '30s' } });
+    const a = step('a');
+    await run(a, 1, transient);
+    // The cool-down passed (written as a worker would find it, rather than waited for).
+    await store.updateProviderHealth(provider, (h) => ({ ...h!, breaker: { ...h!.breaker, retryAt: new Date(Date.now() - 1).toISOString() } }));
+    const { result } = await run(a, 2, ok);
+    expect(result?.attempts).toEqual({ attempts: 2, lastFailure: '503 unavailable' });
+    expect((await store.getProviderHealth(provider))?.breaker).toEqual({ state: 'closed', consecutiveFailures: 0 });
+    expect(recorded.filter((m) => m.name === PROVIDER_METRICS.breakerOpen).map((m) => m.value)).toEqual([0, 1, 1, 0]);
+  });
+
+  it('refuses other steps while the probe is in flight', async () => {
+    const { provider, step, run } = setup({ breaker: { failures: 1, cool_down: '30s' } });
+    await run(step('a'), 1, transient);
+    await store.updateProviderHealth(provider, (h) => ({
+      ...h!,
+      breaker: { ...h!.breaker, state: 'half-open', retryAt: undefined, probeKey: step('a').idempotencyKey, probeSince: new Date().toISOString() },
+    }));
+    const { failure } = await run(step('b'), 1, ok);
+    expect(failure).toMatchObject({ type: RefusalTypes.unavailable, nonRetryable: false });
+    expect(failure!.message).toContain(`provider ${provider} is half-open: another step's probe call is in flight`);
+  });
+
+  it('does not count a permanent failure against the provider', async () => {
+    const { provider, step, run } = setup({ breaker: { failures: 1 } });
+    await run(step('a'), 1, async () => {
+      throw new PermanentDeployError('rejected: bad chart');
+    });
+    expect((await store.getProviderHealth(provider))?.breaker).toEqual({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('delays a retry beyond the retry budget until the window ends, but never a first attempt or a compensation', async () => {
+    const { provider, step, run, recorded } = setup({ breaker: { failures: 0 }, retry_budget: { ratio: 0.5, window: '1m', min_calls: 2 } });
+    const a = step('a');
+    await run(a, 1, transient); // calls 1
+    await run(a, 2, transient); // a retry: calls 2, retries 1
+    const { failure } = await run(a, 3, ok); // 2 retries of 3 calls > 50%
+    expect(failure).toMatchObject({ type: RefusalTypes.retryBudget, nonRetryable: false, details: [{ attempts: 2 }] });
+    expect(failure!.message).toContain(`provider ${provider}'s retry budget is spent: 1 of its 2 calls in the current 1m window were retries, and at most 50% may be`);
+    // Until the window ends, spread by up to 10% of it.
+    expect(failure!.nextRetryDelay).toBeGreaterThan(50_000);
+    expect(failure!.nextRetryDelay).toBeLessThanOrEqual(66_000);
+    expect((await store.getProviderHealth(provider))?.budget).toMatchObject({ calls: 2, retries: 1, delayed: 1 });
+    expect(recorded).toContainEqual({ name: PROVIDER_METRICS.fastFailures, value: 1, tags: expect.objectContaining({ provider, reason: 'retry_budget' }) });
+
+    expect((await run(step('b'), 1, ok)).result).toBeDefined();
+    const comp = step('a', 'compensate');
+    await run(comp, 1, transient, 'compensate');
+    expect((await run(comp, 2, ok, 'compensate')).result).toBeDefined();
+  });
+
+  it('gives up, non-retryable, when Temporal has no attempt left to wait with', async () => {
+    // Attempts 2-12 left no record (spent), still below max_attempts: only Temporal's limit stops it.
+    const { step, run } = setup({ breaker: { failures: 1, cool_down: '30s' } }, { max_attempts: 20, initial_interval: '1s' });
+    await run(step('a'), 1, transient);
+    const { failure } = await run(step('a'), 13, ok, 'apply', { retryPolicy: { maximumAttempts: 13 } });
+    expect(failure).toMatchObject({ type: RefusalTypes.unavailable, nonRetryable: true });
+    expect(failure!.message).toMatch(/no attempt is left to wait with/);
+  });
+
+  it('lets the call go when the provider health cannot be read or written', async () => {
+    const executors = { get: () => ({ provider: () => 'sim:broken' }) };
+    const broken = Object.assign(Object.create(store) as FileStateStore, {
+      updateProviderHealth: async () => {
+        throw new Error('disk full');
+      },
+    });
+    const env = new MockActivityEnvironment({ attempt: 1 });
+    const { deploymentId, service } = setup({}).step('a');
+    const result = await env.run(() => runStep('apply', { deploymentId, service, idempotencyKey: `${deploymentId}:a:apply` }, { store: broken, executors }, ok));
+    expect(result).toMatchObject({ outcome: 'created' });
+  });
+});
+
+/** A metric meter that remembers every value recorded (Temporal's own is exercised by the metrics tests). */
+function recordingMeter(recorded: Array<{ name: string; value: number; tags: Record<string, unknown> }>): MetricMeter {
+  const metric = (name: string) => {
+    const record = (value: number, tags: Record<string, unknown> = {}) => recorded.push({ name, value, tags });
+    return { name, unit: '', description: '', add: record, record, set: record, withTags: () => metric(name) };
+  };
+  const meter = {
+    createCounter: (name: string) => ({ ...metric(name), kind: 'counter', valueType: 'int' }),
+    createHistogram: (name: string) => ({ ...metric(name), kind: 'histogram', valueType: 'float' }),
+    createGauge: (name: string) => ({ ...metric(name), kind: 'gauge', valueType: 'int' }),
+    withTags: () => meter,
+  };
+  return meter as unknown as MetricMeter;
+}

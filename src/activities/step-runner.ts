@@ -3,6 +3,8 @@
  * AbortSignal, the executor's error classification mapped onto Temporal failure types, and the
  * step's own attempt accounting (attempts.ts): Temporal's attempt limit is only a backstop, the
  * service's max_attempts is enforced here, and attempts a worker shutdown handed back are free.
+ * With the worker's executors, each attempt also asks its provider's circuit breaker and retry
+ * budget first (src/resilience): an attempt they refuse is not sent, and not spent either.
  */
 import { Context, CancelledFailure, type Info } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
@@ -14,6 +16,9 @@ import { deploymentRef } from './deployment-ref';
 import type { AttemptRecord, StateStore } from '../state';
 import { spentBefore, trimMessage, withCurrent } from './attempts';
 import { nextRetryDelayMs } from './retry-delay';
+import { providerOutcomeOf, stepGuard, type ExecutorLookup } from '../resilience/step-guard';
+import type { ProviderGuard } from '../resilience/guard';
+import { refusalFailure } from '../resilience/refusal';
 
 /** Beat at least every second, and at least three times per heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -31,6 +36,11 @@ export interface StepOptions {
   env?: NodeJS.ProcessEnv;
   /** false: count attempts in the store but record no intent (a step with no side effect: verify). */
   ledger?: boolean;
+  /**
+   * The worker's executors, to learn which provider the step calls: with a store, its circuit
+   * breaker and retry budget then guard every attempt. Without them, calls go unguarded.
+   */
+  executors?: ExecutorLookup;
 }
 
 export async function runStep<T extends object>(
@@ -55,6 +65,8 @@ export async function runStep<T extends object>(
       details: [before],
     });
   }
+  const guard = opts.store && opts.executors ? stepGuard(input, opts.store, opts.executors, activity) : undefined;
+  if (guard) await admitOrRefuse(guard, step, before, activity, attempts);
 
   // The periodic beat repeats the executor's latest details (its last output line), so `status`
   // keeps showing what the step is doing between the executor's own beats.
@@ -77,7 +89,7 @@ export async function runStep<T extends object>(
     const ledger = opts.ledger === false ? undefined : opts.store;
     await ledger?.recordIntent({ ...ledgerKey, service: input.service.name, step, attempt });
     // A script may echo a secret into its outputs: nothing resolved here leaves the activity.
-    const result = secrets.redactDeep(await work(ctx));
+    const result = secrets.redactDeep(await guarded(guard, activity, () => work(ctx)));
     refuseSecretOutputs(result, secrets);
     await ledger?.confirmIntent(ledgerKey.idempotencyKey, ledgerKey.deploymentId, {
       resources: (result as { resources?: Array<{ id: string; kind: string }> }).resources,
@@ -121,6 +133,49 @@ export function executorContext(input: StepInput, opts: ExecutorContextOptions):
     log: (message, fields) => activity.log.info(secrets.redact(message), { ...secrets.redactDeep(fields), ...opts.logFields }),
     secrets,
   };
+}
+
+/**
+ * Asks the provider's breaker and budget whether this attempt may go; a refusal ends the attempt
+ * before anything is sent. It is recorded as handed back (attempts.ts does not count it against
+ * max_attempts: the step did not fail, it was not allowed to try), so a step waits out an outage
+ * instead of burning its attempts on it; Temporal's backstop (max_attempts plus
+ * WORKER_INTERRUPTION_ALLOWANCE) bounds how often. Compensations are guarded by the breaker but
+ * never delayed by the budget: a rollback's retries are the ones worth sending.
+ */
+async function admitOrRefuse(guard: ProviderGuard, step: DeployStep, before: StepAttempts, activity: Context, attempts: AttemptLog): Promise<void> {
+  const admission = await guard.admit({ retry: before.attempts > 0, delayable: step !== 'compensate' });
+  if (admission.admitted) return;
+  const failure = refusalFailure(admission, {
+    provider: guard.provider,
+    health: guard.health,
+    settings: guard.settings,
+    now: Date.now(),
+    final: isLastTemporalAttempt(activity.info),
+    details: [before],
+  });
+  await attempts.record('interrupted', trimMessage(failure.message));
+  throw failure;
+}
+
+/** The server gives no attempt after this one (when it says what its retry policy is). */
+function isLastTemporalAttempt(info: Info): boolean {
+  const max = info.retryPolicy?.maximumAttempts;
+  return max !== undefined && max > 0 && info.attempt >= max;
+}
+
+/** Runs the executor's call, telling the provider's guard how it ended. */
+async function guarded<T>(guard: ProviderGuard | undefined, activity: Context, call: () => Promise<T>): Promise<T> {
+  if (!guard) return call();
+  let result: T;
+  try {
+    result = await call();
+  } catch (err) {
+    await guard.record(providerOutcomeOf(err, activity));
+    throw err;
+  }
+  await guard.record('success');
+  return result;
 }
 
 interface FailureContext {

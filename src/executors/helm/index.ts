@@ -19,6 +19,7 @@ import { Kubectl } from '../kubectl/kubectl-cli';
 import { WORKLOAD_KINDS } from '../kubectl/objects';
 import { stuckReasons } from '../kubectl/rollout';
 import { PermanentDeployError } from '../errors';
+import { kubernetesProvider } from '../../resilience/provider';
 import { RunningCommands } from '../running-commands';
 import { applyOutcome, appliedRecord, configIssues, ownRecord, parseConfig, readOnlyContext, restoredRecord, snapshotRecord, stateKey } from '../service-record';
 import type {
@@ -104,6 +105,11 @@ class HelmExecutor implements Executor {
     this.root = path.join(deps.dataDir, EXECUTOR);
     this.running = new RunningCommands(deps.dataDir, EXECUTOR);
     this.helmBinary = onceFound(() => findHelm({ env: deps.env, build: false }));
+  }
+
+  /** The cluster, as far as it is known without reading the kubeconfig: shared with kubectl services on it. */
+  provider(service: ServiceSpec): string {
+    return kubernetesProvider(configOf(service).context, this.deps.env);
   }
 
   async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {

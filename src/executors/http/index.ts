@@ -11,6 +11,7 @@ import type { CompensationAction, Executor, ExecutorFactory, PreviousState, Serv
 import { pickJsonPath } from './json-path';
 import { sendRequest } from './request';
 import { httpConfigSchema, type HttpConfig } from './schema';
+import { hostProvider } from '../../resilience/provider';
 
 export const HTTP_RESOURCE_KIND = 'http-request';
 /** Sent with the undo request so one endpoint can tell a rollback of a new service from a restore. */
@@ -57,6 +58,11 @@ export const httpExecutor: ExecutorFactory = {
   ],
   create({ serviceState }): Executor {
     return {
+      /** The host its request goes to: services calling one host share its breaker and retry budget. */
+      provider(service) {
+        return hostProvider(EXECUTOR, configOf(service).request.url) ?? EXECUTOR;
+      },
+
       async apply(ctx) {
         const config = configOf(ctx.service);
         const stepDeadlineMs = stepDeadline(ctx.service);

@@ -22,6 +22,7 @@ import { onceFound } from '../../tools/find-tool';
 import { privateDir, withPrivateFile } from '../private-files';
 import { findKubectl } from '../../tools/kubernetes';
 import { PermanentDeployError } from '../errors';
+import { kubernetesProvider } from '../../resilience/provider';
 import { applyOutcome, appliedRecord, configIssues, ownRecord, parseConfig, readOnlyContext, restoredRecord, stateKey, UNKNOWN_DEPLOYMENT } from '../service-record';
 import type {
   CompensationOutcome,
@@ -100,6 +101,11 @@ class KubectlExecutor implements Executor {
 
   constructor(private readonly deps: ExecutorDependencies) {
     this.kubectlBinary = onceFound(() => findKubectl({ env: deps.env, build: false }));
+  }
+
+  /** The cluster, as far as it is known without reading the kubeconfig: shared with helm services on it. */
+  provider(service: ServiceSpec): string {
+    return kubernetesProvider(configOf(service).context, this.deps.env);
   }
 
   async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {

@@ -12,6 +12,7 @@ import {
 import { configSchema, parseDuration, type ServiceSpec } from '../../manifest/schema';
 import { PermanentDeployError, TransientDeployError } from '../errors';
 import type { Executor, ExecutorContext, ExecutorFactory } from '../types';
+import { hostProvider } from '../../resilience/provider';
 
 export const simulatedExecutor: ExecutorFactory = {
   name: 'simulated',
@@ -27,7 +28,10 @@ export const simulatedExecutor: ExecutorFactory = {
   create({ simCloudUrl }): Executor {
     // No client-side timeout: the step's own timeout (startToClose) cancels the call through ctx.signal.
     const cloud = new SimCloudClient(simCloudUrl, { requestTimeoutMs: 0 });
+    // Every service of this worker calls the one simulated cloud: one provider.
+    const provider = hostProvider('simulated', simCloudUrl) ?? 'simulated';
     return {
+      provider: () => provider,
       async apply(ctx) {
         const { service } = ctx;
         const result = await classified(() =>

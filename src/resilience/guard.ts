@@ -1,0 +1,83 @@
+/**
+ * The step runner's side of per-provider resilience: asks the shared state (through the state
+ * store's atomic update, so every worker sees and moves the same breaker and budget) whether an
+ * attempt may go, records how the call ended, and keeps the metrics. The store being unreadable
+ * never fails a step: the guard then lets the call go (fail open) and says so in the log.
+ */
+import type { Context } from '@temporalio/activity';
+import type { ProviderHealth } from '../api/resilience';
+import type { StateStore } from '../state/types';
+import { admitAttempt, recordOutcome, type Admission, type AttemptRequest, type CallOutcome } from './health';
+import { recordBreakerState, recordCall, recordFastFailure } from './metrics';
+import type { ResilienceSettings } from './settings';
+
+export interface GuardTarget {
+  provider: string;
+  settings: ResilienceSettings;
+  /** The step's idempotency key (the probe's identity). */
+  key: string;
+}
+
+export class ProviderGuard {
+  /** The health as last stored by this guard (for the refusal's message). */
+  health: ProviderHealth | undefined;
+
+  constructor(
+    private readonly store: Pick<StateStore, 'updateProviderHealth'>,
+    private readonly target: GuardTarget,
+    private readonly activity: Pick<Context, 'log' | 'metricMeter'>,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get provider(): string {
+    return this.target.provider;
+  }
+
+  get settings(): ResilienceSettings {
+    return this.target.settings;
+  }
+
+  async admit(call: Omit<AttemptRequest, 'key'>): Promise<Admission> {
+    const { provider, settings, key } = this.target;
+    let admission = { admitted: true, probe: false } as Admission;
+    const stored = await this.update((current, now) => {
+      const decided = admitAttempt(current, provider, settings, now, { ...call, key });
+      // The update may run again when another writer won a race: the last run's verdict is the stored one.
+      admission = decided.admission;
+      return decided.next;
+    });
+    if (!stored) return { admitted: true, probe: false };
+    if (!admission.admitted) recordFastFailure(this.activity.metricMeter, provider, admission.reason);
+    else if (admission.probe) this.activity.log.info(`provider ${provider}: half-open, this attempt is the probe`, { provider });
+    return admission;
+  }
+
+  /** How the admitted call ended: success, a transient (provider) failure, or neutral (says nothing about the provider). */
+  async record(outcome: CallOutcome): Promise<void> {
+    const { provider, settings, key } = this.target;
+    recordCall(this.activity.metricMeter, provider, outcome);
+    await this.update((current, now) => recordOutcome(current, provider, settings, now, key, outcome));
+  }
+
+  private async update(fn: (current: ProviderHealth | undefined, now: number) => ProviderHealth): Promise<ProviderHealth | undefined> {
+    const { provider } = this.target;
+    let previous: ProviderHealth['breaker']['state'] = 'closed';
+    try {
+      this.health = await this.store.updateProviderHealth(provider, (current) => {
+        previous = current?.breaker.state ?? 'closed';
+        return fn(current, this.clock());
+      });
+    } catch (err) {
+      this.activity.log.warn(`cannot read or update provider ${provider}'s health; the call goes unguarded`, { provider, error: String(err) });
+      return undefined;
+    }
+    recordBreakerState(this.activity.metricMeter, this.health);
+    const now = this.health.breaker.state;
+    if (now !== previous) {
+      const fields = { provider, from: previous, to: now, consecutiveFailures: this.health.breaker.consecutiveFailures };
+      if (now === 'open') this.activity.log.warn(`provider ${provider}: circuit breaker ${previous} → open until ${this.health.breaker.retryAt}`, fields);
+      else this.activity.log.info(`provider ${provider}: circuit breaker ${previous} → ${now}`, fields);
+    }
+    return this.health;
+  }
+}
