@@ -3,3 +3,4 @@ export { deploymentWorkflow } from './deployment';
 export { serviceWorkflow } from './service';
 export { preflightWorkflow } from './preflight';
 export { rollbackReleaseWorkflow } from './rollback-release';
+export { ingressTaskWorkflow } from './ingress-task';

@@ -1,0 +1,117 @@
+/**
+ * A running Redis ingress: two Redis connections (one blocks in BLMOVE), the task loop, and an
+ * activity-only Temporal worker on `<task queue>-ingress` that publishes results for the task
+ * workflows (./loop.ts, src/workflows/ingress-task.ts). Used by `tugboat ingress` and the tests.
+ */
+import type { Client } from '@temporalio/client';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createIngressActivities } from '../activities/publish-task-result';
+import { INGRESS_SPECIALTY, taskQueueName } from '../api/task-queues';
+import type { IngressKeys } from './keys';
+import { IngressLoop, type IngressEvent } from './loop';
+import { connectRedis, type Redis } from './redis';
+
+export { ingressKeys, processingKeyFor, resultKey, type IngressKeys } from './keys';
+export type { IngressEvent } from './loop';
+
+export interface IngressOptions {
+  redisUrl: string;
+  keys: IngressKeys;
+  /** The main task queue: task workflows (and their deployments) start here. */
+  taskQueue: string;
+  client: Client;
+  /** For the result publisher's worker. */
+  connection: NativeConnection;
+  namespace: string;
+  log: (line: string) => void;
+  /** Every task event, besides its log line (tests watch these). */
+  onEvent?: (event: IngressEvent) => void;
+  holdAfterTake?: boolean;
+}
+
+export interface RunningIngress {
+  /** Where the result publisher polls. */
+  publisherQueue: string;
+  /** Finishes the task in hand, stops the publisher, closes Redis. */
+  stop(): Promise<void>;
+  /** Settles when the ingress has stopped (after stop(), or on a fatal error: rejects). */
+  done: Promise<void>;
+}
+
+export async function startIngress(opts: IngressOptions): Promise<RunningIngress> {
+  const redis = await connectRedis(opts.redisUrl, { name: 'tugboat-ingress', log: opts.log });
+  let blocking: Redis | undefined;
+  try {
+    blocking = await connectRedis(opts.redisUrl, { name: 'tugboat-ingress-take', log: opts.log });
+    const publisherQueue = taskQueueName(opts.taskQueue, INGRESS_SPECIALTY);
+    const worker = await Worker.create({
+      connection: opts.connection,
+      namespace: opts.namespace,
+      taskQueue: publisherQueue,
+      // Activity-only: the task workflows themselves run on the deployment workers.
+      activities: createIngressActivities(redis),
+    });
+    const loop = new IngressLoop({
+      keys: opts.keys,
+      taskQueue: opts.taskQueue,
+      redis,
+      blocking,
+      client: opts.client,
+      holdAfterTake: opts.holdAfterTake,
+      onEvent: (event) => {
+        opts.log(describeEvent(event, opts.keys));
+        opts.onEvent?.(event);
+      },
+    });
+    const running = worker.run();
+    const looping = loop.run();
+    const stopWorker = worker;
+    const stopBlocking = blocking;
+    const done = (async () => {
+      try {
+        // A publisher that dies stops the taking too: results must have somewhere to go.
+        await Promise.race([looping, running.then(() => loop.stop(), (err) => (loop.stop(), Promise.reject(err)))]);
+        await looping;
+      } finally {
+        if (stopWorker.getState() === 'RUNNING') stopWorker.shutdown();
+        await running.catch(() => undefined);
+        await Promise.allSettled([redis.close(), stopBlocking.close()]);
+      }
+    })();
+    let stopping: Promise<void> | undefined;
+    return {
+      publisherQueue,
+      stop() {
+        loop.stop();
+        stopping ??= done.catch(() => undefined);
+        return stopping;
+      },
+      done,
+    };
+  } catch (err) {
+    await Promise.allSettled([redis.close(), blocking?.close()]);
+    throw err;
+  }
+}
+
+/** One line per event: `taken <id>` first (the kill test waits for it). */
+export function describeEvent(event: IngressEvent, keys: IngressKeys): string {
+  switch (event.kind) {
+    case 'taken':
+      return `taken ${event.id}${event.redriven ? ` (re-driven from ${keys.processing})` : ''}`;
+    case 'started':
+      return `started ${event.id}: workflow ${event.workflowId}, deployment ${event.deploymentId}`;
+    case 'duplicate':
+      return `duplicate ${event.id}: workflow ${event.workflowId} already exists, nothing new started`;
+    case 'already-done':
+      return `done ${event.id}: its result is already published, nothing started`;
+    case 'rejected':
+      return `rejected ${event.id}: ${event.problems.join('; ')}`;
+    case 'removed':
+      return `removed ${event.id} from ${keys.processing}${event.count === 0 ? ' (already gone)' : ''}`;
+    case 'retrying':
+      return `retrying ${event.id} in ${(event.inMs / 1000).toFixed(1)}s (it stays in ${keys.processing}): ${event.error}`;
+    case 'redrive':
+      return `re-driving ${event.count} task(s) left in ${keys.processing} by an ingress that stopped before settling them`;
+  }
+}

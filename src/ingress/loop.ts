@@ -1,0 +1,160 @@
+/**
+ * The ingress's reliable-queue loop. A task moves atomically from the pending list to the
+ * processing list (BLMOVE, on a connection of its own since it blocks), and leaves the processing
+ * list (LREM) only once its fate is settled: its workflow start confirmed (or known to exist
+ * already), or a `failed` result published. An ingress that dies in between leaves it there, and
+ * the next one re-drives the processing list when it starts (and after a lost connection, when a
+ * BLMOVE's reply may have been lost). Re-driving is safe to repeat: the workflow ID dedupes starts
+ * and an existing result means done.
+ */
+import type { Client } from '@temporalio/client';
+import { failedResult } from './result';
+import type { IngressKeys } from './keys';
+import { resultKey } from './keys';
+import { prepareTask } from './prepare';
+import { publishResult } from './publish';
+import type { Redis } from './redis';
+import { startTaskWorkflow } from './start';
+import { parseTask } from './task';
+
+/** What happened to one task: logged, and observed by tests. */
+export type IngressEvent =
+  | { kind: 'taken'; id: string; redriven: boolean }
+  | { kind: 'started'; id: string; workflowId: string; deploymentId: string }
+  | { kind: 'duplicate'; id: string; workflowId: string }
+  | { kind: 'already-done'; id: string }
+  | { kind: 'rejected'; id: string; problems: string[] }
+  | { kind: 'removed'; id: string; count: number }
+  | { kind: 'retrying'; id: string; error: string; inMs: number }
+  | { kind: 'redrive'; count: number };
+
+export interface LoopOptions {
+  keys: IngressKeys;
+  taskQueue: string;
+  /** Non-blocking commands (LREM, EXISTS, SET/PUBLISH). */
+  redis: Redis;
+  /** BLMOVE only. */
+  blocking: Redis;
+  client: Client;
+  onEvent: (event: IngressEvent) => void;
+  /** How long one BLMOVE blocks: also how long a stop may wait for it. */
+  blockSeconds?: number;
+  /** Test hook (TUGBOAT_INGRESS_TEST_HOLD_AFTER_TAKE): after taking a task, wait until stopped. */
+  holdAfterTake?: boolean;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+export class IngressLoop {
+  private stopping = false;
+  private wakeStop!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.wakeStop = resolve));
+  private redriveNeeded = true;
+
+  constructor(private readonly opts: LoopOptions) {}
+
+  /** Takes and handles tasks until stop(); finishes the task in hand first. */
+  async run(): Promise<void> {
+    const { keys, blocking } = this.opts;
+    while (!this.stopping) {
+      if (this.redriveNeeded) {
+        this.redriveNeeded = false;
+        if (!(await this.redrive())) continue;
+      }
+      let raw: string | null;
+      try {
+        raw = await blocking.blMove(keys.pending, keys.processing, 'RIGHT', 'LEFT', this.opts.blockSeconds ?? 1);
+      } catch (err) {
+        if (this.stopping) break;
+        // The move may have happened with its reply lost: look at the processing list again.
+        this.redriveNeeded = true;
+        this.opts.onEvent({ kind: 'retrying', id: '(BLMOVE)', error: message(err), inMs: RETRY_MIN_MS * 4 });
+        await this.pause(RETRY_MIN_MS * 4);
+        continue;
+      }
+      if (raw !== null) await this.settle(raw, false);
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wakeStop();
+  }
+
+  /** Everything left in the processing list, oldest first. False when Redis could not be read (tried again). */
+  private async redrive(): Promise<boolean> {
+    let left: string[];
+    try {
+      left = await this.opts.redis.lRange(this.opts.keys.processing, 0, -1);
+    } catch (err) {
+      this.redriveNeeded = true;
+      this.opts.onEvent({ kind: 'retrying', id: '(re-drive)', error: message(err), inMs: RETRY_MIN_MS * 4 });
+      await this.pause(RETRY_MIN_MS * 4);
+      return false;
+    }
+    if (left.length > 0) this.opts.onEvent({ kind: 'redrive', count: left.length });
+    // LPUSH/BLMOVE…LEFT put the newest first.
+    for (const raw of left.reverse()) {
+      if (this.stopping) break;
+      await this.settle(raw, true);
+    }
+    return true;
+  }
+
+  /** Handles one raw task until its fate is settled, backing off while Temporal or Redis is unreachable. */
+  private async settle(raw: string, redriven: boolean): Promise<void> {
+    const parsed = parseTask(raw);
+    this.opts.onEvent({ kind: 'taken', id: parsed.id, redriven });
+    if (this.opts.holdAfterTake) {
+      await this.stopped;
+      return;
+    }
+    for (let delay = RETRY_MIN_MS; !this.stopping; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      try {
+        await this.handle(raw, parsed);
+        return;
+      } catch (err) {
+        // Left in the processing list: if this ingress stops now, the next one re-drives it.
+        this.opts.onEvent({ kind: 'retrying', id: parsed.id, error: message(err), inMs: delay });
+        await this.pause(delay);
+      }
+    }
+  }
+
+  private async handle(raw: string, parsed: ReturnType<typeof parseTask>): Promise<void> {
+    const { redis, keys, onEvent } = this.opts;
+    const id = parsed.id;
+    const target = { resultKey: resultKey(keys, id), channel: keys.channel };
+    if ((await redis.exists(target.resultKey)) > 0) {
+      onEvent({ kind: 'already-done', id });
+      return this.remove(raw, id);
+    }
+    const reject = async (problems: string[], extra = {}) => {
+      await publishResult(redis, target, failedResult(id, problems.join('\n'), new Date().toISOString(), extra));
+      onEvent({ kind: 'rejected', id, problems });
+      await this.remove(raw, id);
+    };
+    if (!parsed.ok) return reject(parsed.problems);
+    const prepared = await prepareTask(parsed.task);
+    if (!prepared.ok) return reject(prepared.problems);
+    const outcome = await startTaskWorkflow(this.opts.client, { taskQueue: this.opts.taskQueue, task: parsed.task, prepared, publish: target });
+    if (outcome.kind === 'refused') return reject([outcome.reason]);
+    onEvent(outcome.kind === 'started' ? { ...outcome, id } : { ...outcome, id });
+    await this.remove(raw, id);
+  }
+
+  private async remove(raw: string, id: string): Promise<void> {
+    // One occurrence: a task pushed twice is two items, each settled (and removed) on its own.
+    const count = await this.opts.redis.lRem(this.opts.keys.processing, 1, raw);
+    this.opts.onEvent({ kind: 'removed', id, count });
+  }
+
+  private pause(ms: number): Promise<void> {
+    return Promise.race([this.stopped, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

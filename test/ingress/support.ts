@@ -1,0 +1,73 @@
+/**
+ * What the ingress tests share: the machine's real Redis (127.0.0.1:6379, or TUGBOAT_TEST_REDIS_URL),
+ * a subscriber that records every result on the channel, and keys of the test's own. Each test
+ * world takes tasks from its own pending list (`<world name>:pending`, so two test files never
+ * take each other's tasks) and uses task IDs that start with its world's name, so its result keys
+ * and channel messages are its own; everything it wrote is deleted afterwards.
+ */
+import { createClient } from 'redis';
+import type { IngressResult } from '../../src/api/ingress';
+import { ingressKeys, resultKey, type IngressKeys } from '../../src/ingress/keys';
+import { waitFor } from '../support/wait';
+
+export const REDIS_URL = process.env.TUGBOAT_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+
+function connect() {
+  return createClient({ url: REDIS_URL, name: 'tugboat-ingress-test' });
+}
+
+export interface TestRedis {
+  redis: ReturnType<typeof connect>;
+  keys: IngressKeys;
+  /** Every result published on the channel while the block ran, in arrival order. */
+  messages: IngressResult[];
+  push(...raw: string[]): Promise<void>;
+  /** The result stored for a task, once there. */
+  waitForResult(id: string, timeoutMs?: number): Promise<IngressResult>;
+  list(key: string): Promise<string[]>;
+}
+
+/** Redis for a describe block taking tasks from `pending()` (known once its world exists). */
+export function useRedis(pending: () => string): TestRedis {
+  const redis = connect();
+  const subscriber = redis.duplicate();
+  const ids = new Set<string>();
+  const t: TestRedis = {
+    redis,
+    keys: undefined as unknown as IngressKeys,
+    messages: [],
+    async push(...raw) {
+      await redis.lPush(t.keys.pending, raw);
+    },
+    async waitForResult(id, timeoutMs = 60_000) {
+      ids.add(id);
+      const json = await waitFor(() => redis.get(resultKey(t.keys, id)).then((v) => v ?? undefined), { timeoutMs, what: `the result of task ${id}` });
+      return JSON.parse(json) as IngressResult;
+    },
+    list: (key) => redis.lRange(key, 0, -1),
+  };
+  beforeAll(async () => {
+    t.keys = ingressKeys(pending());
+    await redis.connect();
+    await subscriber.connect();
+    // Other test files publish on the same channel: messagesFor() picks a task's own.
+    await subscriber.subscribe(t.keys.channel, (message) => t.messages.push(JSON.parse(message) as IngressResult));
+  });
+  afterAll(async () => {
+    if (!redis.isOpen) return;
+    await redis.del([t.keys.pending, t.keys.processing, ...[...ids].map((id) => resultKey(t.keys, id))]);
+    await subscriber.close();
+    await redis.close();
+  });
+  return t;
+}
+
+/** A task as a producer writes it: the manifest inline (an object), services simulated. */
+export function task(id: string, deployment: { name: string; environment: string; services: unknown[] }, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ id, manifest: { deployment }, requested_by: 'ingress-test', ...extra });
+}
+
+/** Results on the channel for one task. */
+export function messagesFor(t: TestRedis, id: string): IngressResult[] {
+  return t.messages.filter((m) => m.id === id);
+}
