@@ -2,10 +2,12 @@
  * Connecting to Temporal the way every Temporal tool does: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * TLS and API keys (TEMPORAL_TLS_*, TEMPORAL_API_KEY) and config-file profiles through
  * @temporalio/envconfig, so the same CLI and worker point at a production cluster unchanged.
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set, what the client starts carries its trace (src/tracing).
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { clientTracingInterceptors } from '../tracing';
 
 export interface TemporalTarget {
   address: string;
@@ -27,7 +29,7 @@ export function temporalTarget(overrides: Partial<TemporalTarget> = {}): Tempora
 export async function connectClient(overrides: Partial<TemporalTarget> = {}): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(overrides);
   const connection = await Connection.connect(connectionOptions);
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, interceptors: clientTracingInterceptors() });
 }
 
 /**
@@ -36,7 +38,7 @@ export async function connectClient(overrides: Partial<TemporalTarget> = {}): Pr
  */
 export async function connectLocalClient(address: string): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace: 'default' });
+  return new Client({ connection, namespace: 'default', interceptors: clientTracingInterceptors() });
 }
 
 export async function connectWorkerConnection(overrides: Partial<TemporalTarget> = {}): Promise<NativeConnection> {

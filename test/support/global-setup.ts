@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/metrics';
 import { findTemporalCli } from '../../src/server/temporal-cli';
 import { findTofu } from '../../src/tools/tofu';
 import { findHelm, findKubectl } from '../../src/tools/kubernetes';
@@ -52,6 +53,8 @@ export default async function globalSetup(): Promise<void> {
     startDevCluster({ dataDir: path.join(tmpDir, 'kube'), binaries: kubeBinaries, nodes: 2, startupTimeoutMs: 90_000 }),
     bundleWorkflowCode({
       workflowsPath: require.resolve(path.join(rootDir, 'src', 'workflows')),
+      // What every Tugboat worker bundles (the metrics interceptor): a worker given this bundle can't add its own.
+      workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
       logger: new DefaultLogger('WARN'),
     }),
   ]);
