@@ -1,13 +1,20 @@
 /**
- * Builds a Tugboat worker: the deployment and service workflows plus the executor activities,
- * on one task queue. Used by `tugboat worker`, `tugboat up` and the tests.
+ * Builds a Tugboat worker: the deployment and service workflows plus the executor activities on
+ * the main task queue, and each service specialty's steps on its own queue (src/api/task-queues.ts),
+ * one SDK Worker per queue in one WorkerGroup. Used by `tugboat worker`, `tugboat up` and the tests.
  */
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { ExecutorDependencies } from '../executors/types';
 import { ExecutorRegistry } from '../executors/registry';
-import { FileStateStore } from '../state';
+import { FileStateStore, type StateStore } from '../state';
 import type { WorkerSettings } from './config';
+import { defaultQueueSelection, polledQueues, type PolledQueue } from './queues';
+import { WorkerGroup } from './worker-group';
+
+export { WorkerGroup } from './worker-group';
+export type { PolledQueue } from './queues';
 
 /**
  * After the grace period, steps get this long to acknowledge cancellation and report the hand-back;
@@ -22,28 +29,54 @@ export interface CreateWorkerOptions extends WorkerSettings {
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled now. */
   workflowBundle?: { code: string } | { codePath: string };
   identity?: string;
-  /** Tunables for tests and benchmarks. */
+  /**
+   * The state store (an open one, e.g. from openStateStore: the caller closes it). Unset: the file
+   * store in `stateDir`.
+   */
+  store?: StateStore;
+  /** Set with a PostgreSQL store: executors with state of their own keep it in the same database. */
+  postgres?: ExecutorDependencies['postgres'];
+  /** Tunables for tests and benchmarks, applied on every queue. */
   overrides?: Partial<WorkerOptions>;
 }
 
-export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Worker> {
-  const store = new FileStateStore(opts.stateDir);
+export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<WorkerGroup> {
+  const store = opts.store ?? new FileStateStore(opts.stateDir);
   const executors = new ExecutorRegistry({
     simCloudUrl: opts.simCloudUrl,
     // The state dir is <TUGBOAT_HOME>/state: executors keep working copies beside it.
     dataDir: path.dirname(opts.stateDir),
     serviceState: store,
     env: process.env,
+    ...(opts.postgres ? { postgres: opts.postgres } : {}),
   });
-  return Worker.create({
+  // Every queue gets every activity: which ones arrive where is the workflows' choice (routing).
+  const activities = createActivities({ executors, store });
+  const members = [];
+  try {
+    for (const queue of polledQueues(opts.taskQueue, opts.queues ?? defaultQueueSelection())) {
+      members.push({ queue, worker: await Worker.create(queueWorkerOptions(opts, queue, activities)) });
+    }
+  } catch (err) {
+    // Created workers hold native resources until they run and stop; none has run yet.
+    await Promise.allSettled(members.map(({ worker }) => worker.runUntil(Promise.resolve())));
+    throw err;
+  }
+  return new WorkerGroup(members);
+}
+
+/** The SDK Worker of one queue: workflows only on the main queue; the caps this queue was given. */
+function queueWorkerOptions(opts: CreateWorkerOptions, queue: PolledQueue, activities: WorkerOptions['activities']): WorkerOptions {
+  return {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
-    taskQueue: opts.taskQueue,
+    taskQueue: queue.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
-    activities: createActivities({ executors, store }),
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    activities,
+    // Without workflows the SDK polls activity tasks only: specialty queues never run workflow code.
+    ...(queue.workflows ? workflowSource(opts) : {}),
+    ...(queue.maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: queue.maxConcurrentActivities } : {}),
+    ...(queue.activitiesPerSecond !== undefined ? { maxTaskQueueActivitiesPerSecond: queue.activitiesPerSecond } : {}),
     // Cancellation reaches an activity through heartbeat responses: keep the throttle short so a
     // stopped deployment stops its steps within about a second.
     maxHeartbeatThrottleInterval: '1 second',
@@ -53,5 +86,9 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
       ? { shutdownGraceTime: opts.shutdownGraceMs, shutdownForceTime: opts.shutdownGraceMs + SHUTDOWN_FORCE_MARGIN_MS }
       : {}),
     ...opts.overrides,
-  });
+  };
+}
+
+function workflowSource(opts: CreateWorkerOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  return opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
 }

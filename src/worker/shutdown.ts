@@ -5,13 +5,15 @@
  * spending an attempt. It says when stopping begins and when it is done, so an operator watching
  * a rolling restart knows what happened. The Runtime must not handle these signals itself
  * (installWorkerLogging(..., stopOnSignals = false)): both would call shutdown().
+ * A worker polling several task queues stops on all of them at once; "in flight" counts them all.
  */
-import type { Worker } from '@temporalio/worker';
+import type { RunnableWorker } from './worker-group';
 
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 export async function runUntilSignalled(
-  worker: Worker,
+  /** One process's worker: all its task queues stop together (a WorkerGroup), or an SDK Worker. */
+  worker: RunnableWorker,
   opts: { graceMs: number; write?: (line: string) => void },
 ): Promise<void> {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));

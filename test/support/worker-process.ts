@@ -19,6 +19,11 @@ export interface SpawnWorkerOptions {
   simCloudUrl: string;
   /** The worker's TUGBOAT_HOME: its state store is <home>/state, as for the in-process worker. */
   home: string;
+  /**
+   * `--queues`: the specialties it polls, e.g. 'shell' or 'main,infra=2' (default: the main queue
+   * and every default specialty, as a plain `tugboat worker`).
+   */
+  queues?: string;
   /** More `tugboat worker` flags, e.g. ['--grace', '1s']. */
   args?: string[];
   /** More environment (wins over the defaults here). */
@@ -28,7 +33,7 @@ export interface SpawnWorkerOptions {
 export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProcess> {
   const env = testEnv();
   const output: string[] = [];
-  const proc = startProcess([process.execPath, CLI, 'worker', ...(opts.args ?? [])], {
+  const proc = startProcess([process.execPath, CLI, 'worker', ...(opts.queues ? ['--queues', opts.queues] : []), ...(opts.args ?? [])], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: env.address,

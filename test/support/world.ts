@@ -1,20 +1,21 @@
 /**
  * A test's own little world: a simulated cloud on a random port with its own state file, an
- * in-process worker on a task queue no other test uses, and a client — all against the suite's
- * real Temporal dev server.
+ * in-process worker on a task queue no other test uses (and its specialty queues, as a plain
+ * `tugboat worker` polls them), and a client — all against the suite's real Temporal dev server.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { progressQuery } from '../../src/api/messages';
 import type { DeploymentProgress } from '../../src/api/progress';
 import { startDeployment, type StartedDeployment } from '../../src/client/deployments';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import type { Manifest, ManifestInput, ServiceInput } from '../../src/manifest/schema';
 import { SimCloudClient, startSimCloud, type CallRecord, type HoldOp } from '../../src/simcloud';
-import { createTugboatWorker } from '../../src/worker';
+import { createTugboatWorker, type WorkerGroup } from '../../src/worker';
+import type { QueueSelection } from '../../src/worker/queues';
 import { installWorkerLogging } from '../../src/worker/logging';
 import { connectClient, testEnv, uniqueName, workflowBundle } from './temporal-env';
 import { waitFor } from './wait';
@@ -51,6 +52,8 @@ export interface WorldOptions {
   worker?: boolean;
   /** Where the worker's state store lives (default: <stateDir>/state). */
   storeDir?: string;
+  /** The specialties the in-process worker polls (default: main and every default specialty). */
+  queues?: QueueSelection[];
 }
 
 export async function createWorld(prefix: string, opts: WorldOptions = {}): Promise<World> {
@@ -59,7 +62,7 @@ export async function createWorld(prefix: string, opts: WorldOptions = {}): Prom
   const sim = await startSimCloud({ port: 0, stateFile: path.join(stateDir, 'simcloud.json') });
   const { client, close: closeClient } = await connectClient();
   const connection = await NativeConnection.connect({ address: testEnv().address });
-  let worker: { instance: Worker; running: Promise<void> } | undefined;
+  let worker: { instance: WorkerGroup; running: Promise<void> } | undefined;
 
   const world: World = {
     name,
@@ -76,6 +79,7 @@ export async function createWorld(prefix: string, opts: WorldOptions = {}): Prom
         simCloudUrl: sim.url,
         stateDir: opts.storeDir ?? path.join(stateDir, 'state'),
         workflowBundle: workflowBundle(),
+        ...(opts.queues ? { queues: opts.queues } : {}),
       });
       worker = { instance, running: instance.run() };
     },
