@@ -184,7 +184,7 @@ async function targetRecord(store: StateStore, ref: string): Promise<DeploymentR
   if ('deploymentId' in parsed) {
     const id = parsed.deploymentId;
     const record = await store.getDeploymentRecord(id);
-    if (!record) throw new NoRecordError(id, `no deployment record of ${id} in ${store.location}: it has not ended, or the state store is elsewhere (the CLI reads TUGBOAT_HOME/state, as the workers write it)`);
+    if (!record) throw new NoRecordError(id, `no deployment record of ${id} in ${store.location}: it has not ended, or the state store is elsewhere (the CLI reads the store TUGBOAT_STATE names, default TUGBOAT_HOME/state: set it as the workers have it)`);
     return record;
   }
   const [latest] = await store.listDeploymentRecords(parsed);

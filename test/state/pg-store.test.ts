@@ -39,9 +39,9 @@ describe('PostgreSQL state store', () => {
     const schema = fresh();
     const { migrate } = await import('../../src/state/pg/migrations');
     await withPostgres(async (client) => {
-      expect(await migrate(client as never, schema, MIGRATIONS.slice(0, 1))).toEqual([1]);
-      expect(await migrate(client as never, schema)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
-      expect(await migrate(client as never, schema)).toEqual([]);
+      expect(await migrate(client, schema, MIGRATIONS.slice(0, 1))).toEqual([1]);
+      expect(await migrate(client, schema)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+      expect(await migrate(client, schema)).toEqual([]);
     });
   });
 

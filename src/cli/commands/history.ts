@@ -43,7 +43,7 @@ export function renderHistory(history: EnvironmentHistory): string {
       'A deployment is recorded when it ends; deploy with:',
       `  tugboat deploy <manifest>    (deployment.name: ${history.name}, deployment.environment: ${history.environment})`,
       `A running deployment shows in: tugboat status ${ref}`,
-      'Records live in TUGBOAT_HOME/state of the worker that ran them (set TUGBOAT_HOME if it is not this directory\'s .tugboat).',
+      'Records live in the state store of the workers that ran them: TUGBOAT_STATE as they have it, else their TUGBOAT_HOME/state (set TUGBOAT_HOME if it is not this directory\'s .tugboat).',
     ].join('\n');
   }
   const rows = history.deployments.map((d) => [
@@ -76,7 +76,7 @@ export function registerHistory(program: Command): void {
     .option('--json', 'print {"name","environment","store","total","deployments":[{"id","phase","started_at","ended_at","duration_ms","requested_by","versions","services"}]}')
     .addHelpText(
       'after',
-      '\nExamples:\n  tugboat history ecommerce-app/production\n  tugboat history ecommerce-app/production --limit 5 --json | jq \'.deployments[].versions\'\n\nReads the deployment records in TUGBOAT_HOME/state (the worker writes one when a deployment ends),\nso it reaches back past Temporal\'s retention. Running deployments: tugboat list.',
+      '\nExamples:\n  tugboat history ecommerce-app/production\n  tugboat history ecommerce-app/production --limit 5 --json | jq \'.deployments[].versions\'\n\nReads the deployment records in the state store the workers write (TUGBOAT_STATE, default\nTUGBOAT_HOME/state; the worker writes one when a deployment ends), so it reaches back past\nTemporal\'s retention. Running deployments: tugboat list.',
     )
     .action(async (ref: string, opts: { limit: number; json?: boolean }) => {
       let key;

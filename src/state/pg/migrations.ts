@@ -8,7 +8,7 @@
  * Documents (rollback manifests, records, ledger entries) are JSONB as the interfaces define them;
  * the columns beside them are what lookups and compare-and-swap need.
  */
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { quoteIdentifier } from './target';
 
 export interface Migration {
@@ -99,7 +99,7 @@ const MIGRATION_LOCK_CLASS = 0x7475_6762; // "tugb"
  * transaction-level advisory lock (released by COMMIT or ROLLBACK, even if this process dies).
  * Returns the versions it applied.
  */
-export async function migrate(client: PoolClient, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(client: ClientBase, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const s = quoteIdentifier(schema);
   await client.query('BEGIN');
   try {
