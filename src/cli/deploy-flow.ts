@@ -18,6 +18,7 @@ import { createLiveView, liveViewWanted, planInputs } from './live-view';
 import { haltedStep } from './live-view/render';
 import { webUiLink } from './web-ui';
 import { operatorIdentity } from './identity';
+import { noPollerWarnings, printQueueWarnings } from '../client/queue-warnings';
 
 export interface DeployFlowOptions {
   client: Client;
@@ -36,6 +37,8 @@ export interface DeployFlowOptions {
   live?: boolean;
   /** Per service, durations (ms) learned from past deployments of the environment: the live view's ETA prefers them. */
   learnedDurations?: Record<string, number>;
+  /** Task queues known to be polled (`up`'s embedded worker): the no-poller warning does not ask about them. */
+  polledQueues?: readonly string[];
 }
 
 export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCode: ExitCode; status?: DeploymentStatus }> {
@@ -62,6 +65,7 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
     const { runId } = await handle.describe();
     started = { deploymentId: err.runningDeploymentId ?? err.workflowId, workflowId: err.workflowId, runId, handle };
   }
+  await warnOfUnpolledQueues(opts);
   const link = webUiLink(opts.uiBase, client.options.namespace, started.workflowId, started.runId);
   if (opts.json && opts.detach) {
     print(JSON.stringify({ id: started.deploymentId, workflow_id: started.workflowId, run_id: started.runId }));
@@ -90,6 +94,19 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
   });
   if (end === 'detached') return { exitCode: ExitCode.ok, status };
   return { exitCode: exitCodeForStatus(status), status };
+}
+
+/**
+ * A service whose specialty queue no worker polls would wait without a word: say so on stderr (stdout
+ * may be JSON), naming the command that starts one. A courtesy: a server that cannot say is ignored.
+ */
+async function warnOfUnpolledQueues(opts: DeployFlowOptions): Promise<void> {
+  const warnings = await noPollerWarnings(opts.client, {
+    mainQueue: opts.taskQueue,
+    manifest: opts.loaded.manifest,
+    polled: opts.polledQueues,
+  }).catch(() => []);
+  printQueueWarnings(warnings);
 }
 
 export interface FollowOptions {

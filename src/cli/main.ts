@@ -7,6 +7,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerDevCluster } from './commands/dev-cluster';
 import { registerDevServer } from './commands/dev-server';
 import { registerHistory } from './commands/history';
+import { registerIngress } from './commands/ingress';
 import { registerList } from './commands/list';
 import { registerOperate } from './commands/operate';
 import { registerPlan } from './commands/plan';
@@ -16,6 +17,7 @@ import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
 import { registerWatch } from './commands/watch';
 import { registerWorker } from './commands/worker';
+import { registerWorkers } from './commands/workers';
 import { CliError, ExitCode } from './exit-codes';
 
 export function buildProgram(): Command {
@@ -34,7 +36,7 @@ Start here:
 Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
 request makes no sense now), 4 halted, rollback blocked or orphans left (a person must look).`,
     );
-  for (const register of [registerPlan, registerDeploy, registerStatus, registerWatch, registerHistory, registerList, registerOperate, registerWorker, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
+  for (const register of [registerPlan, registerDeploy, registerStatus, registerWatch, registerHistory, registerList, registerOperate, registerWorker, registerWorkers, registerIngress, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
     register(program);
   }
   return program;

@@ -8,6 +8,8 @@ import { renderStatus } from '../render-status';
 import { DEPLOYMENT_ID_PATTERN } from '../../client/deployment-id';
 import type { DeploymentRecord } from '../../state';
 import { withLocalStateStore } from '../../client/local-store';
+import { printQueueWarnings } from '../../client/queue-warnings';
+import { deploymentQueueWarnings } from '../queue-warnings';
 
 async function localRecord(deploymentId: string): Promise<DeploymentRecord | undefined> {
   return withLocalStateStore((store) => store.getDeploymentRecord(deploymentId));
@@ -40,7 +42,10 @@ export function registerStatus(program: Command): void {
       try {
         const handle = await findDeployment(client, ref);
         const status = await deploymentStatus(client, handle);
-        process.stdout.write(`${opts.json ? JSON.stringify(status) : renderStatus(status)}\n`);
+        // A service waiting on a queue no worker polls would wait without a word: say so, and how to fix it.
+        const queueWarnings = await deploymentQueueWarnings(client, handle, status);
+        process.stdout.write(`${opts.json ? JSON.stringify({ ...status, queue_warnings: queueWarnings }) : renderStatus(status)}\n`);
+        printQueueWarnings(queueWarnings);
         process.exitCode = exitCodeForStatus(status);
       } catch (err) {
         if (!(err instanceof DeploymentNotFoundError)) throw err;

@@ -87,6 +87,7 @@ export function registerUp(program: Command): void {
           client: stack.client,
           loaded,
           taskQueue: stack.taskQueue,
+          polledQueues: stack.queues.map((q) => q.taskQueue),
           uiBase: stack.uiUrl,
           print,
           stop: Promise.race([onInterrupt(), stack.workerStopped]),
