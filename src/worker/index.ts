@@ -8,6 +8,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { ExecutorDependencies } from '../executors/types';
 import { ExecutorRegistry } from '../executors/registry';
+import { workerInstrumentation } from '../metrics';
 import { FileStateStore, type StateStore } from '../state';
 import type { WorkerSettings } from './config';
 import { defaultQueueSelection, polledQueues, type PolledQueue } from './queues';
@@ -73,6 +74,8 @@ function queueWorkerOptions(opts: CreateWorkerOptions, queue: PolledQueue, activ
     taskQueue: queue.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     activities,
+    // Step and deployment metrics; tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/metrics, src/tracing).
+    ...workerInstrumentation({ prebuiltBundle: opts.workflowBundle !== undefined }),
     // Without workflows the SDK polls activity tasks only: specialty queues never run workflow code.
     ...(queue.workflows ? workflowSource(opts) : {}),
     ...(queue.maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: queue.maxConcurrentActivities } : {}),
