@@ -1,7 +1,8 @@
 /**
  * `executor: opentofu` (the default for `type: terraform`): applies a module with OpenTofu (or
  * Terraform). Tugboat keeps one state per deployment name, environment and service unless the
- * module declares its own backend; each applied module is kept as a content-addressed snapshot,
+ * module declares its own backend (a local file, or with the PostgreSQL state store OpenTofu's
+ * `pg` backend in the same database: see pg-state.ts); each applied module is kept as a content-addressed snapshot,
  * so a rollback re-applies exactly what was live before, with the vars it had (secret references
  * resolved again at that moment).
  */
@@ -32,10 +33,11 @@ import type {
 import { OpentofuLayout } from './layout';
 import { exists } from '../../system/exists';
 import { configFiles, saveSnapshot } from './module-files';
+import { PgOpentofuStore, pgBackendOverride, tofuConnectionString, tofuSchemaName } from './pg-state';
 import { normalizeOpentofuConfig, opentofuConfigSchema, type OpentofuConfig } from './schema';
 import { outputsOf, resourcesOf } from './show-json';
 import { TofuCli } from './tofu-cli';
-import { Workspace } from './workspace';
+import { localBackendOverride, Workspace, type KeptState } from './workspace';
 
 const EXECUTOR = 'opentofu';
 const TOFU_FIX = 'set TUGBOAT_TOFU_PATH to a tofu or terraform binary, install OpenTofu or Terraform on PATH, or run `npm run tools tofu`';
@@ -73,10 +75,13 @@ class OpentofuExecutor implements Executor {
   private readonly layout: OpentofuLayout;
   /** Found once, lazily, never built here: a step must not start a build of several minutes. */
   private readonly tofuBinary: () => Promise<string>;
+  /** Set with the PostgreSQL state store: states and module snapshots live in the database, for every worker. */
+  private readonly pg: PgOpentofuStore | undefined;
 
   constructor(private readonly deps: ExecutorDependencies) {
     this.layout = new OpentofuLayout(deps.dataDir);
     this.tofuBinary = onceFound(() => findTofu({ env: deps.env, build: false }));
+    this.pg = deps.postgres && new PgOpentofuStore(deps.postgres);
   }
 
   async apply(ctx: ExecutorContext): Promise<ApplyOutcome> {
@@ -84,9 +89,11 @@ class OpentofuExecutor implements Executor {
     const key = stateKey(ctx);
     const before = await this.deps.serviceState.getServiceState(key);
     const workspace = await this.workspace(ctx, config);
-    const { wc, show } = await workspace.apply(moduleDirOf(ctx, config), config.vars, (wc) =>
-      saveSnapshot(wc.dir, wc.files, this.layout.snapshotDir(wc.hash)),
-    );
+    const { wc, show } = await workspace.apply(moduleDirOf(ctx, config), config.vars, async (wc) => {
+      await saveSnapshot(wc.dir, wc.files, this.layout.snapshotDir(wc.hash));
+      // Before the record names it: a restore on another worker finds it there.
+      await this.pg?.saveSnapshot(wc.hash, wc.dir, wc.files);
+    });
     // tofu converged either way; a re-run of this step reports what its first run found.
     const outcome = applyOutcome(before, ctx, before?.resources.length ? 'updated' : 'created');
     const applied = {
@@ -177,7 +184,7 @@ class OpentofuExecutor implements Executor {
     const record = await this.record(key);
     const detail = detailOf(record?.detail);
     // No record: the apply never finished. Its state (if Tugboat keeps it) says whether it created anything.
-    if (!record && !(await stateHasResources(this.layout.statePath(key)))) return { action, outcome: 'noop', resources: [] };
+    if (!record && !stateHasResources(await this.keptStateText(key))) return { action, outcome: 'noop', resources: [] };
     const workspace = await this.workspace(ctx, config);
     await workspace.destroy(await this.moduleFor(ctx, detail), detail?.vars ?? config.vars);
     await this.deps.serviceState.deleteServiceState(key);
@@ -190,9 +197,10 @@ class OpentofuExecutor implements Executor {
     // A rollback manifest from before snapshots held the whole record holds the detail itself.
     const detail = detailOf(snapshotRecord(previous)?.detail ?? previous.detail);
     if (!detail) throw new PermanentDeployError(`cannot restore ${ctx.service.name}: the previous state names no module snapshot`);
-    const snapshotDir = this.layout.snapshotDir(detail.snapshot);
-    if (!(await exists(snapshotDir))) {
-      throw new PermanentDeployError(`cannot restore ${ctx.service.name}: the module snapshot ${snapshotDir} is gone`);
+    const snapshotDir = await this.snapshotDir(detail.snapshot);
+    if (!snapshotDir) {
+      const where = this.pg ? `in ${this.layout.snapshotDir(detail.snapshot)} nor in PostgreSQL` : this.layout.snapshotDir(detail.snapshot);
+      throw new PermanentDeployError(`cannot restore ${ctx.service.name}: the module snapshot is gone (not ${where})`);
     }
     const workspace = await this.workspace(ctx, configOf(ctx.service));
     const { show } = await workspace.apply(snapshotDir, detail.vars, async () => undefined);
@@ -205,9 +213,28 @@ class OpentofuExecutor implements Executor {
 
   /** The snapshot the record names (what was applied), else the module as configured now. */
   private async moduleFor(ctx: ExecutorContext, detail: OpentofuDetail | undefined): Promise<string> {
-    const snapshotDir = detail && this.layout.snapshotDir(detail.snapshot);
-    if (snapshotDir && (await exists(snapshotDir))) return snapshotDir;
-    return moduleDirOf(ctx, configOf(ctx.service));
+    return (detail && (await this.snapshotDir(detail.snapshot))) || moduleDirOf(ctx, configOf(ctx.service));
+  }
+
+  /** The snapshot's directory on this worker, fetched from PostgreSQL if another worker applied it; undefined when gone. */
+  private async snapshotDir(hash: string): Promise<string | undefined> {
+    const dir = this.layout.snapshotDir(hash);
+    if (await exists(dir)) return dir;
+    if (this.pg && (await this.pg.restoreSnapshot(hash, dir))) return dir;
+    return undefined;
+  }
+
+  /** Where the service's state is kept unless its module names a backend: a local file, or the `pg` backend. */
+  private keptState(key: ServiceStateKey): KeptState {
+    if (this.deps.postgres) return { backendOverride: pgBackendOverride(tofuSchemaName(this.deps.postgres.schema, key)), statePath: null };
+    const statePath = this.layout.statePath(key);
+    return { backendOverride: localBackendOverride(statePath), statePath };
+  }
+
+  /** The kept state's JSON, read without tofu; undefined when there is none. */
+  private keptStateText(key: ServiceStateKey): Promise<string | undefined> {
+    if (this.pg && this.deps.postgres) return this.pg.stateText(tofuSchemaName(this.deps.postgres.schema, key));
+    return fs.readFile(this.layout.statePath(key), 'utf8').catch(() => undefined);
   }
 
   private async workspace(ctx: ExecutorContext, config: OpentofuConfig): Promise<Workspace> {
@@ -225,7 +252,7 @@ class OpentofuExecutor implements Executor {
       ctx,
       tofu,
       workDirs: this.layout.workDirs(ctx.deploymentId, ctx.service.name, step),
-      statePath: this.layout.statePath(stateKey(ctx)),
+      state: this.keptState(stateKey(ctx)),
     });
   }
 
@@ -253,7 +280,9 @@ class OpentofuExecutor implements Executor {
       await fs.writeFile(this.layout.cliConfigFile, '', { flag: 'a' });
       env.TF_CLI_CONFIG_FILE = this.layout.cliConfigFile;
     }
-    return { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+    // The pg backend's connection (see pg-state.ts): in the environment, never on a command line.
+    const pg = this.deps.postgres ? { PG_CONN_STR: tofuConnectionString(this.deps.postgres, env) } : {};
+    return { ...env, ...pg, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
   }
 
   private record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
@@ -274,9 +303,8 @@ function detailOf(detail: unknown): OpentofuDetail | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Whether a local state file holds any resource (the JSON state format's top-level `resources`). */
-async function stateHasResources(statePath: string): Promise<boolean> {
-  const text = await fs.readFile(statePath, 'utf8').catch(() => undefined);
+/** Whether a state (its JSON text, undefined when absent) holds any resource (the state format's top-level `resources`). */
+function stateHasResources(text: string | undefined): boolean {
   if (text === undefined) return false;
   try {
     return ((JSON.parse(text) as { resources?: unknown[] }).resources ?? []).length > 0;

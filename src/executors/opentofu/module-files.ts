@@ -71,13 +71,24 @@ export async function copyModule(src: string, dest: string): Promise<CopiedModul
  * beside it and renamed into place, so a crash never leaves half a snapshot under a valid name.
  */
 export async function saveSnapshot(workDir: string, files: string[], snapshotDir: string): Promise<void> {
-  if (await exists(snapshotDir)) return;
-  const tmp = `${snapshotDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
+  await writeSnapshotDir(snapshotDir, async (tmp) => {
     for (const rel of files) {
       await fs.mkdir(path.dirname(path.join(tmp, rel)), { recursive: true });
       await fs.copyFile(path.join(workDir, rel), path.join(tmp, rel));
     }
+  });
+}
+
+/**
+ * Fills a new directory with `write` and renames it to `snapshotDir`, unless that exists already
+ * (snapshots are named by their content: any complete one is as good as another).
+ */
+export async function writeSnapshotDir(snapshotDir: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  if (await exists(snapshotDir)) return;
+  const tmp = `${snapshotDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await fs.mkdir(tmp, { recursive: true });
+    await write(tmp);
     await fs.rename(tmp, snapshotDir).catch(async (err: NodeJS.ErrnoException) => {
       // Someone saved the same content first: theirs is as good as ours.
       if (!(await exists(snapshotDir))) throw err;

@@ -14,7 +14,15 @@ import type { TofuCli } from './tofu-cli';
 
 export interface WorkingCopy extends CopiedModule {
   dir: string;
-  /** Where Tugboat keeps the state; null when the module declares its own backend. */
+  /** Where Tugboat keeps the state; null when the module declares its own backend, or the state is in PostgreSQL. */
+  statePath: string | null;
+}
+
+/** Where Tugboat keeps a service's state when its module declares no backend. */
+export interface KeptState {
+  /** The backend override that points the module at it (see localBackendOverride, pgBackendOverride). */
+  backendOverride: string;
+  /** The local state file; null when the state is not a file of this machine (the `pg` backend). */
   statePath: string | null;
 }
 
@@ -24,7 +32,7 @@ export interface WorkspaceOptions {
   /** Where this deployment's service and step keeps its working copies: a new one per use. */
   workDirs: { dir: string; prefix: string };
   /** The state Tugboat keeps for this service and environment. */
-  statePath: string;
+  state: KeptState;
 }
 
 export class Workspace {
@@ -59,17 +67,17 @@ export class Workspace {
   }
 
   private async inWorkingCopy<T>(moduleDir: string, use: (wc: WorkingCopy) => Promise<T>): Promise<T> {
-    const { workDirs, statePath, tofu } = this.opts;
+    const { workDirs, state, tofu } = this.opts;
     await fs.mkdir(workDirs.dir, { recursive: true });
     const workDir = await fs.mkdtemp(path.join(workDirs.dir, workDirs.prefix));
     try {
       const copied = await copyModule(moduleDir, workDir);
       const ownBackend = await declaresBackend(workDir);
       if (!ownBackend) {
-        await fs.mkdir(path.dirname(statePath), { recursive: true });
-        await fs.writeFile(path.join(workDir, BACKEND_OVERRIDE_FILE), localBackendOverride(statePath));
+        if (state.statePath) await fs.mkdir(path.dirname(state.statePath), { recursive: true });
+        await fs.writeFile(path.join(workDir, BACKEND_OVERRIDE_FILE), state.backendOverride);
       }
-      const wc: WorkingCopy = { ...copied, dir: workDir, statePath: ownBackend ? null : statePath };
+      const wc: WorkingCopy = { ...copied, dir: workDir, statePath: ownBackend ? null : state.statePath };
       await tofu.init(wc.dir);
       return await use(wc);
     } finally {
