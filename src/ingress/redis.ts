@@ -36,11 +36,24 @@ export function checkRedisUrl(url: string): string | undefined {
   return undefined;
 }
 
+/** How long the first connection may take: a wrong URL or a stopped Redis is said at start, not retried forever. */
+export const FIRST_CONNECT_DEADLINE_MS = 10_000;
+
+export class RedisUnreachableError extends Error {
+  constructor(url: string, why: string) {
+    super(`cannot reach Redis at ${redactRedisUrl(url)} within ${FIRST_CONNECT_DEADLINE_MS / 1000}s (${why}); is it running, and is --redis (TUGBOAT_REDIS_URL) right?`);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
 export async function connectRedis(url: string, opts: { name: string; log: (line: string) => void }): Promise<Redis> {
   const client = newClient(url, opts.name);
+  let connected = false;
   let down = false;
+  let lastError = 'no answer';
   client.on('error', (err: Error) => {
-    if (down) return;
+    lastError = err.message;
+    if (down || !connected) return;
     down = true;
     opts.log(`redis ${redactRedisUrl(url)} (${opts.name}): ${err.message}; reconnecting`);
   });
@@ -48,6 +61,19 @@ export async function connectRedis(url: string, opts: { name: string; log: (line
     if (down) opts.log(`redis ${redactRedisUrl(url)} (${opts.name}): connected again`);
     down = false;
   });
-  await client.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), FIRST_CONNECT_DEADLINE_MS)));
+  try {
+    const connecting = client.connect();
+    connecting.catch(() => undefined); // after a destroy() it may still reject: already reported
+    const outcome = await Promise.race([connecting, deadline]);
+    if (outcome === 'late') {
+      client.destroy();
+      throw new RedisUnreachableError(url, lastError);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  connected = true;
   return client;
 }

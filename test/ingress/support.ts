@@ -5,10 +5,15 @@
  * take each other's tasks) and uses task IDs that start with its world's name, so its result keys
  * and channel messages are its own; everything it wrote is deleted afterwards.
  */
+import path from 'node:path';
 import { createClient } from 'redis';
 import type { IngressResult } from '../../src/api/ingress';
 import { ingressKeys, resultKey, type IngressKeys } from '../../src/ingress/keys';
+import { startProcess, type ManagedProcess } from '../../src/system/process';
+import { testEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
+
+const CLI = path.resolve(__dirname, '..', '..', 'bin', 'tugboat.js');
 
 export const REDIS_URL = process.env.TUGBOAT_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -70,4 +75,24 @@ export function task(id: string, deployment: { name: string; environment: string
 /** Results on the channel for one task. */
 export function messagesFor(t: TestRedis, id: string): IngressResult[] {
   return t.messages.filter((m) => m.id === id);
+}
+
+export interface IngressProcess {
+  process: ManagedProcess;
+  output: string[];
+}
+
+/** `tugboat ingress` as its own OS process (the built CLI), so a test can SIGKILL it. Stop it by its PID (process.stop). */
+export async function spawnIngress(opts: { taskQueue: string; queueKey: string; env?: NodeJS.ProcessEnv }): Promise<IngressProcess> {
+  const env = testEnv();
+  const output: string[] = [];
+  const proc = startProcess([process.execPath, CLI, 'ingress', '--redis', REDIS_URL, '--task-queue', opts.taskQueue, '--queue-key', opts.queueKey], {
+    env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace, TUGBOAT_LOG_LEVEL: 'WARN', ...opts.env },
+    onLine: (line) => output.push(line),
+  });
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  await waitFor(() => exited || output.some((l) => l.startsWith('ingress taking tasks')), { timeoutMs: 60_000, what: 'the ingress process to start taking tasks' });
+  if (exited) throw new Error(`ingress process exited at start:\n${output.join('\n')}`);
+  return { process: proc, output };
 }
