@@ -26,8 +26,8 @@ export function clientTracingInterceptors(env: NodeJS.ProcessEnv = process.env):
   const config = tracingConfig(env, 'tugboat');
   if (!config) return undefined;
   const { provider, interceptors } = load();
-  provider.startTracing(config);
-  return { workflow: [new interceptors.OpenTelemetryWorkflowClientInterceptor()] };
+  const { tracer } = provider.startTracing(config);
+  return { workflow: [new interceptors.OpenTelemetryWorkflowClientInterceptor({ tracer })] };
 }
 
 export interface WorkerTracing {
@@ -44,11 +44,11 @@ export function workerTracing(env: NodeJS.ProcessEnv = process.env): WorkerTraci
   const config = tracingConfig(env, 'tugboat-worker');
   if (!config) return { activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
   const { provider, interceptors } = load();
-  const { resource, spanProcessor } = provider.startTracing(config);
+  const { tracer, resource, spanProcessor } = provider.startTracing(config);
   return {
     activity: [
       (ctx) => ({
-        inbound: new interceptors.OpenTelemetryActivityInboundInterceptor(ctx),
+        inbound: new interceptors.OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
         outbound: new interceptors.OpenTelemetryActivityOutboundInterceptor(ctx),
       }),
     ],
