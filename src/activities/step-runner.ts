@@ -66,13 +66,15 @@ export async function runStep<T extends object>(
     });
   }
   const guard = opts.store && opts.executors ? stepGuard(input, opts.store, opts.executors, activity) : undefined;
-  if (guard) await admitOrRefuse(guard, step, before, activity, attempts);
 
   // The periodic beat repeats the executor's latest details (its last output line), so `status`
-  // keeps showing what the step is doing between the executor's own beats.
+  // keeps showing what the step is doing between the executor's own beats. It names the provider,
+  // so `status` can show that provider's breaker (the details outlive a refused attempt).
   let latest: Record<string, unknown> = {};
-  const beat = () => activity.heartbeat({ ...latest, step, service: input.service.name, attempt });
+  const provider = guard ? { provider: guard.provider } : {};
+  const beat = () => activity.heartbeat({ ...latest, step, service: input.service.name, attempt, ...provider });
   beat();
+  if (guard) await admitOrRefuse(guard, step, before, activity, attempts);
   const ctx = executorContext(input, {
     env: opts.env,
     onHeartbeat: (details) => {

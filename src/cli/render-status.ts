@@ -1,8 +1,10 @@
 /** `tugboat status` as text: one line per service, wave by wave, then the rollback's story. */
 import type { DeploymentStatus, ServiceStatus } from '../client/status';
+import type { ProviderBreaker } from '../client/provider-breakers';
+import { describeBreaker } from '../resilience/describe';
 import { describeService, oneLine } from './watch';
 
-export function renderStatus(status: DeploymentStatus): string {
+export function renderStatus(status: DeploymentStatus, now: number = Date.now()): string {
   const lines = [
     `${status.name} → ${status.environment}   ${status.phase}   ${status.id}`,
     `workflow ${status.workflow_id}, started ${status.started_at}${status.ended_at ? `, ended ${status.ended_at}` : ''}`,
@@ -11,6 +13,7 @@ export function renderStatus(status: DeploymentStatus): string {
     lines.push(`wave ${i + 1}`);
     for (const name of wave) lines.push(`  ${name.padEnd(22)} ${describeService(status.services[name])}${retriesNote(status.services[name])}`);
   });
+  for (const p of status.providers ?? []) lines.push(breakerLine(p, now));
   if (status.paused) lines.push(`paused${status.paused.by ? ` by ${status.paused.by}` : ''}${status.paused.reason ? `: ${status.paused.reason}` : ''} (since ${status.paused.at})`);
   for (const [service, requests] of Object.entries(status.approvals ?? {})) {
     const last = requests[requests.length - 1];
@@ -74,6 +77,21 @@ export function nextSteps(status: DeploymentStatus): string[] {
   const steps = waiting.map((name) => `awaiting approval: tugboat approve ${status.id} --service ${name}   (or reject)`);
   if (status.phase === 'PAUSED') steps.push(`paused: tugboat resume ${status.id}`);
   return steps;
+}
+
+/** `provider simulated:127.0.0.1:4780 (a, b): circuit breaker OPEN since … after 2 consecutive transient failures; …` */
+export function breakerLine(p: ProviderBreaker, now: number): string {
+  const breaker = describeBreaker(
+    {
+      state: p.state,
+      consecutiveFailures: p.consecutive_failures,
+      ...(p.opened_at ? { openedAt: p.opened_at } : {}),
+      ...(p.retry_at ? { retryAt: p.retry_at } : {}),
+      ...(p.probe_since ? { probeKey: 'in flight', probeSince: p.probe_since } : {}),
+    },
+    now,
+  );
+  return `provider ${p.provider} (${p.services.join(', ')}): circuit breaker ${breaker}`;
 }
 
 /** Steps that needed more than one attempt, e.g. "  [apply: 2 attempts]"; a RETRYING line already says so. */

@@ -17,6 +17,7 @@ import type {
 } from '../api/progress';
 import { DescribeScheduler, WATCH_DESCRIBE_POLICY, type DescribePolicy } from './describe-scheduler';
 import { queryProgress } from './deployments';
+import type { ProviderBreaker } from './provider-breakers';
 
 export type ReportedServiceState = ServiceState | 'RETRYING';
 
@@ -28,6 +29,8 @@ export interface ServiceStatus {
   last_failure: string | null;
   /** While a step runs: its latest output line (a tool's progress), from the step's heartbeat. */
   activity: string | null;
+  /** While a step runs: the provider it calls (its circuit breaker and retry budget), from the step's heartbeat. */
+  provider?: string | null;
   started_at: string | null;
   ended_at: string | null;
   error: string | null;
@@ -75,6 +78,11 @@ export interface DeploymentStatus {
   failed: string[];
   skipped: string[];
   notifications: NonNullable<DeploymentProgress['notifications']>;
+  /**
+   * Circuit breakers not closed of the providers its running steps call (./provider-breakers.ts;
+   * absent where the state store was not read).
+   */
+  providers?: ProviderBreaker[];
 }
 
 export async function deploymentStatus(
@@ -101,6 +109,8 @@ export interface LiveAttempt {
   lastFailure: string | null;
   /** The step's latest heartbeat line, if the executor reported one. */
   line?: string | null;
+  /** The provider the step calls, as its heartbeat names it. */
+  provider?: string | null;
 }
 
 /**
@@ -122,6 +132,7 @@ export function serviceStatus(s: ServiceProgress, live: LiveAttempt | null | und
     attempt: live ? live.attempt : (recorded?.attempts ?? null),
     last_failure: live ? live.lastFailure : (recorded?.lastFailure ?? null),
     activity: live?.line ?? null,
+    provider: live?.provider ?? null,
     started_at: s.startedAt ?? null,
     ended_at: s.endedAt ?? null,
     // A skip explains itself; a failure leads with the type the executor classified.
@@ -224,20 +235,28 @@ async function currentAttempt(client: Client, childWorkflowId: string): Promise<
     const { raw } = await client.workflow.getHandle(childWorkflowId).describe();
     const pending = raw.pendingActivities?.[0];
     if (!pending) return null;
-    return { attempt: pending.attempt ?? 1, lastFailure: pending.lastFailure?.message ?? null, line: heartbeatLine(client, pending) };
+    const beat = heartbeatDetails(client, pending);
+    return { attempt: pending.attempt ?? 1, lastFailure: pending.lastFailure?.message ?? null, line: beat.line, provider: beat.provider };
   } catch {
     return null;
   }
 }
 
-/** The `line` of a pending activity's last heartbeat (see ExecutorContext.heartbeat); null when none. */
-function heartbeatLine(client: Client, pending: { heartbeatDetails?: { payloads?: unknown[] | null } | null }): string | null {
+/**
+ * The `line` (see ExecutorContext.heartbeat) and `provider` (the step runner's) of a pending
+ * activity's last heartbeat; null when absent.
+ */
+function heartbeatDetails(
+  client: Client,
+  pending: { heartbeatDetails?: { payloads?: unknown[] | null } | null },
+): { line: string | null; provider: string | null } {
   const payload = pending.heartbeatDetails?.payloads?.[0];
-  if (!payload) return null;
+  if (!payload) return { line: null, provider: null };
   try {
-    const details = client.options.loadedDataConverter.payloadConverter.fromPayload<{ line?: unknown }>(payload as never);
-    return typeof details?.line === 'string' ? details.line : null;
+    const details = client.options.loadedDataConverter.payloadConverter.fromPayload<{ line?: unknown; provider?: unknown }>(payload as never);
+    const text = (value: unknown) => (typeof value === 'string' ? value : null);
+    return { line: text(details?.line), provider: text(details?.provider) };
   } catch {
-    return null; // a payload we cannot decode (an encrypted one without the codec): show nothing rather than fail
+    return { line: null, provider: null }; // a payload we cannot decode (an encrypted one without the codec): show nothing rather than fail
   }
 }

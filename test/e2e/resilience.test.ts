@@ -11,12 +11,15 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { ProviderHealth } from '../../src/api/resilience';
 import { idempotencyKey } from '../../src/api/workflow-types';
 import { deploymentStatus } from '../../src/client/status';
+import { withProviderBreakers } from '../../src/client/provider-breakers';
+import { renderStatus } from '../../src/cli/render-status';
 import type { ServiceInput } from '../../src/manifest/schema';
 import { hostProvider } from '../../src/resilience/provider';
 import { FileStateStore } from '../../src/state';
 import { waitFor } from '../support/wait';
 import { callsOf, progressOf, useWorld, type World } from '../support/world';
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const storeOf = (world: World) => new FileStateStore(path.join(world.stateDir, 'state'));
 
 /** Polls the provider's shared health until `predicate` holds. */
@@ -69,9 +72,20 @@ describe('circuit breaker', () => {
     // A later attempt fails fast, saying why and when it retries.
     const fastFailure = await statusFailureUntil(world, handle, ['a', 'b'], /^not sent: /);
     expect(fastFailure).toMatch(
-      new RegExp(`^not sent: provider ${provider.replace(/[.[\]]/g, '\\$&')} (is unavailable: its circuit breaker is open|is half-open: another step's probe)`),
+      new RegExp(`^not sent: provider ${escape(provider)} (is unavailable: its circuit breaker is open|is half-open: another step's probe)`),
     );
     expect(fastFailure).toMatch(/this step retries in [\d.]+m?s.*\(not counted against max_attempts\)$/);
+    // `tugboat status` shows the breaker the running steps are behind (their heartbeats name the provider).
+    const shown = await waitFor(
+      async () => {
+        const status = await withProviderBreakers(await deploymentStatus(world.client, handle), async (use) => use(storeOf(world)));
+        return status.providers?.find((p) => p.provider === provider) ? status : undefined;
+      },
+      { what: 'status to show the breaker', timeoutMs: 60_000 },
+    );
+    expect(shown.providers![0]).toMatchObject({ provider, state: expect.stringMatching(/^(open|half-open)$/) });
+    expect(shown.providers![0].services.length).toBeGreaterThanOrEqual(1);
+    expect(renderStatus(shown)).toMatch(new RegExp(`^provider ${escape(provider)} \\([ab](, [ab])?\\): circuit breaker (OPEN|HALF-OPEN) since `, 'm'));
     // The cloud recovers: the next half-open probe succeeds and closes it.
     await world.cloud.clearOverride('a');
     await world.cloud.clearOverride('b');

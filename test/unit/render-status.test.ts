@@ -109,3 +109,35 @@ describe('renderStatus for operators', () => {
     expect(halted).toMatch(/tugboat accept dep-\S+ +keep what succeeded and end PARTIAL/);
   });
 });
+
+describe('renderStatus and circuit breakers', () => {
+  const now = Date.parse('2030-01-01T00:00:10.000Z');
+  it('names each provider whose breaker is not closed, the services behind it and when it probes', () => {
+    const text = renderStatus(
+      {
+        ...status({ a: service({ state: 'RETRYING', attempt: 3, last_failure: 'not sent: …' }), b: service({ state: 'RUNNING' }) }),
+        providers: [
+          {
+            provider: 'simulated:127.0.0.1:4780',
+            state: 'open',
+            consecutive_failures: 2,
+            opened_at: '2030-01-01T00:00:00.000Z',
+            retry_at: '2030-01-01T00:00:12.000Z',
+            probe_since: null,
+            services: ['a', 'b'],
+          },
+          { provider: 'http:api.example.com:443', state: 'half-open', consecutive_failures: 5, opened_at: null, retry_at: null, probe_since: '2030-01-01T00:00:09.000Z', services: ['b'] },
+        ],
+      },
+      now,
+    );
+    expect(text).toContain(
+      'provider simulated:127.0.0.1:4780 (a, b): circuit breaker OPEN since 2030-01-01T00:00:00.000Z after 2 consecutive transient failures; its calls fail fast; one probe may go in 2s (2030-01-01T00:00:12.000Z)',
+    );
+    expect(text).toContain('provider http:api.example.com:443 (b): circuit breaker HALF-OPEN after 5 consecutive transient failures; one probe in flight since 2030-01-01T00:00:09.000Z decides whether it closes');
+  });
+
+  it('prints no breaker line when none is open', () => {
+    expect(renderStatus({ ...status({ a: service({}) }), providers: [] }, now)).not.toMatch(/circuit breaker/);
+  });
+});

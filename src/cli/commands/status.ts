@@ -3,6 +3,7 @@ import { connectClient } from '../../client/connection';
 import { findDeployment } from '../../client/deployments';
 import { DeploymentNotFoundError } from '../../client/errors';
 import { deploymentStatus } from '../../client/status';
+import { withProviderBreakers } from '../../client/provider-breakers';
 import { CliError, ExitCode, exitCodeForStatus } from '../exit-codes';
 import { renderStatus } from '../render-status';
 import { DEPLOYMENT_ID_PATTERN } from '../../client/deployment-id';
@@ -41,7 +42,8 @@ export function registerStatus(program: Command): void {
       const client = await connectClient();
       try {
         const handle = await findDeployment(client, ref);
-        const status = await deploymentStatus(client, handle);
+        // Breakers not closed of the providers its running steps call, from the shared state store.
+        const status = await withProviderBreakers(await deploymentStatus(client, handle));
         // A service waiting on a queue no worker polls would wait without a word: say so, and how to fix it.
         const queueWarnings = await deploymentQueueWarnings(client, handle, status);
         process.stdout.write(`${opts.json ? JSON.stringify({ ...status, queue_warnings: queueWarnings }) : renderStatus(status)}\n`);
