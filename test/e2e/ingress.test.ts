@@ -122,6 +122,36 @@ describe('Redis ingress', () => {
     await settled();
   });
 
+  it('publishes a partial result with the failed and skipped services under on_failure: continue', async () => {
+    const id = `${world.name}-partial`;
+    await t.push(
+      JSON.stringify({
+        id,
+        manifest: {
+          deployment: {
+            ...deployment('partial', [
+              { name: 'web', type: 'kubernetes', simulate: { duration: '10ms' } },
+              { name: 'db', type: 'terraform', simulate: { duration: '10ms', fail_permanent: true } },
+              { name: 'api', type: 'kubernetes', dependencies: ['db'], simulate: { duration: '10ms' } },
+            ]),
+            strategy: { on_failure: 'continue' },
+          },
+        },
+      }),
+    );
+    const result = await t.waitForResult(id);
+    expect(result).toMatchObject({
+      id,
+      status: 'partial',
+      phase: 'PARTIAL',
+      failed: ['db'],
+      skipped: ['api'],
+      services: { web: { state: 'SUCCEEDED' }, db: { state: 'FAILED' }, api: { state: 'SKIPPED' } },
+    });
+    expect(result.summary).toBe(`${world.name}/partial partly deployed: 1 of 3 service(s) up; failed: db; skipped: api (deployment ${result.deploymentId})`);
+    await settled();
+  });
+
   it('gives each malformed task a failed result naming the problem, and drops none', async () => {
     const notJson = 'deploy the shop, please';
     const noId = JSON.stringify({ manifest_path: '/srv/shop.yaml' });
