@@ -363,6 +363,18 @@ describe('runStep and the provider guard (circuit breaker, retry budget)', () =>
     expect(failure!.message).toMatch(/no attempt is left to wait with/);
   });
 
+  it('takes strategy.resilience from the step\'s deployment scope, the service\'s own block overriding it field by field', async () => {
+    const { step, run } = setup({ breaker: { cool_down: '45s' } });
+    const a = step('a');
+    const provider = `named-${a.deploymentId}`;
+    const scoped = { ...a, deployment: { name: 'shop', environment: 'prod', resilience: { provider, breaker: { failures: 1, cool_down: '5s' } } } as StepInput['deployment'] };
+    await run(scoped, 1, transient);
+    const health = await store.getProviderHealth(provider);
+    expect(health?.breaker.state).toBe('open');
+    // failures from the deployment, cool_down from the service.
+    expect(Date.parse(health!.breaker.retryAt!) - Date.parse(health!.breaker.openedAt!)).toBe(45_000);
+  });
+
   it('lets the call go when the provider health cannot be read or written', async () => {
     const executors = { get: () => ({ provider: () => 'sim:broken' }) };
     const broken = Object.assign(Object.create(store) as FileStateStore, {
