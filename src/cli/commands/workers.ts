@@ -10,7 +10,7 @@ import { CliError, ExitCode } from '../exit-codes';
 
 interface WorkersFlags {
   taskQueue?: string;
-  queue: string[];
+  queue?: string[];
   json?: boolean;
 }
 
@@ -41,11 +41,11 @@ export function registerWorkers(program: Command): void {
     .command('workers')
     .description("List each task queue's workers (Temporal's pollers) and when each last polled; flag queues nobody polls; show the circuit breakers.")
     .option('--task-queue <name>', 'the main task queue (env TUGBOAT_TASK_QUEUE, default "tugboat")')
-    .option('--queue <specialty>', 'also list this specialty queue (repeatable), e.g. --queue gpu', collect, [])
+    .option('--queue <specialty>', 'also list this specialty queue (repeatable), e.g. --queue gpu', collect)
     .option('--json', 'print one JSON document')
     .addHelpText('after', HELP)
     .action(async (flags: WorkersFlags) => {
-      const extra = flags.queue.map(checkedSpecialty);
+      const extra = (flags.queue ?? []).map(checkedSpecialty);
       const mainQueue = flags.taskQueue?.trim() || taskQueueFromEnv();
       const specialties = [...new Set([MAIN_SPECIALTY, ...DEFAULT_SPECIALTIES, ...extra])];
       const client = await connectClient();
@@ -65,8 +65,8 @@ export function registerWorkers(program: Command): void {
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function checkedSpecialty(name: string): string {
