@@ -111,6 +111,8 @@ export function describeEvent(event: IngressEvent, keys: IngressKeys): string {
       return `removed ${event.id} from ${keys.processing}${event.count === 0 ? ' (already gone)' : ''}`;
     case 'retrying':
       return `retrying ${event.id} in ${(event.inMs / 1000).toFixed(1)}s (it stays in ${keys.processing}): ${event.error}`;
+    case 'redis-unavailable':
+      return `cannot take tasks from ${keys.pending}: ${event.error}; trying again in ${(event.inMs / 1000).toFixed(1)}s`;
     case 'redrive':
       return `re-driving ${event.count} task(s) left in ${keys.processing} by an ingress that stopped before settling them`;
   }

@@ -26,6 +26,8 @@ export type IngressEvent =
   | { kind: 'rejected'; id: string; problems: string[] }
   | { kind: 'removed'; id: string; count: number }
   | { kind: 'retrying'; id: string; error: string; inMs: number }
+  /** Taking (BLMOVE) or reading the processing list failed: Redis is unreachable. */
+  | { kind: 'redis-unavailable'; error: string; inMs: number }
   | { kind: 'redrive'; count: number };
 
 export interface LoopOptions {
@@ -69,7 +71,7 @@ export class IngressLoop {
         if (this.stopping) break;
         // The move may have happened with its reply lost: look at the processing list again.
         this.redriveNeeded = true;
-        this.opts.onEvent({ kind: 'retrying', id: '(BLMOVE)', error: message(err), inMs: RETRY_MIN_MS * 4 });
+        this.opts.onEvent({ kind: 'redis-unavailable', error: message(err), inMs: RETRY_MIN_MS * 4 });
         await this.pause(RETRY_MIN_MS * 4);
         continue;
       }
@@ -89,7 +91,7 @@ export class IngressLoop {
       left = await this.opts.redis.lRange(this.opts.keys.processing, 0, -1);
     } catch (err) {
       this.redriveNeeded = true;
-      this.opts.onEvent({ kind: 'retrying', id: '(re-drive)', error: message(err), inMs: RETRY_MIN_MS * 4 });
+      this.opts.onEvent({ kind: 'redis-unavailable', error: message(err), inMs: RETRY_MIN_MS * 4 });
       await this.pause(RETRY_MIN_MS * 4);
       return false;
     }

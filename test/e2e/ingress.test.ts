@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
+import type { ServiceInput } from '../../src/manifest/schema';
 import { TUGBOAT_DEPLOYMENT } from '../../src/api/search-attributes';
 import { ingressWorkflowId } from '../../src/api/workflow-ids';
 import { DEPLOYMENT_ID_PATTERN } from '../../src/client/deployment-id';
@@ -149,6 +150,25 @@ describe('Redis ingress', () => {
       services: { web: { state: 'SUCCEEDED' }, db: { state: 'FAILED' }, api: { state: 'SKIPPED' } },
     });
     expect(result.summary).toBe(`${world.name}/partial partly deployed: 1 of 3 service(s) up; failed: db; skipped: api (deployment ${result.deploymentId})`);
+    await settled();
+  });
+
+  it('answers failed, starting nothing, when the environment is locked by a deployment started from the CLI', async () => {
+    const id = `${world.name}-locked`;
+    const service = `${world.name}-locked-api`;
+    const services: ServiceInput[] = [{ name: service, type: 'kubernetes', simulate: { duration: '10ms' } }];
+    const running = await world.startHeld(service, 'apply', () => world.deploy(world.manifest(services, { environment: 'locked' })));
+    await t.push(task(id, deployment('locked', services)));
+    const result = await t.waitForResult(id);
+    expect(result).toMatchObject({ id, status: 'failed', services: {}, failed: [], workflowId: `deploy-${world.name}.locked` });
+    expect(result.error).toBe(
+      `environment ${world.name}/locked is locked: another deployment (workflow deploy-${world.name}.locked) is running; nothing was started. ` +
+        `Push the task again under a new id once it has finished (\`tugboat status ${world.name}/locked\`)`,
+    );
+    await world.cloud.release(service, 'apply');
+    expect((await running.handle.result()).phase).toBe('SUCCEEDED');
+    // Only the CLI's deployment touched the cloud.
+    expect(new Set(callsOf(await world.cloud.calls(), service, 'apply').map((c) => c.deploymentId))).toEqual(new Set([running.deploymentId]));
     await settled();
   });
 
