@@ -236,7 +236,12 @@ async function currentAttempt(client: Client, childWorkflowId: string): Promise<
     const pending = raw.pendingActivities?.[0];
     if (!pending) return null;
     const beat = heartbeatDetails(client, pending);
-    return { attempt: pending.attempt ?? 1, lastFailure: pending.lastFailure?.message ?? null, line: beat.line, provider: beat.provider };
+    return {
+      attempt: pending.attempt ?? 1,
+      lastFailure: pending.lastFailure?.message ?? null,
+      line: beat.line,
+      ...(beat.provider ? { provider: beat.provider } : {}),
+    };
   } catch {
     return null;
   }
