@@ -105,7 +105,7 @@ describe('validateManifest: one problem, one precise issue', () => {
         {
           path: 'deployment.services[2]',
           message:
-            'unknown key "colour"; allowed keys are name, type, dependencies, config, version, executor, timeout, retry, rollback_retry, verify_timeout, resources, on_rollback, simulate, health_check, approval',
+            'unknown key "colour"; allowed keys are name, type, dependencies, config, version, executor, timeout, retry, rollback_retry, verify_timeout, resources, on_rollback, simulate, health_check, approval, task_queue, resilience',
         },
       ],
     },
