@@ -176,6 +176,14 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Specialty task queues: steps (and, behind the patch, compensations) scheduled on <queue>-infra.
+    name: 'specialty-queues-rollback',
+    services: [
+      { name: 'net', type: 'terraform', task_queue: 'infra', simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['net'], simulate: { duration: '20ms', fail_permanent: true } },
+    ],
+  },
+  {
     name: 'operators-halt-retry',
     strategy: { on_failure: 'halt' },
     services: [
