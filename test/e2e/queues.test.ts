@@ -16,6 +16,7 @@ import type { ServiceInput } from '../../src/manifest/schema';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import { runCommand } from '../../src/system/process';
 import { testEnv } from '../support/temporal-env';
+import { activitySteps, type ActivityStep } from '../support/activity-steps';
 import { waitFor } from '../support/wait';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
 import { progressOf, useWorld, waitForProgress, type World } from '../support/world';
@@ -42,19 +43,9 @@ function useWorkerProcesses(world: World) {
   };
 }
 
-/** Per activity type of a service's child workflow: the task queue it was scheduled on and who started it. */
-async function stepWorkers(handle: WorkflowHandle, service: string): Promise<Array<{ type: string; taskQueue: string; identity: string }>> {
-  const child = (await progressOf(handle)).services[service]!.workflowId!;
-  const { events } = await handle.client.getHandle(child).fetchHistory();
-  const scheduled = new Map<string, { type: string; taskQueue: string }>();
-  const steps: Array<{ type: string; taskQueue: string; identity: string }> = [];
-  for (const e of events ?? []) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s) scheduled.set(String(e.eventId), { type: s.activityType?.name ?? '', taskQueue: s.taskQueue?.name ?? '' });
-    const started = e.activityTaskStartedEventAttributes;
-    if (started) steps.push({ ...scheduled.get(String(started.scheduledEventId))!, identity: started.identity ?? '' });
-  }
-  return steps;
+/** Per activity of a service's child workflow: the task queue it was scheduled on and who started it. */
+async function stepWorkers(handle: WorkflowHandle, service: string): Promise<ActivityStep[]> {
+  return activitySteps(handle.client, (await progressOf(handle)).services[service]!.workflowId!);
 }
 
 describe('specialist workers: workflows on one process, shell steps on another', () => {
