@@ -10,7 +10,7 @@ export function registerPlan(program: Command): void {
     .description('Validate a manifest and show its waves, critical path and lower bound. Touches nothing.')
     .argument('<manifest>', 'deployment manifest (YAML or JSON)')
     .option('--json', 'print the plan as JSON: {"services","waves","critical_path",…}')
-    .option('--diff', 'instead, show what a deploy would change against the live state: + create, ~ update, = unchanged, - no longer in the manifest (reads TUGBOAT_HOME/state and the simulated cloud; writes nothing)')
+    .option('--diff', 'instead, show what a deploy would change against the live state: + create, ~ update, = unchanged, - no longer in the manifest (reads the state store, TUGBOAT_STATE or TUGBOAT_HOME/state, and the simulated cloud; writes nothing)')
     .addHelpText(
       'after',
       '\nExamples:\n  tugboat plan examples/ecommerce.yaml\n  tugboat plan examples/ecommerce.yaml --json | jq .waves\n  tugboat plan --diff examples/ecommerce.yaml\n\nExit codes: 0 valid, 2 invalid (every problem listed with its path and a fix).',
@@ -21,7 +21,7 @@ export function registerPlan(program: Command): void {
         process.stdout.write(`${await planDiffOutput(path, manifest, plan.order, opts.json === true)}\n`);
         return;
       }
-      // Durations learned from this environment's past runs (TUGBOAT_HOME/state), when it has any.
+      // Durations learned from this environment's past runs (the state store TUGBOAT_STATE names), when it has any.
       const history = await loadLearnedHistory(manifest.deployment.name, manifest.deployment.environment).catch((err: Error) => {
         process.stderr.write(`note: past durations not read: ${err.message}\n`);
         return undefined;

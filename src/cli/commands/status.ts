@@ -36,7 +36,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print {"id","phase","services":{name:{"state","attempt","last_failure","steps",…}},"orphans","retained","rollback",…}')
     .addHelpText(
       'after',
-      '\nExamples:\n  tugboat status ecommerce-app/production\n  tugboat status dep-20261123t183012345z-k3f9q2 --json\n\nA deployment Temporal no longer keeps (after its retention) is read from the deployment record\nin TUGBOAT_HOME/state. <name>/<environment> also finds deployments started before the workflow ID\nbecame deploy-<name>.<environment> (under deploy-<name>-<environment>).\n\nExit codes: 0 succeeded (or still running well), 1 failed/rolled back/cancelled, 2 not found,\n4 rollback blocked or orphans left.',
+      '\nExamples:\n  tugboat status ecommerce-app/production\n  tugboat status dep-20261123t183012345z-k3f9q2 --json\n\nA deployment Temporal no longer keeps (after its retention) is read from the deployment record\nin the state store (TUGBOAT_STATE, default TUGBOAT_HOME/state). <name>/<environment> also finds deployments started before the workflow ID\nbecame deploy-<name>.<environment> (under deploy-<name>-<environment>).\n\nExit codes: 0 succeeded (or still running well), 1 failed/rolled back/cancelled, 2 not found,\n4 rollback blocked or orphans left.',
     )
     .action(async (ref: string, opts: { json?: boolean }) => {
       const client = await connectClient();
