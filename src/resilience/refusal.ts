@@ -86,7 +86,7 @@ function whenText(reason: RefusalReason): string {
     case 'breaker-open':
       return ', when the cool-down ends and one probe may go';
     case 'probe-in-flight':
-      return ", when the probe has answered or its lease ran out";
+      return ', when the probe has answered or its lease ran out';
     case 'retry-budget':
       return ', after the window ends';
   }
