@@ -367,7 +367,7 @@ describe('runStep and the provider guard (circuit breaker, retry budget)', () =>
     const { step, run } = setup({ breaker: { cool_down: '45s' } });
     const a = step('a');
     const provider = `named-${a.deploymentId}`;
-    const scoped = { ...a, deployment: { name: 'shop', environment: 'prod', resilience: { provider, breaker: { failures: 1, cool_down: '5s' } } } as StepInput['deployment'] };
+    const scoped = { ...a, deployment: { name: 'shop', environment: 'prod', resilience: { provider, breaker: { failures: 1, cool_down: '5s' } } } };
     await run(scoped, 1, transient);
     const health = await store.getProviderHealth(provider);
     expect(health?.breaker.state).toBe('open');

@@ -37,6 +37,8 @@ export interface DeploymentScope {
   environment: string;
   /** See DeploymentInput.baseDir. */
   baseDir?: string;
+  /** strategy.resilience: every step's breaker and retry budget settings under its service's own (absent: the service's over the defaults). */
+  resilience?: import('../manifest/schema').ResilienceSpec;
 }
 
 export interface ServiceWorkflowInput {

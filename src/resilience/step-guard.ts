@@ -7,7 +7,6 @@ import type { Context } from '@temporalio/activity';
 import type { StepInput } from '../api/workflow-types';
 import { PermanentDeployError } from '../executors/errors';
 import type { Executor } from '../executors/types';
-import type { ResilienceSpec } from '../manifest/schema';
 import { SecretResolutionError } from '../secrets/resolve';
 import type { StateStore } from '../state/types';
 import { ProviderGuard } from './guard';
@@ -20,13 +19,6 @@ export interface ExecutorLookup {
   get(name: string): Pick<Executor, 'provider'>;
 }
 
-/**
- * The deployment's `strategy.resilience`, when the workflow passed it with the step's deployment
- * scope; runs that do not pass it get the service's own block over the defaults.
- */
-export function deploymentResilience(input: StepInput): ResilienceSpec | undefined {
-  return (input.deployment as { resilience?: ResilienceSpec } | undefined)?.resilience;
-}
 
 export function stepGuard(
   input: StepInput,
@@ -34,7 +26,8 @@ export function stepGuard(
   executors: ExecutorLookup,
   activity: Pick<Context, 'log' | 'metricMeter'>,
 ): ProviderGuard {
-  const deployment = deploymentResilience(input);
+  // strategy.resilience, when the workflow passed it with the step's scope (older runs did not).
+  const deployment = input.deployment?.resilience;
   let executor: Pick<Executor, 'provider'> | undefined;
   try {
     executor = executors.get(input.service.executor);
