@@ -259,8 +259,9 @@ class DeploymentRun {
 
   /** What executors key their own state by; data only, so adding it changed no command. */
   private scope(): DeploymentScope {
-    const { name, environment } = this.manifest.deployment;
-    return { name, environment, baseDir: this.input.baseDir };
+    const { name, environment, strategy } = this.manifest.deployment;
+    // Data for the step runner (the deployment's breaker and retry budget settings), not a command.
+    return { name, environment, baseDir: this.input.baseDir, ...(strategy.resilience ? { resilience: strategy.resilience } : {}) };
   }
 
   /** Stores every service's previous state; false (deployment FAILED, nothing touched) if it can't. */
