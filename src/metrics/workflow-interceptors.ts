@@ -12,6 +12,7 @@ import {
   ContinueAsNew,
   isCancellation,
   metricMeter,
+  TemporalFailure,
   workflowInfo,
   type ActivityInput,
   type Next,
@@ -51,6 +52,8 @@ class DeploymentMetrics implements WorkflowInboundCallsInterceptor, WorkflowOutb
       return result;
     } catch (err) {
       if (err instanceof ContinueAsNew) throw err; // the next run counts itself
+      // Anything but a Temporal failure fails the workflow task, not the run: it is retried, so it has not ended.
+      if (!(err instanceof TemporalFailure)) throw err;
       // A deployment that did not succeed fails (or is cancelled) with its result as the first detail.
       phase = phaseOf(detailOf(err)) ?? (isCancellation(err) ? WORKFLOW_CANCELLED_PHASE : WORKFLOW_FAILED_PHASE);
       this.ended(phase);
