@@ -1,10 +1,13 @@
 /**
  * A cross-process lock on one file, for the file state store's read-modify-write records (provider
- * health): `open(…, 'wx')` creates the lock file only if absent, so exactly one holder wins. A
- * holder that died leaves its lock behind; one older than STALE_LOCK_MS is taken over (the
- * critical sections it guards last milliseconds).
+ * health): `open(…, 'wx')` creates the lock file only if absent, so exactly one holder wins. Each
+ * holder writes a token of its own into it. A holder that died leaves its lock behind; one older
+ * than STALE_LOCK_MS is taken over (the critical sections it guards last milliseconds) by renaming
+ * it aside first — a rename succeeds for one waiter only, so two waiters never both remove it, and
+ * never remove a lock someone just took. Releasing removes the lock only while it holds our token.
  */
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export const STALE_LOCK_MS = 10_000;
@@ -13,18 +16,21 @@ const GIVE_UP_MS = 30_000;
 
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(path.dirname(lockFile), { recursive: true });
+  const token = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const started = Date.now();
   for (;;) {
     try {
       const handle = await open(lockFile, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(`${token}\n`);
       await handle.close();
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
       if (age > STALE_LOCK_MS) {
-        await rm(lockFile, { force: true });
+        const aside = `${lockFile}.stale-${token}`;
+        // ENOENT: another waiter took it over first; try again from the top.
+        if (await rename(lockFile, aside).then(() => true, () => false)) await rm(aside, { force: true });
         continue;
       }
       if (Date.now() - started > GIVE_UP_MS) {
@@ -36,6 +42,8 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): P
   try {
     return await fn();
   } finally {
-    await rm(lockFile, { force: true });
+    // Ours unless we overran STALE_LOCK_MS and someone took it over: then it is theirs to remove.
+    const holder = await readFile(lockFile, 'utf8').catch(() => '');
+    if (holder.trim() === token) await rm(lockFile, { force: true });
   }
 }
