@@ -27,7 +27,7 @@ import type { BakeProgress, DeploymentPhase, DeploymentResult, HealthReport, Ser
 import { TUGBOAT_PHASE } from '../api/search-attributes';
 import { FailureTypes, type DeploymentInput, type DeploymentScope, type ServiceWorkflowResult } from '../api/workflow-types';
 import { formatIssues } from '../manifest/errors';
-import { parseDuration, type ApprovalSpec, type Manifest, type NotifyEvent } from '../manifest/schema';
+import { parseDuration, type ApprovalSpec, type DeploymentSpec, type Manifest, type NotifyEvent, type ServiceSpec } from '../manifest/schema';
 import { completePlan, nextServicesToStart, resolveReferences, validateAndPlan, type Plan } from '../plan';
 import { describeFailure, stepsOfFailure } from './failures';
 import { awaitApproval, type ApprovalDecision } from './approval-gate';
@@ -279,9 +279,7 @@ class DeploymentRun {
         deploymentId: this.input.deploymentId,
         name: spec.name,
         environment: spec.environment,
-        // Each spec names its specialty queue, so undoing the release later (rollbackReleaseWorkflow,
-        // which has only these specs) routes its compensations as this deployment would.
-        services: spec.services.map((s) => (s.task_queue || !spec.task_queues ? s : { ...s, task_queue: serviceSpecialty(s, spec) })),
+        services: spec.services.map((s) => selfContainedSpec(s, spec)),
         baseDir: this.input.baseDir,
       });
       this.previous = result.previous;
@@ -659,3 +657,28 @@ async function runDeploymentHealthChecks(manifest: Manifest, health: HealthRepor
 }
 
 const now = () => new Date().toISOString();
+
+/**
+ * A service's spec with what the deployment decided for it folded in (its specialty queue, the
+ * deployment's resilience settings), as kept in the rollback manifest: undoing the release later
+ * (rollbackReleaseWorkflow, which has only these specs) routes and guards its compensations as
+ * this deployment would. Unchanged when the deployment sets neither.
+ */
+export function selfContainedSpec(service: ServiceSpec, deployment: DeploymentSpec): ServiceSpec {
+  let spec = service;
+  if (!spec.task_queue && deployment.task_queues) spec = { ...spec, task_queue: serviceSpecialty(spec, deployment) };
+  const shared = deployment.strategy.resilience;
+  // Field by field, as effectiveResilience() reads them: the service's own values win.
+  const own = spec.resilience;
+  if (shared) {
+    spec = {
+      ...spec,
+      resilience: {
+        provider: own?.provider ?? shared.provider,
+        breaker: { ...shared.breaker, ...own?.breaker },
+        retry_budget: { ...shared.retry_budget, ...own?.retry_budget },
+      },
+    };
+  }
+  return spec;
+}

@@ -52,3 +52,27 @@ describe('specialty task queues', () => {
     expect(stepActivityOptions(svc, 'apply', 'apply a')).not.toHaveProperty('taskQueue');
   });
 });
+
+describe('the specs kept in the rollback manifest', () => {
+  it('fold in the deployment-level queue mapping and resilience, the service\'s own values winning', async () => {
+    const { selfContainedSpec } = await import('../../src/workflows/deployment');
+    const m = manifestWith(
+      [
+        { name: 'net', type: 'terraform', config: { module: './m' } },
+        { name: 'job', type: 'shell', config: { run: ['true'] }, task_queue: 'gpu', resilience: { breaker: { failures: 1 } } },
+      ],
+      { task_queues: { opentofu: 'infra-eu' }, strategy: { resilience: { provider: 'eu', breaker: { failures: 4, cool_down: '9s' } } } },
+    );
+    const [net, job] = m.deployment.services.map((s) => selfContainedSpec(s, m.deployment));
+    expect(net.task_queue).toBe('infra-eu');
+    expect(net.resilience).toEqual({ provider: 'eu', breaker: { failures: 4, cool_down: '9s' }, retry_budget: {} });
+    expect(job.task_queue).toBe('gpu');
+    expect(job.resilience).toEqual({ provider: 'eu', breaker: { failures: 1, cool_down: '9s' }, retry_budget: {} });
+  });
+
+  it('are the services as given when the deployment sets neither', async () => {
+    const { selfContainedSpec } = await import('../../src/workflows/deployment');
+    const m = manifestWith([{ name: 'net', type: 'terraform', config: { module: './m' } }]);
+    expect(selfContainedSpec(m.deployment.services[0], m.deployment)).toBe(m.deployment.services[0]);
+  });
+});
