@@ -2,6 +2,7 @@
  * What only the PostgreSQL backend has: migrations that workers starting together apply once, a
  * location without the password, and the connection pool's end.
  */
+import { randomBytes } from 'node:crypto';
 import { MIGRATIONS } from '../../src/state/pg/migrations';
 import { PgStateStore, type StateStore } from '../../src/state';
 import { dropSchemas, TEST_POSTGRES_URL, testTarget, uniqueSchema, withPostgres } from '../support/postgres';
@@ -14,10 +15,38 @@ describe('PostgreSQL state store', () => {
     schemas.push(schema);
     return schema;
   };
+  /** Login roles a test created, dropped after its schemas. */
+  const roles: string[] = [];
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();
     await dropSchemas(...schemas.splice(0));
+    await withPostgres(async (client) => {
+      for (const role of roles.splice(0)) await client.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    });
   });
+
+  /** A login role with USAGE on `schema` and SELECT, INSERT, UPDATE, DELETE on its tables: no CREATE anywhere. */
+  async function readWriteRole(schema: string): Promise<string> {
+    const role = `tugboat_ro_${randomBytes(4).toString('hex')}`;
+    roles.push(role);
+    await withPostgres(async (client) => {
+      await client.query(`CREATE ROLE ${role} LOGIN`);
+      await client.query(`GRANT USAGE ON SCHEMA "${schema}" TO ${role}`);
+      await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO ${role}`);
+      const { rows } = await client.query(
+        `SELECT has_database_privilege($1, current_database(), 'CREATE') AS database, has_schema_privilege($1, $2, 'CREATE') AS schema`,
+        [role, schema],
+      );
+      expect(rows[0]).toEqual({ database: false, schema: false });
+    });
+    return role;
+  }
+
+  const as = (role: string, schema: string) => {
+    const url = new URL(TEST_POSTGRES_URL);
+    url.username = role;
+    return { connectionString: url.toString(), schema };
+  };
 
   it('migrates a fresh schema once when several workers open it at the same moment', async () => {
     const schema = fresh();
@@ -43,6 +72,37 @@ describe('PostgreSQL state store', () => {
       expect(await migrate(client, schema)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
       expect(await migrate(client, schema)).toEqual([]);
     });
+  });
+
+  it('opens a migrated schema as a role that may not create anything (the CLI\'s or a locked-down worker\'s), and reads and writes', async () => {
+    const schema = fresh();
+    stores.push(await PgStateStore.open(testTarget(schema))); // the owner migrates once
+    const store = await PgStateStore.open(as(await readWriteRole(schema), schema));
+    stores.push(store);
+    const record = {
+      deploymentId: 'dep-ro', workflowId: 'wf', name: 'shop', environment: 'prod', phase: 'SUCCEEDED',
+      startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-01-01T00:00:01.000Z', services: {}, orphans: [], retained: [],
+    };
+    await store.saveDeploymentRecord(record);
+    expect(await store.getDeploymentRecord('dep-ro')).toEqual(record);
+    await store.updateProviderHealth('simulated', () => ({
+      provider: 'simulated',
+      breaker: { state: 'closed', consecutiveFailures: 0 },
+      budget: { windowStart: '2025-01-01T00:00:00.000Z', calls: 1, retries: 0, delayed: 0 },
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    }));
+    expect((await store.getProviderHealth('simulated'))?.budget.calls).toBe(1);
+  });
+
+  it('a role that may not create anything, on a schema lacking a migration, is told which and who can apply it', async () => {
+    const schema = fresh();
+    stores.push(await PgStateStore.open(testTarget(schema)));
+    const last = MIGRATIONS[MIGRATIONS.length - 1].version;
+    await withPostgres((client) => client.query(`DELETE FROM "${schema}".schema_migrations WHERE version = $1`, [last]));
+    const error = await PgStateStore.open(as(await readWriteRole(schema), schema)).catch((err: Error) => err);
+    expect((error as Error).message).toMatch(
+      new RegExp(`could not open the PostgreSQL state store .*permission denied .*: schema ${schema} lacks migration ${last}, and this role may not create it; open the store once .* as a role that may create schemas`),
+    );
   });
 
   it('names where it is without the password, and says which setting to fix when it cannot connect', async () => {
