@@ -45,5 +45,22 @@ export function taskQueueName(mainQueue: string, specialty: string): string {
   return specialty === MAIN_SPECIALTY ? mainQueue : `${mainQueue}-${specialty}`;
 }
 
-/** The queue the Redis ingress's result publisher polls (it holds the Redis connection). */
+/**
+ * The Redis ingress's result publisher (it holds the Redis connection) polls
+ * `<main>-ingress-<hash of its Redis and list>` (src/ingress/publisher-queue.ts); tasks started
+ * before that name existed publish through `<main>-ingress`. Both are reserved: see below.
+ */
 export const INGRESS_SPECIALTY = 'ingress';
+
+/**
+ * Why a specialty name cannot be used (a service's `task_queue`, a worker's `--queues`), or
+ * undefined: `ingress` and `ingress-…` would put deployment steps on, or a deployment worker on,
+ * the result publisher's queues.
+ */
+export function reservedSpecialtyProblem(name: string): string | undefined {
+  if (name !== INGRESS_SPECIALTY && !name.startsWith(`${INGRESS_SPECIALTY}-`)) return undefined;
+  return (
+    `"${name}" is reserved: <main queue>-${INGRESS_SPECIALTY}… is where \`tugboat ingress\` publishes task results ` +
+    `and no worker runs deployment steps there; pick another name, such as "delivery"`
+  );
+}

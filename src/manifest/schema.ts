@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { SERVICE_TYPES, type ServiceType } from '../api/service-types';
+import { reservedSpecialtyProblem } from '../api/task-queues';
 import { secretReferenceSchema } from '../secrets/reference';
 
 /** "250ms", "30s", "5m", "1h"; a bare number is milliseconds. */
@@ -87,7 +88,11 @@ export const ROLLBACK_RETRY_DEFAULTS = { max_attempts: 10, initial_interval: '2s
  */
 export const specialtySchema = z
   .string()
-  .regex(NAME_PATTERN, { message: 'expected a queue name of lowercase letters, digits and hyphens, such as "infra" or "gpu" ("main": the deployment\'s own queue)' });
+  .regex(NAME_PATTERN, { message: 'expected a queue name of lowercase letters, digits and hyphens, such as "infra" or "gpu" ("main": the deployment\'s own queue)' })
+  .superRefine((name, ctx) => {
+    const reserved = reservedSpecialtyProblem(name);
+    if (reserved) ctx.addIssue({ code: 'custom', message: reserved });
+  });
 
 /**
  * Per-provider resilience (a provider is an executor's target: the simulated cloud, an HTTP host, a

@@ -130,7 +130,11 @@ function splitList(text: string, flag: string, example: string): string[] {
 }
 
 function checkedName(name: string, flag: string, example: string): string {
-  if (!specialtySchema.safeParse(name).success) {
+  const checked = specialtySchema.safeParse(name);
+  // A well-formed name that is reserved (`ingress`: the Redis ingress's queues) says why.
+  const reserved = checked.error?.issues.find((issue) => issue.code === 'custom');
+  if (reserved) throw new WorkerSettingsError(`${flag}: ${reserved.message} (${example})`);
+  if (!checked.success) {
     throw new WorkerSettingsError(
       `${flag}: ${JSON.stringify(name)} is not a queue name: lowercase letters, digits and hyphens, ` +
         `such as "infra" or "gpu" ("main": the deployment's own queue, where workflows run) (${example})`,
