@@ -13,7 +13,7 @@ import type { ExecutorContext } from '../executors/types';
 import { FileStateStore } from '../state';
 import { serviceSchema } from '../manifest/schema';
 import { PermanentDeployError, TransientDeployError } from '../executors/errors';
-import { FailureTypes, type StepInput } from '../api/workflow-types';
+import { FailureTypes, type DeployStep, type StepInput } from '../api/workflow-types';
 import { nextRetryDelayMs } from './retry-delay';
 import { HANDED_BACK_RETRY_DELAY_MS, runStep, type StepOptions } from './step-runner';
 import { RefusalTypes } from '../resilience/refusal';
@@ -254,12 +254,12 @@ describe('runStep and the provider guard (circuit breaker, retry budget)', () =>
     const executors = { get: () => ({ provider: () => provider }) };
     const recorded: Array<{ name: string; value: number; tags: Record<string, unknown> }> = [];
     const meter = recordingMeter(recorded);
-    const step = (service: string, stepName: 'apply' | 'compensate' = 'apply'): StepInput => ({
+    const step = (service: string, stepName: DeployStep = 'apply'): StepInput => ({
       deploymentId: `dep-guard-${seq}`,
       service: serviceSchema.parse({ name: service, type: 'kubernetes', executor: 'simulated', retry, rollback_retry: retry, resilience }),
       idempotencyKey: `dep-guard-${seq}:${service}:${stepName}`,
     });
-    async function run(input: StepInput, attemptNo: number, work: () => Promise<object>, stepName: 'apply' | 'compensate' = 'apply', info: object = {}) {
+    async function run(input: StepInput, attemptNo: number, work: () => Promise<object>, stepName: DeployStep = 'apply', info: object = {}) {
       const env = new MockActivityEnvironment({ attempt: attemptNo, ...info }, { metricMeter: meter });
       return env.run(() => runStep(stepName, input, { store, executors }, work)).then(
         (result) => ({ result: result as { attempts: unknown }, failure: undefined }),
@@ -324,6 +324,27 @@ describe('runStep and the provider guard (circuit breaker, retry budget)', () =>
     const { failure } = await run(step('b'), 1, ok);
     expect(failure).toMatchObject({ type: RefusalTypes.unavailable, nonRetryable: false });
     expect(failure!.message).toContain(`provider ${provider} is half-open: another step's probe call is in flight`);
+  });
+
+  it('does not let an unhealthy verify close the breaker or reset its count (the probes that failed were swallowed)', async () => {
+    const { provider, step, run } = setup({ breaker: { failures: 2, cool_down: '30s' } });
+    // Verify resolves (probeUntilHealthy turns failed probes into an unhealthy answer) while the provider is down.
+    const unhealthy = async (): Promise<object> => ({ healthy: false, detail: 'probe failed: connect ECONNREFUSED (still unhealthy after 3 probes)' });
+    await run(step('a'), 1, transient);
+    await run(step('b', 'verify'), 1, unhealthy, 'verify');
+    expect((await store.getProviderHealth(provider))?.breaker).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+    await run(step('c'), 1, transient);
+    expect((await store.getProviderHealth(provider))?.breaker).toMatchObject({ state: 'open', consecutiveFailures: 2 });
+
+    // The cool-down passed and a verify is the half-open probe: unhealthy, it frees the slot but does not close.
+    await store.updateProviderHealth(provider, (h) => ({ ...h!, breaker: { ...h!.breaker, retryAt: new Date(Date.now() - 1).toISOString() } }));
+    const { result } = await run(step('b', 'verify'), 2, unhealthy, 'verify');
+    expect(result).toMatchObject({ healthy: false });
+    expect((await store.getProviderHealth(provider))?.breaker).toEqual({ state: 'half-open', consecutiveFailures: 2, openedAt: expect.any(String) });
+
+    // A healthy verify is an answer from the provider: it closes.
+    await run(step('b', 'verify'), 3, async () => ({ healthy: true }), 'verify');
+    expect((await store.getProviderHealth(provider))?.breaker).toEqual({ state: 'closed', consecutiveFailures: 0 });
   });
 
   it('does not count a permanent failure against the provider', async () => {

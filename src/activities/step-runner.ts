@@ -16,7 +16,7 @@ import { deploymentRef } from './deployment-ref';
 import type { AttemptRecord, StateStore } from '../state';
 import { spentBefore, trimMessage, withCurrent } from './attempts';
 import { nextRetryDelayMs } from './retry-delay';
-import { providerOutcomeOf, stepGuard, type ExecutorLookup } from '../resilience/step-guard';
+import { providerOutcomeOf, providerOutcomeOfResult, stepGuard, type ExecutorLookup } from '../resilience/step-guard';
 import type { ProviderGuard } from '../resilience/guard';
 import { refusalFailure } from '../resilience/refusal';
 
@@ -91,7 +91,7 @@ export async function runStep<T extends object>(
     const ledger = opts.ledger === false ? undefined : opts.store;
     await ledger?.recordIntent({ ...ledgerKey, service: input.service.name, step, attempt });
     // A script may echo a secret into its outputs: nothing resolved here leaves the activity.
-    const result = secrets.redactDeep(await guarded(guard, activity, () => work(ctx)));
+    const result = secrets.redactDeep(await guarded(guard, step, activity, () => work(ctx)));
     refuseSecretOutputs(result, secrets);
     await ledger?.confirmIntent(ledgerKey.idempotencyKey, ledgerKey.deploymentId, {
       resources: (result as { resources?: Array<{ id: string; kind: string }> }).resources,
@@ -166,8 +166,8 @@ function isLastTemporalAttempt(info: Info): boolean {
   return max !== undefined && max > 0 && info.attempt >= max;
 }
 
-/** Runs the executor's call, telling the provider's guard how it ended. */
-async function guarded<T>(guard: ProviderGuard | undefined, activity: Context, call: () => Promise<T>): Promise<T> {
+/** Runs the executor's call, telling the provider's guard how it ended (an unhealthy verify: neutral, see providerOutcomeOfResult). */
+async function guarded<T>(guard: ProviderGuard | undefined, step: DeployStep, activity: Context, call: () => Promise<T>): Promise<T> {
   if (!guard) return call();
   let result: T;
   try {
@@ -176,7 +176,7 @@ async function guarded<T>(guard: ProviderGuard | undefined, activity: Context, c
     await guard.record(providerOutcomeOf(err, activity));
     throw err;
   }
-  await guard.record('success');
+  await guard.record(providerOutcomeOfResult(step, result));
   return result;
 }
 

@@ -4,7 +4,7 @@
  */
 import { CancelledFailure } from '@temporalio/common';
 import type { Context } from '@temporalio/activity';
-import type { StepInput } from '../api/workflow-types';
+import type { DeployStep, StepInput } from '../api/workflow-types';
 import { PermanentDeployError } from '../executors/errors';
 import type { Executor } from '../executors/types';
 import { SecretResolutionError } from '../secrets/resolve';
@@ -60,4 +60,20 @@ export function providerOutcomeOf(err: unknown, activity: Pick<Context, 'cancell
   }
   if (err instanceof PermanentDeployError || err instanceof SecretResolutionError || err instanceof CancelledFailure) return 'neutral';
   return 'transient';
+}
+
+/**
+ * What a call that returned says about its provider. Any answer is a success (the provider
+ * answered), except an unhealthy verify: verify probes until the service is healthy or its window
+ * passes and turns each failed probe into one more unhealthy answer (converge.ts), so "unhealthy"
+ * may mean the provider never answered, or that it did and the service's own health check did not
+ * (its app, not the provider). Counted neutral, it neither closes the breaker (as a probe, it frees
+ * the slot) nor resets its count of failures; it is not counted transient either, because one
+ * service that will not start must not open the breaker of every service on its provider. The
+ * outage itself is counted by the calls that fail: apply, compensate, and a verify probe that
+ * throws out of the step (a timeout).
+ */
+export function providerOutcomeOfResult(step: DeployStep, result: unknown): CallOutcome {
+  if (step === 'verify' && (result as { healthy?: unknown } | undefined)?.healthy !== true) return 'neutral';
+  return 'success';
 }
