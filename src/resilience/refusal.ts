@@ -15,8 +15,13 @@ export const RefusalTypes = {
   retryBudget: 'RetryBudgetExhausted',
 } as const;
 
-/** Waiting retries are spread over this share of the budget's window, so they do not all return at its start. */
-export const BUDGET_JITTER_FRACTION = 0.1;
+/**
+ * Waiting attempts are spread over this share of what they wait out (the budget's window, or the
+ * breaker's cool-down, which is also the probe's lease), so they do not all return at once. Without
+ * it, every step a breaker refused came back together: one became the probe, the rest were refused
+ * again, cycle after cycle, until Temporal's attempt limit ran out for them.
+ */
+export const REFUSAL_JITTER_FRACTION = 0.1;
 /** Never retry sooner than this: the refusal's own round trip through the server. */
 export const MIN_REFUSAL_DELAY_MS = 100;
 
@@ -35,7 +40,8 @@ export interface RefusalContext {
 }
 
 export function refusalDelayMs(refusal: Refusal, settings: ResilienceSettings, now: number, random: () => number = Math.random): number {
-  const jitter = refusal.reason === 'retry-budget' ? random() * BUDGET_JITTER_FRACTION * settings.budget.windowMs : 0;
+  const spread = refusal.reason === 'retry-budget' ? settings.budget.windowMs : settings.breaker.coolDownMs;
+  const jitter = random() * REFUSAL_JITTER_FRACTION * spread;
   return Math.max(MIN_REFUSAL_DELAY_MS, Math.round(refusal.retryAt - now + jitter));
 }
 
