@@ -1,6 +1,7 @@
 /** TUGBOAT_STATE: which store a worker or the CLI opens, and the errors a bad value gets. */
 import path from 'node:path';
 import { FileStateStore, openStateStore, stateStoreSetting } from '../../src/state';
+import { pgTimeouts } from '../../src/state/pg/timeouts';
 import { dropSchemas, testStateUrl, uniqueSchema } from '../support/postgres';
 
 describe('TUGBOAT_STATE', () => {
@@ -25,6 +26,22 @@ describe('TUGBOAT_STATE', () => {
       kind: 'postgres',
       target: { connectionString: 'postgresql://db/ops', schema: 'tugboat' },
     });
+  });
+
+  it('postgres://: timeouts in the URL are whole numbers (milliseconds; connect_timeout in seconds), else refused naming TUGBOAT_STATE', () => {
+    expect(pgTimeouts('postgres://db/ops')).toEqual({ connectMs: 5_000, statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 30_000 });
+    expect(pgTimeouts('postgres://db/ops?connect_timeout=2&statement_timeout=0&lock_timeout=100&idle_in_transaction_session_timeout=9')).toEqual({
+      connectMs: 2_000,
+      statementMs: 0,
+      lockMs: 100,
+      idleInTransactionMs: 9,
+    });
+    expect(() => stateStoreSetting({ TUGBOAT_STATE: 'postgres://u:hunter2@db/ops?lock_timeout=5s' })).toThrow(
+      'TUGBOAT_STATE: lock_timeout="5s" must be a whole number of milliseconds, without a unit (e.g. lock_timeout=5000; 0 turns it off)',
+    );
+    expect(() => stateStoreSetting({ TUGBOAT_STATE: 'postgres://db/ops?connect_timeout=1.5' })).toThrow(
+      'TUGBOAT_STATE: connect_timeout="1.5" must be a whole number of seconds, without a unit (e.g. connect_timeout=5; 0 turns it off)',
+    );
   });
 
   it('refuses what it cannot use, naming TUGBOAT_STATE, the fix and examples, and never the password', () => {

@@ -3,7 +3,9 @@
  * location without the password, and the connection pool's end.
  */
 import { randomBytes } from 'node:crypto';
+import net, { type AddressInfo } from 'node:net';
 import { MIGRATIONS } from '../../src/state/pg/migrations';
+import { openPool } from '../../src/state/pg/pool';
 import { PgStateStore, type StateStore } from '../../src/state';
 import { dropSchemas, TEST_POSTGRES_URL, testTarget, uniqueSchema, withPostgres } from '../support/postgres';
 
@@ -125,6 +127,71 @@ describe('PostgreSQL state store', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/could not open the PostgreSQL state store at postgres:\/\/postgres@127\.0\.0\.1:1\/.*\(TUGBOAT_STATE\)/);
     expect((error as Error).message).not.toContain('sup3r-secret');
+  });
+
+  it('every connection has timeouts (connect 5s, statement 15s, lock 5s, idle in transaction 30s) unless the URL names its own', async () => {
+    const settings = async (connectionString: string) => {
+      const pool = openPool({ connectionString, schema: 'unused' }, { max: 1, applicationName: 'tugboat-test' });
+      try {
+        const show = async (name: string) => (await pool.query<Record<string, string>>(`SHOW ${name}`)).rows[0][name];
+        return [await show('statement_timeout'), await show('lock_timeout'), await show('idle_in_transaction_session_timeout')];
+      } finally {
+        await pool.end();
+      }
+    };
+    expect(await settings(TEST_POSTGRES_URL)).toEqual(['15s', '5s', '30s']);
+    expect(await settings(`${TEST_POSTGRES_URL}?statement_timeout=60000&lock_timeout=250&idle_in_transaction_session_timeout=0`)).toEqual(['1min', '250ms', '0']);
+  });
+
+  it('a provider\'s health row locked by another connection fails the update after lock_timeout, naming the store and the setting', async () => {
+    const schema = fresh();
+    const store = await PgStateStore.open({ connectionString: `${TEST_POSTGRES_URL}?lock_timeout=300`, schema });
+    stores.push(store);
+    const healthy = (calls: number) => ({
+      provider: 'opentofu',
+      breaker: { state: 'closed' as const, consecutiveFailures: 0 },
+      budget: { windowStart: '2025-01-01T00:00:00.000Z', calls, retries: 0, delayed: 0 },
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    });
+    await store.updateProviderHealth('opentofu', () => healthy(1));
+    await withPostgres(async (holder) => {
+      // Another worker stuck inside its update: the row stays locked until it ends its transaction.
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "${schema}".provider_health WHERE provider = 'opentofu' FOR UPDATE`);
+      const started = Date.now();
+      const error = await store.updateProviderHealth('opentofu', () => healthy(2)).catch((err: Error) => err);
+      const waited = Date.now() - started;
+      expect((error as Error).message).toMatch(
+        new RegExp(`^PostgreSQL state store at postgres://postgres@127\\.0\\.0\\.1:5432/test\\?lock_timeout=300&schema=${schema} \\(TUGBOAT_STATE\\): canceling statement due to lock timeout \\(waited longer than lock_timeout for a lock another connection holds: 300ms; change it with lock_timeout=… in TUGBOAT_STATE\\)$`),
+      );
+      expect((error as { code?: string }).code).toBe('55P03');
+      expect(waited).toBeGreaterThanOrEqual(250);
+      expect(waited).toBeLessThan(5_000);
+      await holder.query('ROLLBACK');
+    });
+    // Released: the next update goes through, and the failed one changed nothing.
+    expect((await store.getProviderHealth('opentofu'))?.budget.calls).toBe(1);
+    expect((await store.updateProviderHealth('opentofu', () => healthy(3))).budget.calls).toBe(3);
+  });
+
+  it('a server that accepts the connection and never answers fails the open after connect_timeout, saying so', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const started = Date.now();
+      const error = await PgStateStore.open({ connectionString: `postgres://postgres@127.0.0.1:${port}/test?connect_timeout=1`, schema: fresh() }).catch(
+        (err: Error) => err,
+      );
+      expect((error as Error).message).toMatch(
+        new RegExp(`^could not open the PostgreSQL state store at postgres://postgres@127\\.0\\.0\\.1:${port}/test\\?connect_timeout=1&schema=\\w+ \\(TUGBOAT_STATE\\): .*timeout.* \\(no connection within connect_timeout: 1s; change it with connect_timeout=… in TUGBOAT_STATE\\)$`),
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('close() ends the pool: later calls fail rather than reconnect', async () => {

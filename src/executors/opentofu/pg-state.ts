@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Pool } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { openPool, pgError } from '../../state/pg/pool';
 import { quoteIdentifier, type PostgresTarget } from '../../state/pg/target';
 import type { ServiceStateKey } from '../../state/types';
 import { writeSnapshotDir } from './module-files';
@@ -54,12 +55,17 @@ export class PgOpentofuStore {
 
   private db(): Pool {
     // Few, short queries: a small pool, which lets the process exit when idle (executors are not closed).
-    if (!this.pool) {
-      this.pool = new Pool({ connectionString: this.target.connectionString, max: 2, idleTimeoutMillis: 5_000, allowExitOnIdle: true, application_name: 'tugboat-opentofu' });
-      // A dropped idle connection is replaced by the pool; it must not crash the worker.
-      this.pool.on('error', () => undefined);
-    }
+    this.pool ??= openPool(this.target, { max: 2, idleTimeoutMillis: 5_000, allowExitOnIdle: true, applicationName: 'tugboat-opentofu' });
     return this.pool;
+  }
+
+  /** Every statement goes through here: a failure names the database, and a timeout says which one. */
+  private async query<R extends QueryResultRow>(sql: string, params: unknown[], via: Pool | PoolClient = this.db()): Promise<QueryResult<R>> {
+    try {
+      return await via.query<R>(sql, params);
+    } catch (err) {
+      throw pgError(err, this.target, 'state store (OpenTofu module snapshots and states)');
+    }
   }
 
   private table(name: string): string {
@@ -68,24 +74,28 @@ export class PgOpentofuStore {
 
   /** Stores the module's files (relative paths under `dir`) under `hash`, unless stored already; all or nothing. */
   async saveSnapshot(hash: string, dir: string, files: string[]): Promise<void> {
-    const client = await this.db().connect();
+    const client = await this.db()
+      .connect()
+      .catch((err: unknown) => {
+        throw pgError(err, this.target, 'state store (OpenTofu module snapshots and states)');
+      });
     try {
-      await client.query('BEGIN');
-      const { rowCount } = await client.query(
+      await this.query('BEGIN', [], client);
+      const { rowCount } = await this.query(
         `INSERT INTO ${this.table('module_snapshots')} (hash, file_count) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING`,
         [hash, files.length],
+        client,
       );
       for (const rel of rowCount ? files : []) {
         const file = path.join(dir, rel);
         const [content, stat] = await Promise.all([fs.readFile(file), fs.stat(file)]);
-        await client.query(`INSERT INTO ${this.table('module_snapshot_files')} (hash, path, mode, content) VALUES ($1, $2, $3, $4)`, [
-          hash,
-          rel,
-          stat.mode & 0o777,
-          content,
-        ]);
+        await this.query(
+          `INSERT INTO ${this.table('module_snapshot_files')} (hash, path, mode, content) VALUES ($1, $2, $3, $4)`,
+          [hash, rel, stat.mode & 0o777, content],
+          client,
+        );
       }
-      await client.query('COMMIT');
+      await this.query('COMMIT', [], client);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -96,7 +106,7 @@ export class PgOpentofuStore {
 
   /** Writes the snapshot `hash` to `snapshotDir` (atomically); false when the database has none. */
   async restoreSnapshot(hash: string, snapshotDir: string): Promise<boolean> {
-    const { rows } = await this.db().query<{ path: string | null; mode: number | null; content: Buffer | null }>(
+    const { rows } = await this.query<{ path: string | null; mode: number | null; content: Buffer | null }>(
       `SELECT f.path, f.mode, f.content FROM ${this.table('module_snapshots')} s
        LEFT JOIN ${this.table('module_snapshot_files')} f ON f.hash = s.hash WHERE s.hash = $1`,
       [hash],
@@ -118,7 +128,7 @@ export class PgOpentofuStore {
   /** The state's JSON as the pg backend keeps it (its `states` table, workspace `default`); undefined when there is none. */
   async stateText(tofuSchema: string): Promise<string | undefined> {
     try {
-      const { rows } = await this.db().query<{ data: string }>(`SELECT data FROM ${quoteIdentifier(tofuSchema)}.states WHERE name = 'default'`);
+      const { rows } = await this.query<{ data: string }>(`SELECT data FROM ${quoteIdentifier(tofuSchema)}.states WHERE name = 'default'`, []);
       return rows[0]?.data;
     } catch (err) {
       // No schema or table yet: tofu never initialised this state.

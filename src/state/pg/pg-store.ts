@@ -6,7 +6,7 @@
  * Where two workers may race, the database decides in one statement (the ledger's
  * compare-and-swap) or under a row lock (provider health), never by reading and then writing.
  */
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { ProviderHealth } from '../../api/resilience';
 import { newestFirst } from '../records';
 import type {
@@ -20,6 +20,7 @@ import type {
   StateStore,
 } from '../types';
 import { migrate } from './migrations';
+import { openPool, pgError } from './pool';
 import { describePostgres, quoteIdentifier, type PostgresTarget } from './target';
 
 export interface PgStateStoreOptions {
@@ -41,16 +42,14 @@ export class PgStateStore implements StateStore {
 
   /** Connects and brings the schema up to date (see migrations.ts); fails with what to check. */
   static async open(target: PostgresTarget, opts: PgStateStoreOptions = {}): Promise<PgStateStore> {
-    const pool = new Pool({ connectionString: target.connectionString, max: opts.poolSize ?? 10, application_name: 'tugboat' });
-    // An idle connection the server drops (restart, failover) must not crash the worker: the
-    // pool replaces it, and the next query reports any lasting problem.
-    pool.on('error', () => undefined);
+    // Every connection has timeouts (timeouts.ts): a hung database is an error here, not a stalled step.
+    const pool = openPool(target, { max: opts.poolSize ?? 10, applicationName: 'tugboat' });
     const store = new PgStateStore(pool, target);
     try {
       await store.withClient((client) => migrate(client, target.schema));
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw new Error(`could not open the PostgreSQL state store at ${store.location} (TUGBOAT_STATE): ${(err as Error).message}`, { cause: err });
+      throw new Error(`could not open the ${pgError(err, target, 'state store').message}`, { cause: err });
     }
     return store;
   }
@@ -60,7 +59,9 @@ export class PgStateStore implements StateStore {
   }
 
   private async withClient<T>(use: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw pgError(err, this.target, 'state store');
+    });
     try {
       return await use(client);
     } finally {
@@ -71,10 +72,10 @@ export class PgStateStore implements StateStore {
   /** Runs `work` in one transaction: all of it or none. */
   private transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     return this.withClient(async (client) => {
-      await client.query('BEGIN');
+      await this.query('BEGIN', [], client);
       try {
         const result = await work(client);
-        await client.query('COMMIT');
+        await this.query('COMMIT', [], client);
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -83,13 +84,22 @@ export class PgStateStore implements StateStore {
     });
   }
 
+  /** Every statement goes through here: a failure names the store, and a timeout says which one. */
+  private async query<R extends QueryResultRow>(sql: string, params: unknown[], via: Pool | PoolClient = this.pool): Promise<QueryResult<R>> {
+    try {
+      return await via.query<R>(sql, params);
+    } catch (err) {
+      throw pgError(err, this.target, 'state store');
+    }
+  }
+
   private async one<T>(sql: string, params: unknown[]): Promise<T | undefined> {
-    const { rows } = await this.pool.query<{ doc: T }>(sql, params);
+    const { rows } = await this.query<{ doc: T }>(sql, params);
     return rows[0]?.doc;
   }
 
   private async all<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return (await this.pool.query<{ doc: T }>(sql, params)).rows.map((r) => r.doc);
+    return (await this.query<{ doc: T }>(sql, params)).rows.map((r) => r.doc);
   }
 
   async getServiceState(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
@@ -101,7 +111,7 @@ export class PgStateStore implements StateStore {
   }
 
   async saveServiceState(key: ServiceStateKey, record: ServiceStateRecord): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table('service_state')} (name, environment, service, record) VALUES ($1, $2, $3, $4)
        ON CONFLICT (name, environment, service) DO UPDATE SET record = EXCLUDED.record, saved_at = now()`,
       [key.name, key.environment, key.service, json(record)],
@@ -109,7 +119,7 @@ export class PgStateStore implements StateStore {
   }
 
   async deleteServiceState(key: ServiceStateKey): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.table('service_state')} WHERE name = $1 AND environment = $2 AND service = $3`, [
+    await this.query(`DELETE FROM ${this.table('service_state')} WHERE name = $1 AND environment = $2 AND service = $3`, [
       key.name,
       key.environment,
       key.service,
@@ -117,7 +127,7 @@ export class PgStateStore implements StateStore {
   }
 
   async saveRollbackManifest(manifest: RollbackManifest): Promise<string> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table('rollback_manifests')} (deployment_id, manifest) VALUES ($1, $2)
        ON CONFLICT (deployment_id) DO UPDATE SET manifest = EXCLUDED.manifest, saved_at = now()`,
       [manifest.deploymentId, json(manifest)],
@@ -133,7 +143,7 @@ export class PgStateStore implements StateStore {
     const record: IntentEntry = { ...entry, status: 'intent', recordedAt: new Date().toISOString() };
     // A retry of a confirmed step keeps its confirmation (the side effect already happened): the
     // WHERE makes the conflicting row's status the condition of the same statement.
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table('intents')} (deployment_id, idempotency_key, status, recorded_at, entry) VALUES ($1, $2, 'intent', $3, $4)
        ON CONFLICT (deployment_id, idempotency_key) DO UPDATE SET recorded_at = EXCLUDED.recorded_at, entry = EXCLUDED.entry
        WHERE ${this.table('intents')}.status = 'intent'`,
@@ -145,13 +155,13 @@ export class PgStateStore implements StateStore {
     // Compare-and-swap intent → confirmed: of two workers confirming at once, one changes the row;
     // the first confirmation is the record of what happened.
     const confirmed = { ...result, status: 'confirmed', confirmedAt: new Date().toISOString() };
-    const { rowCount } = await this.pool.query(
+    const { rowCount } = await this.query(
       `UPDATE ${this.table('intents')} SET status = 'confirmed', entry = entry || $3::jsonb
        WHERE deployment_id = $1 AND idempotency_key = $2 AND status = 'intent'`,
       [deploymentId, idempotencyKey, json(confirmed)],
     );
     if (rowCount) return;
-    const { rows } = await this.pool.query(`SELECT 1 FROM ${this.table('intents')} WHERE deployment_id = $1 AND idempotency_key = $2`, [
+    const { rows } = await this.query(`SELECT 1 FROM ${this.table('intents')} WHERE deployment_id = $1 AND idempotency_key = $2`, [
       deploymentId,
       idempotencyKey,
     ]);
@@ -165,7 +175,7 @@ export class PgStateStore implements StateStore {
   }
 
   async recordAttempt(record: AttemptRecord): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table('attempts')} (deployment_id, idempotency_key, execution, attempt, record) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (deployment_id, idempotency_key, execution, attempt) DO UPDATE SET record = EXCLUDED.record`,
       [record.deploymentId, record.idempotencyKey, record.execution, record.attempt, json(record)],
@@ -182,7 +192,7 @@ export class PgStateStore implements StateStore {
   async saveDeploymentRecord(record: DeploymentRecord): Promise<string> {
     // One row serves both lookups (by ID, and by environment through its index), so nothing can
     // disagree: the file store's two copies have no counterpart here.
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table('deployment_records')} (deployment_id, name, environment, started_at, record) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (deployment_id) DO UPDATE SET name = EXCLUDED.name, environment = EXCLUDED.environment,
          started_at = EXCLUDED.started_at, record = EXCLUDED.record, saved_at = now()`,
@@ -207,15 +217,12 @@ export class PgStateStore implements StateStore {
   async updateProviderHealth(provider: string, update: (current: ProviderHealth | undefined) => ProviderHealth): Promise<ProviderHealth> {
     return this.transaction(async (client) => {
       // A row to lock even for a provider never seen: concurrent first updates queue on it.
-      await client.query(`INSERT INTO ${this.table('provider_health')} (provider, health) VALUES ($1, NULL) ON CONFLICT (provider) DO NOTHING`, [
-        provider,
-      ]);
-      const { rows } = await client.query<{ health: ProviderHealth | null }>(
-        `SELECT health FROM ${this.table('provider_health')} WHERE provider = $1 FOR UPDATE`,
-        [provider],
-      );
+      const health = this.table('provider_health');
+      await this.query(`INSERT INTO ${health} (provider, health) VALUES ($1, NULL) ON CONFLICT (provider) DO NOTHING`, [provider], client);
+      // Waits at most lock_timeout for another worker's update (timeouts.ts).
+      const { rows } = await this.query<{ health: ProviderHealth | null }>(`SELECT health FROM ${health} WHERE provider = $1 FOR UPDATE`, [provider], client);
       const next = update(rows[0]?.health ?? undefined);
-      await client.query(`UPDATE ${this.table('provider_health')} SET health = $2, updated_at = now() WHERE provider = $1`, [provider, json(next)]);
+      await this.query(`UPDATE ${health} SET health = $2, updated_at = now() WHERE provider = $1`, [provider, json(next)], client);
       return next;
     });
   }

@@ -3,6 +3,7 @@
  * (`postgres://user[:password]@host[:port]/database[?schema=name]`). The `schema` parameter is
  * Tugboat's, not libpq's, so it is taken off before the URL reaches a driver.
  */
+import { pgTimeouts } from './timeouts';
 
 export const DEFAULT_SCHEMA = 'tugboat';
 
@@ -38,6 +39,7 @@ export function parsePostgresUrl(raw: string, setting = 'TUGBOAT_STATE'): Postgr
     );
   }
   url.searchParams.delete('schema');
+  pgTimeouts(url.toString(), setting); // a timeout it cannot use stops the process now, not at the first query
   return { connectionString: url.toString(), schema };
 }
 
