@@ -53,6 +53,15 @@ const health = (provider: string, calls: number): ProviderHealth => ({
   updatedAt: '2025-01-01T00:00:00.000Z',
 });
 
+/** A document with every NUL (in strings and keys) as U+FFFD: what both backends' read-backs are compared by. */
+function same(value: unknown): unknown {
+  const text = (s: string) => s.replaceAll('\0', '\uFFFD');
+  if (typeof value === 'string') return text(value);
+  if (Array.isArray(value)) return value.map(same);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), same(v)]));
+  return value;
+}
+
 const intent = (deploymentId: string, service: string) => ({
   idempotencyKey: `${deploymentId}:${service}:apply`,
   deploymentId,
@@ -219,6 +228,32 @@ describe.each(backends)('$name state store', (backend) => {
     expect((await other.listDeploymentRecords({ name: 'shop', environment: 'prod' })).map((r) => r.deploymentId)).toEqual(['dep-a', 'dep-c', 'dep-b']);
     expect((await other.listDeploymentRecords({ name: 'shop', environment: 'staging' })).map((r) => r.deploymentId)).toEqual(['dep-s']);
     expect(await other.listDeploymentRecords({ name: 'nothing', environment: 'prod' })).toEqual([]);
+  });
+
+  it('a NUL character in a message, an error or an output is stored: it reads back as itself or as U+FFFD, the rest intact', async () => {
+    const store = await open();
+    // A tool's stderr or a resource's attribute may hold one; JSONB refuses U+0000 itself.
+    const nul = 'line 1\u0000line 2 \\u0000 stays text';
+    const failed = { ...record('dep-nul', '2025-01-01T00:00:00.000Z'), phase: 'FAILED', error: nul, services: { api: { state: 'FAILED', error: nul } } };
+    await store.saveDeploymentRecord(failed);
+    expect(same(await (await open()).getDeploymentRecord('dep-nul'))).toEqual(same(failed));
+
+    const attempt = {
+      idempotencyKey: 'dep-nul:api:apply', deploymentId: 'dep-nul', service: 'api', step: 'apply',
+      execution: 'run-1/1', attempt: 1, outcome: 'failed' as const, message: nul, endedAt: '2025-01-01T00:00:00.000Z',
+    };
+    await store.recordAttempt(attempt);
+    expect((await store.listAttempts('dep-nul', 'dep-nul:api:apply')).map(same)).toEqual([same(attempt)]);
+
+    const key = { name: 'shop', environment: 'prod', service: 'api' };
+    const state: ServiceStateRecord = {
+      deploymentId: 'dep-nul', executor: 'shell', version: null, outputs: { [`out\u0000put`]: nul }, resources: [], detail: { log: [nul] },
+      savedAt: '2025-01-01T00:00:00.000Z',
+    };
+    await store.saveServiceState(key, state);
+    const back = await store.getServiceState(key);
+    expect(same(back)).toEqual(same(state));
+    expect(Object.values(back!.outputs)[0]).toMatch(/^line 1(\u0000|\uFFFD)line 2 \\u0000 stays text$/);
   });
 
   it('provider health: updated through a function, read back, listed by provider', async () => {

@@ -246,7 +246,22 @@ export class PgStateStore implements StateStore {
   }
 }
 
-/** A document for a JSONB parameter: as JSON text, so arrays are not taken for PostgreSQL arrays. */
+/** What a NUL in a document becomes (see json()). */
+export const NUL_REPLACEMENT = '\uFFFD';
+
+/**
+ * A document for a JSONB parameter: as JSON text, so arrays are not taken for PostgreSQL arrays.
+ * JSONB cannot hold U+0000 (a tool's output may contain it): every NUL in a string or a key
+ * becomes U+FFFD, the replacement character, so the record is stored (rather than failing every
+ * retry) with the rest of its text intact.
+ */
 function json(value: unknown): string {
-  return JSON.stringify(value);
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'string') return v.includes('\0') ? v.replaceAll('\0', NUL_REPLACEMENT) : v;
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((k) => k.includes('\0'))) {
+      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k.replaceAll('\0', NUL_REPLACEMENT), inner]));
+    }
+    return v;
+  });
 }
+
