@@ -384,6 +384,42 @@ describe('runStep and the provider guard (circuit breaker, retry budget)', () =>
     expect(failure!.message).toMatch(/no attempt is left to wait with/);
   });
 
+  it('sends a refused compensation anyway on the last attempt Temporal allows, so a rollback never blocks without having tried', async () => {
+    const { provider, step, run, recorded } = setup({ breaker: { failures: 1, cool_down: '30s' } }, { max_attempts: 3, initial_interval: '1s' });
+    await run(step('a'), 1, transient);
+    const comp = step('a', 'compensate');
+    let sent = 0;
+    const compensate = async (): Promise<object> => {
+      sent++;
+      return { outcome: 'deleted' };
+    };
+    // Every attempt before the last (13 = rollback_retry's max_attempts 3 + the interruption allowance 10): refused, waiting.
+    for (let n = 1; n <= 12; n++) {
+      const early = await run(comp, n, compensate, 'compensate', { retryPolicy: { maximumAttempts: 13 } });
+      expect(early.failure).toMatchObject({ type: RefusalTypes.unavailable, nonRetryable: false });
+    }
+    expect(sent).toBe(0);
+
+    const { result, failure } = await run(comp, 13, compensate, 'compensate', { retryPolicy: { maximumAttempts: 13 } });
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({ outcome: 'deleted', attempts: { attempts: 1 } });
+    expect(sent).toBe(1);
+    // Counted as a call the breaker did not admit: it answered, so the breaker closes.
+    expect((await store.getProviderHealth(provider))?.breaker).toEqual({ state: 'closed', consecutiveFailures: 0 });
+    expect(recorded.filter((m) => m.name === PROVIDER_METRICS.fastFailures)).toHaveLength(12); // the refusals only
+    expect(recorded.filter((m) => m.name === PROVIDER_METRICS.calls).map((m) => m.tags.outcome)).toEqual(['transient_failure', 'success']);
+  });
+
+  it('counts a compensation sent anyway that fails transiently against the provider, and fails the step as any failure would', async () => {
+    const { provider, step, run } = setup({ breaker: { failures: 1, cool_down: '30s' } }, { max_attempts: 3, initial_interval: '1s' });
+    await run(step('a'), 1, transient);
+    const comp = step('a', 'compensate');
+    for (let n = 1; n <= 12; n++) await run(comp, n, transient, 'compensate', { retryPolicy: { maximumAttempts: 13 } });
+    const { failure } = await run(comp, 13, transient, 'compensate', { retryPolicy: { maximumAttempts: 13 } });
+    expect(failure).toMatchObject({ type: FailureTypes.transient, message: '503 unavailable', details: [{ attempts: 1, lastFailure: '503 unavailable' }] });
+    expect((await store.getProviderHealth(provider))?.breaker).toMatchObject({ state: 'open', consecutiveFailures: 2 });
+  });
+
   it('takes strategy.resilience from the step\'s deployment scope, the service\'s own block overriding it field by field', async () => {
     const { step, run } = setup({ breaker: { cool_down: '45s' } });
     const a = step('a');

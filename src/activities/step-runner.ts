@@ -143,17 +143,26 @@ export function executorContext(input: StepInput, opts: ExecutorContextOptions):
  * max_attempts: the step did not fail, it was not allowed to try), so a step waits out an outage
  * instead of burning its attempts on it; Temporal's backstop (max_attempts plus
  * WORKER_INTERRUPTION_ALLOWANCE) bounds how often. Compensations are guarded by the breaker but
- * never delayed by the budget: a rollback's retries are the ones worth sending.
+ * never delayed by the budget: a rollback's retries are the ones worth sending. Nor is a
+ * compensation refused on the last attempt Temporal allows: a rollback that ended
+ * ROLLBACK_BLOCKED without ever having called the provider would only have to be continued by
+ * hand, so that attempt is sent anyway, unguarded, and its outcome counted as any call's.
  */
 async function admitOrRefuse(guard: ProviderGuard, step: DeployStep, before: StepAttempts, activity: Context, attempts: AttemptLog): Promise<void> {
   const admission = await guard.admit({ retry: before.attempts > 0, delayable: step !== 'compensate' });
   if (admission.admitted) return;
+  const final = isLastTemporalAttempt(activity.info);
+  if (final && step === 'compensate') {
+    guard.sendingAnyway(admission, `attempt ${activity.info.attempt} is the last Temporal allows this compensation`);
+    return;
+  }
+  guard.refused(admission);
   const failure = refusalFailure(admission, {
     provider: guard.provider,
     health: guard.health,
     settings: guard.settings,
     now: Date.now(),
-    final: isLastTemporalAttempt(activity.info),
+    final,
     details: [before],
   });
   await attempts.record('interrupted', trimMessage(failure.message));

@@ -8,6 +8,7 @@ import type { Context } from '@temporalio/activity';
 import type { ProviderHealth } from '../api/resilience';
 import type { StateStore } from '../state/types';
 import { admitAttempt, recordOutcome, type Admission, type AttemptRequest, type CallOutcome } from './health';
+import type { Refusal } from './refusal';
 import { recordBreakerState, recordCall, recordFastFailure } from './metrics';
 import type { ResilienceSettings } from './settings';
 
@@ -47,9 +48,22 @@ export class ProviderGuard {
       return decided.next;
     });
     if (!stored) return { admitted: true, probe: false };
-    if (!admission.admitted) recordFastFailure(this.activity.metricMeter, provider, admission.reason);
-    else if (admission.probe) this.activity.log.info(`provider ${provider}: half-open, this attempt is the probe`, { provider });
+    if (admission.admitted && admission.probe) this.activity.log.info(`provider ${provider}: half-open, this attempt is the probe`, { provider });
     return admission;
+  }
+
+  /** The refused attempt is not sent (it fails fast). */
+  refused(refusal: Refusal): void {
+    recordFastFailure(this.activity.metricMeter, this.provider, refusal.reason);
+  }
+
+  /**
+   * The refused attempt is sent all the same (a compensation with no attempt left to wait with):
+   * an unguarded call, whose outcome record() still counts as any call's (a success closes the breaker).
+   */
+  sendingAnyway(refusal: Refusal, why: string): void {
+    const { provider } = this;
+    this.activity.log.warn(`provider ${provider}: refused (${refusal.reason}), sent anyway: ${why}`, { provider, reason: refusal.reason });
   }
 
   /** How the admitted call ended: success, a transient (provider) failure, or neutral (says nothing about the provider). */
