@@ -32,8 +32,8 @@ import type {
 } from '../types';
 import { OpentofuLayout } from './layout';
 import { exists } from '../../system/exists';
-import { configFiles, saveSnapshot } from './module-files';
-import { PgOpentofuStore, pgBackendOverride, tofuConnectionString, tofuSchemaName } from './pg-state';
+import { configFiles, declaresBackend, saveSnapshot } from './module-files';
+import { PgOpentofuStore, pgBackendOverride, tofuConnectionString, tofuSchemaName, unmovedLocalStateError } from './pg-state';
 import { normalizeOpentofuConfig, opentofuConfigSchema, type OpentofuConfig } from './schema';
 import { outputsOf, resourcesOf } from './show-json';
 import { TofuCli } from './tofu-cli';
@@ -174,6 +174,14 @@ class OpentofuExecutor implements Executor {
     const files = await configFiles(moduleDir).catch(() => undefined);
     if (!files) problems.push({ path: where, message: `the module directory ${moduleDir} does not exist`, fix: 'paths are relative to the manifest file' });
     else if (files.length === 0) problems.push({ path: where, message: `${moduleDir} has no .tf files`, fix: 'point it at the directory holding the module\'s .tf files' });
+    else if (this.deps.postgres && !(await declaresBackend(moduleDir))) {
+      // The state goes to OpenTofu's pg backend: a URL its driver cannot use fails every step.
+      try {
+        tofuConnectionString(this.deps.postgres, this.deps.env);
+      } catch (err) {
+        problems.push({ path: 'executor', message: (err as Error).message, fix: 'change TUGBOAT_STATE (or PGSSLMODE) on the workers' });
+      }
+    }
     return problems;
   }
 
@@ -225,10 +233,31 @@ class OpentofuExecutor implements Executor {
   }
 
   /** Where the service's state is kept unless its module names a backend: a local file, or the `pg` backend. */
-  private keptState(key: ServiceStateKey): KeptState {
-    if (this.deps.postgres) return { backendOverride: pgBackendOverride(tofuSchemaName(this.deps.postgres.schema, key)), statePath: null };
+  private keptState(key: ServiceStateKey, tofu: string): KeptState {
+    const { postgres } = this.deps;
+    if (!postgres) {
+      const statePath = this.layout.statePath(key);
+      return { backendOverride: localBackendOverride(statePath), statePath };
+    }
+    const tofuSchema = tofuSchemaName(postgres.schema, key);
+    return {
+      backendOverride: pgBackendOverride(tofuSchema),
+      statePath: null,
+      prepare: async () => {
+        // The pg backend's connection (see pg-state.ts): in the environment, never on a command line.
+        const connectionString = tofuConnectionString(postgres, this.deps.env);
+        await this.refuseUnmovedLocalState(key, { tofuSchema, connectionString, tofu });
+        return { PG_CONN_STR: connectionString };
+      },
+    };
+  }
+
+  /** A local state this worker kept before TUGBOAT_STATE named PostgreSQL, never moved there: refused (see unmovedLocalStateError). */
+  private async refuseUnmovedLocalState(key: ServiceStateKey, pg: { tofuSchema: string; connectionString: string; tofu: string }): Promise<void> {
     const statePath = this.layout.statePath(key);
-    return { backendOverride: localBackendOverride(statePath), statePath };
+    const local = await fs.readFile(statePath, 'utf8').catch(() => undefined);
+    if (!stateHasResources(local) || stateHasResources(await this.pg!.stateText(pg.tofuSchema))) return;
+    throw unmovedLocalStateError({ ...pg, service: key.service, statePath, resources: resourceCount(local!), target: this.deps.postgres! });
   }
 
   /** The kept state's JSON, read without tofu; undefined when there is none. */
@@ -240,10 +269,11 @@ class OpentofuExecutor implements Executor {
   private async workspace(ctx: ExecutorContext, config: OpentofuConfig): Promise<Workspace> {
     await this.privateRoot();
     const step = ctx.idempotencyKey.split(':').pop() || 'step';
+    const binary = await this.tofuBinary().catch((err: Error) => {
+      throw new PermanentDeployError(`${err.message}\nFix: ${TOFU_FIX}`, { cause: err });
+    });
     const tofu = new TofuCli(ctx, {
-      binary: await this.tofuBinary().catch((err: Error) => {
-        throw new PermanentDeployError(`${err.message}\nFix: ${TOFU_FIX}`, { cause: err });
-      }),
+      binary,
       env: await this.tofuEnv(),
       graceMs: parseDuration(config.kill_grace),
       lockTimeoutMs: parseDuration(config.lock_timeout),
@@ -252,7 +282,7 @@ class OpentofuExecutor implements Executor {
       ctx,
       tofu,
       workDirs: this.layout.workDirs(ctx.deploymentId, ctx.service.name, step),
-      state: this.keptState(stateKey(ctx)),
+      state: this.keptState(stateKey(ctx), binary),
     });
   }
 
@@ -280,9 +310,7 @@ class OpentofuExecutor implements Executor {
       await fs.writeFile(this.layout.cliConfigFile, '', { flag: 'a' });
       env.TF_CLI_CONFIG_FILE = this.layout.cliConfigFile;
     }
-    // The pg backend's connection (see pg-state.ts): in the environment, never on a command line.
-    const pg = this.deps.postgres ? { PG_CONN_STR: tofuConnectionString(this.deps.postgres, env) } : {};
-    return { ...env, ...pg, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+    return { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
   }
 
   private record(key: ServiceStateKey): Promise<ServiceStateRecord | undefined> {
@@ -305,10 +333,14 @@ function detailOf(detail: unknown): OpentofuDetail | undefined {
 
 /** Whether a state (its JSON text, undefined when absent) holds any resource (the state format's top-level `resources`). */
 function stateHasResources(text: string | undefined): boolean {
-  if (text === undefined) return false;
+  return text !== undefined && resourceCount(text) !== 0;
+}
+
+/** How many resources a state's JSON holds; NaN when it cannot be read (never taken for empty). */
+function resourceCount(text: string): number {
   try {
-    return ((JSON.parse(text) as { resources?: unknown[] }).resources ?? []).length > 0;
+    return ((JSON.parse(text) as { resources?: unknown[] }).resources ?? []).length;
   } catch {
-    return true; // unreadable: let tofu decide rather than assume it is empty
+    return NaN; // unreadable: let tofu decide rather than assume it is empty
   }
 }

@@ -6,15 +6,18 @@
  * directory stays as a cache.
  *
  * The connection string (it may hold a password) reaches tofu through PG_CONN_STR in its
- * environment: never on a command line (`ps` shows those) or in a file a working copy keeps.
+ * environment: never on a command line (`ps` shows those) or in a file a working copy keeps; and
+ * only for modules that use this backend (one declaring its own `pg` backend keeps the operator's
+ * PG_CONN_STR).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { openPool, pgError } from '../../state/pg/pool';
-import { quoteIdentifier, type PostgresTarget } from '../../state/pg/target';
+import { describePostgres, quoteIdentifier, type PostgresTarget } from '../../state/pg/target';
 import type { ServiceStateKey } from '../../state/types';
+import { PermanentDeployError } from '../errors';
 import { writeSnapshotDir } from './module-files';
 
 /** PostgreSQL's identifier limit. */
@@ -36,15 +39,84 @@ export function pgBackendOverride(schemaName: string): string {
   return `terraform {\n  backend "pg" {\n    schema_name = ${JSON.stringify(schemaName)}\n  }\n}\n`;
 }
 
+/** The sslmode values lib/pq (OpenTofu's driver) accepts. */
+const LIBPQ_SSLMODES = ['disable', 'require', 'verify-ca', 'verify-full'];
+const SSLMODE_FIX = 'use sslmode=disable, require (TLS, certificate not checked), verify-ca or verify-full, which both drivers read the same way';
+
 /**
- * The connection string for tofu. Its driver (lib/pq) insists on TLS unless told otherwise, where
- * node-postgres (the state store's driver) does not: without an sslmode in the URL or PGSSLMODE,
- * tofu gets sslmode=disable, so both connect the same way.
+ * The connection string for tofu, whose driver (lib/pq) reads some of the URL differently from
+ * node-postgres (the state store's):
+ * - lib/pq insists on TLS unless told otherwise: without an sslmode in the URL or PGSSLMODE, tofu
+ *   gets sslmode=disable, so both connect the same way;
+ * - node-postgres' `no-verify` (TLS, certificate not checked) is lib/pq's `require`;
+ * - `prefer` and `allow` lib/pq refuses, and node-postgres' `ssl` parameter it would send to the
+ *   server as a setting: refused here with what to write instead;
+ * - `uselibpqcompat` (node-postgres reads sslmode as libpq does) is dropped: lib/pq does anyway.
+ * Throws a PermanentDeployError naming the setting (TUGBOAT_STATE or PGSSLMODE).
  */
 export function tofuConnectionString(target: PostgresTarget, env: NodeJS.ProcessEnv): string {
   const url = new URL(target.connectionString);
-  if (!url.searchParams.has('sslmode') && !env.PGSSLMODE) url.searchParams.set('sslmode', 'disable');
+  const ssl = url.searchParams.get('ssl');
+  if (ssl !== null) {
+    throw new PermanentDeployError(
+      `TUGBOAT_STATE: ssl=${ssl} is node-postgres' own parameter; OpenTofu's pg backend (lib/pq), which gets the same URL, would send it to the server as a setting and fail: ${SSLMODE_FIX}`,
+    );
+  }
+  url.searchParams.delete('uselibpqcompat');
+  const fromUrl = url.searchParams.get('sslmode');
+  const mode = fromUrl ?? (env.PGSSLMODE || undefined);
+  if (mode === undefined) url.searchParams.set('sslmode', 'disable');
+  else if (mode === 'no-verify') url.searchParams.set('sslmode', 'require');
+  else if (!LIBPQ_SSLMODES.includes(mode)) {
+    throw new PermanentDeployError(
+      `${fromUrl === null ? 'PGSSLMODE' : 'TUGBOAT_STATE'}: sslmode=${mode} is not a mode OpenTofu's pg backend (lib/pq) accepts: ${SSLMODE_FIX}`,
+    );
+  }
   return url.toString();
+}
+
+/**
+ * A worker switched to PostgreSQL still has the local state files it kept before (the layout
+ * without PostgreSQL). Run against an empty pg state, tofu would create every resource such a
+ * file tracks a second time. This error refuses, and gives the steps that move the state (`tofu
+ * state push`, which checks the state's lineage and serial) — never done automatically: only an
+ * operator knows whether the file is the live state or an old copy.
+ */
+export function unmovedLocalStateError(opts: {
+  service: string;
+  statePath: string;
+  /** In the local state; NaN when it cannot be read. */
+  resources: number;
+  tofuSchema: string;
+  target: PostgresTarget;
+  /** PG_CONN_STR as tofu gets it. Shown without its password. */
+  connectionString: string;
+  tofu: string;
+}): PermanentDeployError {
+  const conn = new URL(opts.connectionString);
+  const hadPassword = conn.password !== '';
+  conn.password = '';
+  const backend = `terraform {\\n  backend "pg" {\\n    schema_name = "${opts.tofuSchema}"\\n  }\\n}\\n`;
+  return new PermanentDeployError(
+    [
+      `refusing to run tofu for ${opts.service}: this worker has a local OpenTofu state ${Number.isNaN(opts.resources) ? 'it cannot read' : `with ${opts.resources} resource(s)`} at ${opts.statePath} ` +
+        `(kept there before TUGBOAT_STATE named PostgreSQL), while its state in PostgreSQL (schema ${opts.tofuSchema} at ${describePostgres(opts.target)}) is empty: ` +
+        'tofu would create those resources a second time.',
+      'Move the state into PostgreSQL once, on this machine, then retry the deployment:',
+      `  cd "$(mktemp -d)"`,
+      `  printf '${backend}' > backend.tf`,
+      `  export PG_CONN_STR=${shellQuote(conn.toString())}${hadPassword ? '   # and PGPASSWORD, or the password in the URL' : ''}`,
+      `  ${shellQuote(opts.tofu)} init -input=false`,
+      `  ${shellQuote(opts.tofu)} state push ${shellQuote(opts.statePath)}`,
+      `  mv ${shellQuote(opts.statePath)} ${shellQuote(`${opts.statePath}.moved-to-postgres`)}`,
+      'If the PostgreSQL state is meant to be empty (the file is an old copy), only move the file away.',
+    ].join('\n'),
+  );
+}
+
+/** One shell word, whatever it holds. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The executor's own reads and writes in the database: module snapshots, and a state's raw JSON. */

@@ -23,6 +23,11 @@ export class TofuCli {
     private readonly opts: TofuOptions,
   ) {}
 
+  /** The same commands with more in tofu's environment (what one backend needs, e.g. the pg backend's PG_CONN_STR). */
+  withEnv(extra: NodeJS.ProcessEnv): TofuCli {
+    return new TofuCli(this.ctx, { ...this.opts, env: { ...this.opts.env, ...extra } });
+  }
+
   init(dir: string): Promise<ProcessResult> {
     return this.run(dir, ['init', '-input=false', '-no-color']);
   }

@@ -24,6 +24,12 @@ export interface KeptState {
   backendOverride: string;
   /** The local state file; null when the state is not a file of this machine (the `pg` backend). */
   statePath: string | null;
+  /**
+   * Run before `tofu init` when the module uses this state (declares no backend of its own): may
+   * refuse by throwing; returns what tofu's environment needs for this backend (the pg backend's
+   * PG_CONN_STR), which a module with its own backend therefore never gets.
+   */
+  prepare?: () => Promise<NodeJS.ProcessEnv>;
 }
 
 export interface WorkspaceOptions {
@@ -40,8 +46,7 @@ export class Workspace {
 
   /** Plan and apply the module with these vars; the state after it, and the copy as applied (for the snapshot). */
   apply(moduleDir: string, vars: Record<string, unknown>, afterApply: (wc: WorkingCopy, show: ShowJson) => Promise<void>) {
-    return this.inWorkingCopy(moduleDir, async (wc) => {
-      const { tofu } = this.opts;
+    return this.inWorkingCopy(moduleDir, async (wc, tofu) => {
       await this.withVars(wc.dir, vars, async () => {
         await tofu.plan(wc.dir, PLAN_FILE);
         await tofu.apply(wc.dir, PLAN_FILE);
@@ -55,31 +60,34 @@ export class Workspace {
 
   /** Destroy everything in the state, using the module (and vars) that created it. */
   destroy(moduleDir: string, vars: Record<string, unknown>): Promise<void> {
-    return this.inWorkingCopy(moduleDir, async (wc) => {
-      await this.withVars(wc.dir, vars, () => this.opts.tofu.destroy(wc.dir));
+    return this.inWorkingCopy(moduleDir, async (wc, tofu) => {
+      await this.withVars(wc.dir, vars, () => tofu.destroy(wc.dir));
       await this.removeEarlierCopies(wc.dir);
     });
   }
 
   /** The state as JSON (read through the module, so a module's own backend is honoured). */
   show(moduleDir: string): Promise<ShowJson> {
-    return this.inWorkingCopy(moduleDir, (wc) => this.opts.tofu.show(wc.dir));
+    return this.inWorkingCopy(moduleDir, (wc, tofu) => tofu.show(wc.dir));
   }
 
-  private async inWorkingCopy<T>(moduleDir: string, use: (wc: WorkingCopy) => Promise<T>): Promise<T> {
-    const { workDirs, state, tofu } = this.opts;
+  /** `use` runs tofu through the TofuCli it is given: with the kept state's environment when the module uses that state. */
+  private async inWorkingCopy<T>(moduleDir: string, use: (wc: WorkingCopy, tofu: TofuCli) => Promise<T>): Promise<T> {
+    const { workDirs, state } = this.opts;
+    let { tofu } = this.opts;
     await fs.mkdir(workDirs.dir, { recursive: true });
     const workDir = await fs.mkdtemp(path.join(workDirs.dir, workDirs.prefix));
     try {
       const copied = await copyModule(moduleDir, workDir);
       const ownBackend = await declaresBackend(workDir);
       if (!ownBackend) {
+        if (state.prepare) tofu = tofu.withEnv(await state.prepare());
         if (state.statePath) await fs.mkdir(path.dirname(state.statePath), { recursive: true });
         await fs.writeFile(path.join(workDir, BACKEND_OVERRIDE_FILE), state.backendOverride);
       }
       const wc: WorkingCopy = { ...copied, dir: workDir, statePath: ownBackend ? null : state.statePath };
       await tofu.init(wc.dir);
-      return await use(wc);
+      return await use(wc, tofu);
     } finally {
       // Also after a failure or a cancellation: nothing of a step outlives it but state and snapshot.
       await fs.rm(workDir, { recursive: true, force: true });
