@@ -432,6 +432,50 @@ describe('runStep and the provider guard (circuit breaker, retry budget)', () =>
     expect(Date.parse(health!.breaker.retryAt!) - Date.parse(health!.breaker.openedAt!)).toBe(45_000);
   });
 
+  it('heartbeats while it waits for the provider\'s health (a lock held elsewhere), before the call is admitted', async () => {
+    const { step } = setup({ breaker: { failures: 1 } });
+    const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 30 });
+    let beats = 0;
+    let beaten: () => void = () => undefined;
+    env.on('heartbeat', () => {
+      beats++;
+      if (beats >= 3) beaten();
+    });
+    // The store answers only once the step has beaten twice more while it waited (the first beat is sent before asking).
+    const slow = Object.assign(Object.create(store) as FileStateStore, {
+      updateProviderHealth: async (...args: Parameters<FileStateStore['updateProviderHealth']>) => {
+        if (beats < 3) await new Promise<void>((resolve) => (beaten = resolve));
+        return store.updateProviderHealth(...args);
+      },
+    });
+    const provider = `sim:slow-${seq}`;
+    const executors = { get: () => ({ provider: () => provider }) };
+    const result = await env.run(() => runStep('apply', step('a'), { store: slow, executors, providerHealthTimeoutMs: 2_000 }, ok));
+    expect(result).toMatchObject({ outcome: 'created' });
+    // Admitted through the store (not given up on after the bound): the call counted in the provider's window.
+    expect((await store.getProviderHealth(provider))?.budget).toMatchObject({ calls: 1 });
+  });
+
+  it('lets the call go unguarded when the provider\'s health does not answer within the bound', async () => {
+    const { step } = setup({ breaker: { failures: 1 } });
+    const stuck = Object.assign(Object.create(store) as FileStateStore, {
+      updateProviderHealth: () => new Promise<never>(() => undefined),
+    });
+    const executors = { get: () => ({ provider: () => `sim:stuck-${seq}` }) };
+    const warnings: string[] = [];
+    const logger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, error: () => undefined, warn: (m: string) => warnings.push(m) };
+    const env = new MockActivityEnvironment({ attempt: 1 }, { logger });
+    const started = Date.now();
+    const result = await env.run(() => runStep('apply', step('a'), { store: stuck, executors, providerHealthTimeoutMs: 50 }, ok));
+    expect(result).toMatchObject({ outcome: 'created' });
+    // Admission and the outcome's record each waited the bound, not for ever.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(warnings.filter((w) => /^provider sim:stuck-\d+'s health did not answer within 50ms; /.test(w))).toEqual([
+      expect.stringMatching(/; the call goes unguarded$/),
+      expect.stringMatching(/; its outcome is not counted$/),
+    ]);
+  });
+
   it('lets the call go when the provider health cannot be read or written', async () => {
     const executors = { get: () => ({ provider: () => 'sim:broken' }) };
     const broken = Object.assign(Object.create(store) as FileStateStore, {

@@ -41,6 +41,8 @@ export interface StepOptions {
    * breaker and retry budget then guard every attempt. Without them, calls go unguarded.
    */
   executors?: ExecutorLookup;
+  /** How long the provider's shared state may take to answer before the call goes unguarded (tests shorten it). */
+  providerHealthTimeoutMs?: number;
 }
 
 export async function runStep<T extends object>(
@@ -65,7 +67,8 @@ export async function runStep<T extends object>(
       details: [before],
     });
   }
-  const guard = opts.store && opts.executors ? stepGuard(input, opts.store, opts.executors, activity) : undefined;
+  const guard =
+    opts.store && opts.executors ? stepGuard(input, opts.store, opts.executors, activity, { timeoutMs: opts.providerHealthTimeoutMs }) : undefined;
 
   // The periodic beat repeats the executor's latest details (its last output line), so `status`
   // keeps showing what the step is doing between the executor's own beats. It names the provider,
@@ -74,7 +77,15 @@ export async function runStep<T extends object>(
   const provider = guard ? { provider: guard.provider } : {};
   const beat = () => activity.heartbeat({ ...latest, step, service: input.service.name, attempt, ...provider });
   beat();
-  if (guard) await admitOrRefuse(guard, step, before, activity, attempts);
+  // Beating from here on: asking the provider's guard may wait for the shared state (a lock held elsewhere).
+  const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
+  const timer = setInterval(beat, timeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3) : HEARTBEAT_EVERY_MS);
+  try {
+    if (guard) await admitOrRefuse(guard, step, before, activity, attempts);
+  } catch (refusal) {
+    clearInterval(timer);
+    throw refusal;
+  }
   const ctx = executorContext(input, {
     env: opts.env,
     onHeartbeat: (details) => {
@@ -84,8 +95,6 @@ export async function runStep<T extends object>(
     logFields: { step, service: input.service.name, attempt },
   });
   const { secrets } = ctx;
-  const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
-  const timer = setInterval(beat, timeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3) : HEARTBEAT_EVERY_MS);
   try {
     // A crash between intent and confirmation leaves a record, never an untracked resource.
     const ledger = opts.ledger === false ? undefined : opts.store;

@@ -9,6 +9,7 @@ import type { ProviderHealth } from '../api/resilience';
 import type { StateStore } from '../state/types';
 import { admitAttempt, recordOutcome, type Admission, type AttemptRequest, type CallOutcome } from './health';
 import type { Refusal } from './refusal';
+import { TimeoutError, withTimeout } from '../system/timeout';
 import { recordBreakerState, recordCall, recordFastFailure } from './metrics';
 import type { ResilienceSettings } from './settings';
 
@@ -19,16 +20,34 @@ export interface GuardTarget {
   key: string;
 }
 
+/**
+ * How long the shared state may take to answer (a file lock held elsewhere waits up to 30s, a
+ * PostgreSQL row lock as long as its holder) before the step stops waiting for it and treats it as
+ * unreadable: an attempt goes unguarded, an outcome goes uncounted. The step heartbeats meanwhile.
+ */
+export const PROVIDER_HEALTH_TIMEOUT_MS = 5_000;
+
+export interface GuardOptions {
+  clock?: () => number;
+  /** PROVIDER_HEALTH_TIMEOUT_MS unless a test shortens it. */
+  timeoutMs?: number;
+}
+
 export class ProviderGuard {
   /** The health as last stored by this guard (for the refusal's message). */
   health: ProviderHealth | undefined;
+  private readonly clock: () => number;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly store: Pick<StateStore, 'updateProviderHealth'>,
     private readonly target: GuardTarget,
     private readonly activity: Pick<Context, 'log' | 'metricMeter'>,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    opts: GuardOptions = {},
+  ) {
+    this.clock = opts.clock ?? Date.now;
+    this.timeoutMs = opts.timeoutMs ?? PROVIDER_HEALTH_TIMEOUT_MS;
+  }
 
   get provider(): string {
     return this.target.provider;
@@ -41,7 +60,7 @@ export class ProviderGuard {
   async admit(call: Omit<AttemptRequest, 'key'>): Promise<Admission> {
     const { provider, settings, key } = this.target;
     let admission = { admitted: true, probe: false } as Admission;
-    const stored = await this.update((current, now) => {
+    const stored = await this.update('the call goes unguarded', (current, now) => {
       const decided = admitAttempt(current, provider, settings, now, { ...call, key });
       // The update may run again when another writer won a race: the last run's verdict is the stored one.
       admission = decided.admission;
@@ -70,19 +89,27 @@ export class ProviderGuard {
   async record(outcome: CallOutcome): Promise<void> {
     const { provider, settings, key } = this.target;
     recordCall(this.activity.metricMeter, provider, outcome);
-    await this.update((current, now) => recordOutcome(current, provider, settings, now, key, outcome));
+    await this.update('its outcome is not counted', (current, now) => recordOutcome(current, provider, settings, now, key, outcome));
   }
 
-  private async update(fn: (current: ProviderHealth | undefined, now: number) => ProviderHealth): Promise<ProviderHealth | undefined> {
+  /** Applies `fn` to the shared state; undefined when the store failed or did not answer in time (`otherwise` says what follows). */
+  private async update(otherwise: string, fn: (current: ProviderHealth | undefined, now: number) => ProviderHealth): Promise<ProviderHealth | undefined> {
     const { provider } = this.target;
     let previous: ProviderHealth['breaker']['state'] = 'closed';
+    const what = `provider ${provider}'s health`;
     try {
-      this.health = await this.store.updateProviderHealth(provider, (current) => {
-        previous = current?.breaker.state ?? 'closed';
-        return fn(current, this.clock());
-      });
+      // Given up on, the update may still land later: as a call that was admitted, or counted, late.
+      this.health = await withTimeout(
+        this.store.updateProviderHealth(provider, (current) => {
+          previous = current?.breaker.state ?? 'closed';
+          return fn(current, this.clock());
+        }),
+        this.timeoutMs,
+        what,
+      );
     } catch (err) {
-      this.activity.log.warn(`cannot read or update provider ${provider}'s health; the call goes unguarded`, { provider, error: String(err) });
+      const why = err instanceof TimeoutError ? err.message : `cannot read or update ${what}`;
+      this.activity.log.warn(`${why}; ${otherwise}`, { provider, error: String(err) });
       return undefined;
     }
     recordBreakerState(this.activity.metricMeter, this.health);

@@ -9,7 +9,7 @@ import { PermanentDeployError } from '../executors/errors';
 import type { Executor } from '../executors/types';
 import { SecretResolutionError } from '../secrets/resolve';
 import type { StateStore } from '../state/types';
-import { ProviderGuard } from './guard';
+import { ProviderGuard, type GuardOptions } from './guard';
 import type { CallOutcome } from './health';
 import { providerOf } from './provider';
 import { settingsFor } from './settings';
@@ -25,6 +25,7 @@ export function stepGuard(
   store: Pick<StateStore, 'updateProviderHealth'>,
   executors: ExecutorLookup,
   activity: Pick<Context, 'log' | 'metricMeter'>,
+  opts: GuardOptions = {},
 ): ProviderGuard {
   // strategy.resilience, when the workflow passed it with the step's scope (older runs did not).
   const deployment = input.deployment?.resilience;
@@ -42,6 +43,7 @@ export function stepGuard(
       key: input.idempotencyKey,
     },
     activity,
+    opts,
   );
 }
 
