@@ -8,6 +8,7 @@
  *
  * diffManifest and renderPlanDiff are pure; readEnvironmentState does the reading (never a write).
  */
+import { withTimeout } from '../system/timeout';
 import path from 'node:path';
 import { decideUnchanged, serviceEnd } from '../activities/unchanged';
 import { configHash, stateKey } from '../executors/service-record';
@@ -227,7 +228,7 @@ export async function readEnvironmentState(manifest: Manifest, opts: ReadStateOp
         return fromRecord(`plan does not read ${service.executor}'s live state: that needs ${needs}`);
       }
       try {
-        const live = await withTimeout(executor.snapshot({ deployment, service }, AbortSignal.timeout(opts.timeoutMs ?? 5_000)), opts.timeoutMs ?? 5_000);
+        const live = await withTimeout(executor.snapshot({ deployment, service }, AbortSignal.timeout(opts.timeoutMs ?? 5_000)), opts.timeoutMs ?? 5_000, 'its executor');
         return [service.name, { live, record, endedAs, source: 'live' }];
       } catch (err) {
         // One reason for every simulated service (the cloud is down), so the output says it once.
@@ -244,14 +245,6 @@ export async function readEnvironmentState(manifest: Manifest, opts: ReadStateOp
 /** A record read as the live state: what its last apply left, owned by the deployment that made it. */
 function recordAsLive(record: ServiceStateRecord | undefined): PreviousState | null {
   return record ? { version: record.version, outputs: record.outputs, resources: record.resources, detail: record } : null;
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** The directory a deploy of this manifest file passes as its base (config paths start there). */
