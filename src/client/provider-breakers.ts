@@ -3,23 +3,16 @@
  * names its provider (the step runner puts it there), and the state store every worker shares
  * says how that provider's breaker stands. Only breakers that are not closed are reported.
  */
+import { breakerJson } from '../resilience/describe';
 import type { BreakerState, ProviderHealth } from '../api/resilience';
 import type { StateStore } from '../state';
 import { withLocalStateStore } from './local-store';
 import type { DeploymentStatus } from './status';
 
-export interface ProviderBreaker {
-  provider: string;
-  state: BreakerState;
-  consecutive_failures: number;
-  opened_at: string | null;
-  /** While open: when one probe may go. */
-  retry_at: string | null;
-  /** While half-open: since when its probe is in flight (null: the next attempt probes). */
-  probe_since: string | null;
+export type ProviderBreaker = ReturnType<typeof breakerJson> & {
   /** This deployment's running services that call it. */
   services: string[];
-}
+};
 
 /** The providers named by running steps, with the services calling each. */
 export function providersInUse(status: Pick<DeploymentStatus, 'services'>): Map<string, string[]> {
@@ -59,13 +52,5 @@ export async function withProviderBreakers(
 }
 
 function breakerOf(h: ProviderHealth, services: string[]): ProviderBreaker {
-  return {
-    provider: h.provider,
-    state: h.breaker.state,
-    consecutive_failures: h.breaker.consecutiveFailures,
-    opened_at: h.breaker.openedAt ?? null,
-    retry_at: h.breaker.retryAt ?? null,
-    probe_since: h.breaker.probeSince ?? null,
-    services,
-  };
+  return { ...breakerJson(h), services };
 }

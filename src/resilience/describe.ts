@@ -23,3 +23,17 @@ export function describeBreaker(breaker: ProviderHealth['breaker'], now: number)
         : `HALF-OPEN${since} after ${failures}; the next attempt is the probe`;
   }
 }
+
+/** A provider's breaker as JSON for people and scripts (`status --json`, `workers --json`). Pure. */
+export function breakerJson(h: ProviderHealth) {
+  return {
+    provider: h.provider,
+    state: h.breaker.state,
+    consecutive_failures: h.breaker.consecutiveFailures,
+    opened_at: h.breaker.openedAt ?? null,
+    /** While open: when one probe may go. */
+    retry_at: h.breaker.retryAt ?? null,
+    /** While half-open: since when its probe is in flight (null: the next attempt probes). */
+    probe_since: h.breaker.probeSince ?? null,
+  };
+}

@@ -171,6 +171,7 @@ describe("tugboat workers' view of a queue", () => {
           consecutive_failures: 5,
           opened_at: '2026-01-01T11:59:50.000Z',
           retry_at: '2026-01-01T12:00:20.000Z',
+          probe_since: null,
           budget: { windowStart: '2026-01-01T11:59:30.000Z', calls: 12, retries: 4, delayed: 1 },
           updated_at: '2026-01-01T11:59:50.000Z',
         },

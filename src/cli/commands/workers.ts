@@ -1,3 +1,4 @@
+import { breakerJson } from '../../resilience/describe';
 import type { Command } from 'commander';
 import type { ProviderHealth } from '../../api/resilience';
 import { DEFAULT_SPECIALTIES, MAIN_SPECIALTY } from '../../api/task-queues';
@@ -79,15 +80,7 @@ function checkedSpecialty(name: string): string {
   return name;
 }
 
-interface BreakerView {
-  provider: string;
-  state: string;
-  consecutive_failures: number;
-  opened_at: string | null;
-  retry_at: string | null;
-  budget: ProviderHealth['budget'];
-  updated_at: string;
-}
+type BreakerView = ReturnType<typeof breakerJson> & { budget: ProviderHealth['budget']; updated_at: string };
 
 /** The shared per-provider state; a store that cannot be read is reported, not fatal (the queues are the point). */
 async function readBreakers(): Promise<{ breakers: BreakerView[]; state_store: string | null; breakers_error?: string }> {
@@ -102,15 +95,7 @@ async function readBreakers(): Promise<{ breakers: BreakerView[]; state_store: s
 }
 
 function breakerView(h: ProviderHealth): BreakerView {
-  return {
-    provider: h.provider,
-    state: h.breaker.state,
-    consecutive_failures: h.breaker.consecutiveFailures,
-    opened_at: h.breaker.openedAt ?? null,
-    retry_at: h.breaker.retryAt ?? null,
-    budget: h.budget,
-    updated_at: h.updatedAt,
-  };
+  return { ...breakerJson(h), budget: h.budget, updated_at: h.updatedAt };
 }
 
 export function renderWorkers(view: {
