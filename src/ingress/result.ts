@@ -73,3 +73,18 @@ function firstLine(text: string): string {
   const [first, ...rest] = text.split('\n');
   return rest.length > 0 ? `${first} (+${rest.length} more)` : first;
 }
+
+/**
+ * A task whose own workflow was cancelled (not its deployment): the deployment it started was
+ * abandoned, not stopped, so nothing is claimed about how it ended.
+ */
+export function cancelledTaskResult(taskId: string, deployment: { deploymentId: string; workflowId: string }, finishedAt: string): IngressResult {
+  const { deploymentId, workflowId } = deployment;
+  return failedResult(
+    taskId,
+    `the task was cancelled before its deployment ended; deployment ${deploymentId} (workflow ${workflowId}) may still be running ` +
+      `and is not reported here: see \`tugboat status ${deploymentId}\``,
+    finishedAt,
+    { deploymentId, workflowId },
+  );
+}

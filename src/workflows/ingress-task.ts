@@ -8,7 +8,9 @@
  * failed) and hands it to `publishTaskResult`, which runs on the ingress's own task queue: if no
  * ingress runs when the deployment ends, the result is published once one comes back. Every end
  * of the deployment — a locked environment, a failure, a rollback, a cancellation — becomes a
- * `failed` result, never a failed workflow: the producer always hears back.
+ * `failed` result, never a failed workflow: the producer always hears back. Cancelling this
+ * workflow itself (not the deployment: that is `tugboat cancel`) publishes a `failed` result saying
+ * the task was cancelled and naming the deployment, which may still be running, and ends cancelled.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
@@ -17,7 +19,9 @@ import {
   CancelledFailure,
   ChildWorkflowCancellationType,
   ChildWorkflowFailure,
+  isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   workflowInfo,
@@ -28,10 +32,18 @@ import type { DeploymentResult } from '../api/progress';
 import { deploymentStartOptions } from '../api/deployment-start';
 import { INGRESS_SPECIALTY, taskQueueName } from '../api/task-queues';
 import type { DeploymentInput } from '../api/workflow-types';
-import { failedResult, resultOfDeployment, type DeploymentTarget } from '../ingress/result';
+import { cancelledTaskResult, failedResult, resultOfDeployment, type DeploymentTarget } from '../ingress/result';
 import { ActivityCancellation } from './activity-options';
 import { deploymentWorkflow } from './deployment';
 import { describeFailure } from './failures';
+
+/**
+ * Cancelling this workflow abandons its deployment, and the SDK then settles child.result() at once
+ * with a cancellation: before this patch that became a `failed` "ended without a result" while the
+ * deployment still ran, and the workflow completed. Now the workflow ends cancelled, its result
+ * saying the deployment may still be running. Only cancelled runs take the patched path.
+ */
+export const PATCH_INGRESS_CANCEL_ENDS_CANCELLED = 'ingress-task-cancel-ends-cancelled';
 
 export interface IngressTaskInput {
   taskId: string;
@@ -52,12 +64,7 @@ export async function ingressTaskWorkflow(input: IngressTaskInput): Promise<Ingr
     if (!(err instanceof CancelledFailure)) throw err;
     cancelled = err;
     const { workflowId } = deploymentStartOptions(input.deployment);
-    result = failedResult(
-      input.taskId,
-      `the task's workflow was cancelled before the deployment ended; deployment ${input.deployment.deploymentId} (${workflowId}) goes on: see \`tugboat status ${input.deployment.deploymentId}\``,
-      now(),
-      { deploymentId: input.deployment.deploymentId, workflowId },
-    );
+    result = cancelledTaskResult(input.taskId, { deploymentId: input.deployment.deploymentId, workflowId }, now());
   }
   const { publishTaskResult } = proxyActivities<IngressActivities>({
     taskQueue: taskQueueName(workflowInfo().taskQueue, INGRESS_SPECIALTY),
@@ -108,6 +115,10 @@ async function runDeployment(input: IngressTaskInput): Promise<IngressResult> {
     // A failed or cancelled deployment carries its result as the failure's first detail.
     const ended = deploymentResultIn(err.cause);
     if (ended) return resultOfDeployment(taskId, target, { ...ended, error: ended.error ?? describeFailure(err).message }, now());
+    // This workflow was cancelled: the abandoned deployment has not ended, whatever child.result() says.
+    if (isCancellation(err) && CancellationScope.current().consideredCancelled && patched(PATCH_INGRESS_CANCEL_ENDS_CANCELLED)) {
+      throw err.cause;
+    }
     return failedResult(taskId, `deployment ${deployment.deploymentId} ended without a result: ${describeFailure(err).message}`, now(), ids);
   }
 }

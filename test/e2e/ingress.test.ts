@@ -3,11 +3,13 @@
  * pushed onto a list become deployments run by an ordinary worker (the world's), and each gets one
  * result at tasks:result:<id> and on tasks:results — completed with outputs, failed with the failed
  * services, failed naming the problem for a malformed task, and one deployment for a task
- * delivered twice. The ingress runs in-process here (events observable); the kill between take and
- * start, which needs a real process, is in ingress-crash.test.ts.
+ * delivered twice. Cancelling a task ends its workflow cancelled without claiming the deployment
+ * ended. The ingress runs in-process here (events observable); the kill between take and start,
+ * which needs a real process, is in ingress-crash.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ServiceInput } from '../../src/manifest/schema';
 import { TUGBOAT_DEPLOYMENT } from '../../src/api/search-attributes';
@@ -226,5 +228,36 @@ describe('Redis ingress', () => {
     await waitFor(() => eventsOf(id).filter((e) => e.kind === 'removed').length === 3, { what: 'the third copy to be removed' });
     expect(eventsOf(id).slice(6).map((e) => e.kind)).toEqual(['taken', 'already-done', 'removed']);
     expect(JSON.parse((await t.redis.get(`tasks:result:${id}`))!)).toEqual(result);
+  });
+
+  it('ends a cancelled task\'s workflow cancelled, answering that the task was cancelled while its deployment may still run', async () => {
+    const id = `${world.name}-cancel`;
+    const service = `${world.name}-cancel-api`;
+    await world.cloud.hold(service, 'apply');
+    await t.push(task(id, deployment('cancel', [{ name: service, type: 'kubernetes', simulate: { duration: '10ms' } }])));
+    await world.cloud.waitUntilHeld(service, 'apply');
+    const { deploymentId } = (await waitFor(() => eventsOf(id).find((e) => e.kind === 'started'), { what: 'the task to start' })) as { deploymentId: string };
+    const taskHandle = world.client.workflow.getHandle(ingressWorkflowId(id));
+    await taskHandle.cancel();
+
+    const failure = await taskHandle.result().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect((await taskHandle.describe()).status.name).toBe('CANCELLED');
+    const result = await t.waitForResult(id);
+    const deploymentWorkflowId = `deploy-${world.name}.cancel`;
+    const cancelledError =
+      `the task was cancelled before its deployment ended; deployment ${deploymentId} (workflow ${deploymentWorkflowId}) may still be running ` +
+      `and is not reported here: see \`tugboat status ${deploymentId}\``;
+    expect(result).toMatchObject({ id, status: 'failed', deploymentId, workflowId: deploymentWorkflowId, services: {}, error: cancelledError });
+    // The deployment was abandoned, not stopped: it goes on, and ends on its own.
+    const deploymentHandle = world.client.workflow.getHandle(deploymentWorkflowId);
+    expect((await deploymentHandle.describe()).status.name).toBe('RUNNING');
+    await world.cloud.release(service, 'apply');
+    expect((await deploymentHandle.result()).phase).toBe('SUCCEEDED');
+
   });
 });
