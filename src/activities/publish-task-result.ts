@@ -1,6 +1,7 @@
 /**
  * publishTaskResult: the task workflow's last step, run by the ingress process's own activity-only
- * worker (on `<task queue>-ingress`), which holds the Redis connection. Not among the deployment
+ * worker (on `<task queue>-ingress-<target hash>`, src/ingress/publisher-queue.ts), which holds the
+ * Redis connection the result belongs in. Not among the deployment
  * worker's activities (src/activities/index.ts): deployment workers need no Redis. If no ingress
  * runs when a deployment ends, the activity waits in its queue until one comes back.
  */

@@ -1,14 +1,15 @@
 /**
  * A running Redis ingress: two Redis connections (one blocks in BLMOVE), the task loop, and an
- * activity-only Temporal worker on `<task queue>-ingress` that publishes results for the task
- * workflows (./loop.ts, src/workflows/ingress-task.ts). Used by `tugboat ingress` and the tests.
+ * activity-only Temporal worker on `<task queue>-ingress-<target hash>` (./publisher-queue.ts) that
+ * publishes results for the task workflows (./loop.ts, src/workflows/ingress-task.ts). Used by
+ * `tugboat ingress` and the tests.
  */
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createIngressActivities } from '../activities/publish-task-result';
-import { INGRESS_SPECIALTY, taskQueueName } from '../api/task-queues';
 import type { IngressKeys } from './keys';
 import { IngressLoop, type IngressEvent } from './loop';
+import { publisherQueueName } from './publisher-queue';
 import { connectRedis, type Redis } from './redis';
 
 export { ingressKeys, processingKeyFor, resultKey, type IngressKeys } from './keys';
@@ -43,7 +44,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
   let blocking: Redis | undefined;
   try {
     blocking = await connectRedis(opts.redisUrl, { name: 'tugboat-ingress-take', log: opts.log });
-    const publisherQueue = taskQueueName(opts.taskQueue, INGRESS_SPECIALTY);
+    const publisherQueue = publisherQueueName(opts.taskQueue, opts.redisUrl, opts.keys.pending);
     const worker = await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,
@@ -54,6 +55,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     const loop = new IngressLoop({
       keys: opts.keys,
       taskQueue: opts.taskQueue,
+      publisherQueue,
       redis,
       blocking,
       client: opts.client,

@@ -33,6 +33,8 @@ export type IngressEvent =
 export interface LoopOptions {
   keys: IngressKeys;
   taskQueue: string;
+  /** Where this ingress's result publisher polls: passed to each task workflow. */
+  publisherQueue: string;
   /** Non-blocking commands (LREM, EXISTS, SET/PUBLISH). */
   redis: Redis;
   /** BLMOVE only. */
@@ -140,7 +142,8 @@ export class IngressLoop {
     if (!parsed.ok) return reject(parsed.problems);
     const prepared = await prepareTask(parsed.task);
     if (!prepared.ok) return reject(prepared.problems);
-    const outcome = await startTaskWorkflow(this.opts.client, { taskQueue: this.opts.taskQueue, task: parsed.task, prepared, publish: target });
+    const { taskQueue, publisherQueue, client } = this.opts;
+    const outcome = await startTaskWorkflow(client, { taskQueue, publisherQueue, task: parsed.task, prepared, publish: target });
     if (outcome.kind === 'refused') return reject([outcome.reason]);
     onEvent(outcome.kind === 'started' ? { ...outcome, id } : { ...outcome, id });
     await this.remove(raw, id);

@@ -25,7 +25,15 @@ const INVALID_ARGUMENT = 3;
 
 export async function startTaskWorkflow(
   client: Client,
-  opts: { taskQueue: string; task: IngressTask; prepared: Extract<PreparedTask, { ok: true }>; publish: ResultTarget; now?: Date },
+  opts: {
+    taskQueue: string;
+    /** Where this ingress's result publisher polls (src/ingress/publisher-queue.ts). */
+    publisherQueue: string;
+    task: IngressTask;
+    prepared: Extract<PreparedTask, { ok: true }>;
+    publish: ResultTarget;
+    now?: Date;
+  },
 ): Promise<StartOutcome> {
   const { task, prepared } = opts;
   const workflowId = ingressWorkflowId(task.id);
@@ -49,6 +57,7 @@ export async function startTaskWorkflow(
             baseDir: prepared.baseDir,
           },
           publish: opts.publish,
+          publisherQueue: opts.publisherQueue,
         },
       ],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

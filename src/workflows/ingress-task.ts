@@ -51,6 +51,11 @@ export interface IngressTaskInput {
   deployment: DeploymentInput;
   /** Where the result goes, decided by the ingress that took the task. */
   publish: { resultKey: string; channel: string };
+  /**
+   * The task queue of the result publisher of the ingress that took the task (it holds the Redis
+   * connection the result belongs in). Absent in tasks started before it existed: `<main>-ingress`.
+   */
+  publisherQueue?: string;
 }
 
 export async function ingressTaskWorkflow(input: IngressTaskInput): Promise<IngressResult> {
@@ -67,7 +72,7 @@ export async function ingressTaskWorkflow(input: IngressTaskInput): Promise<Ingr
     result = cancelledTaskResult(input.taskId, { deploymentId: input.deployment.deploymentId, workflowId }, now());
   }
   const { publishTaskResult } = proxyActivities<IngressActivities>({
-    taskQueue: taskQueueName(workflowInfo().taskQueue, INGRESS_SPECIALTY),
+    taskQueue: input.publisherQueue ?? taskQueueName(workflowInfo().taskQueue, INGRESS_SPECIALTY),
     summary: `publish result of task ${input.taskId} (${result.status})`,
     startToCloseTimeout: '30 seconds',
     // Idempotent (SET + PUBLISH), and the publisher only runs in an ingress: retry until one answers.

@@ -96,3 +96,11 @@ export async function spawnIngress(opts: { taskQueue: string; queueKey: string; 
   if (exited) throw new Error(`ingress process exited at start:\n${output.join('\n')}`);
   return { process: proc, output };
 }
+
+/** The same Redis server, the next database (`/0` → `/1`): a second ingress target without a second server. */
+export function otherDatabaseUrl(url: string = REDIS_URL): string {
+  const parsed = new URL(url);
+  const db = Number(parsed.pathname.replace(/^\//, '') || '0');
+  parsed.pathname = `/${(db + 1) % 16}`;
+  return parsed.toString();
+}
