@@ -104,7 +104,12 @@ export function describeEvent(event: IngressEvent, keys: IngressKeys): string {
     case 'started':
       return `started ${event.id}: workflow ${event.workflowId}, deployment ${event.deploymentId}`;
     case 'duplicate':
-      return `duplicate ${event.id}: workflow ${event.workflowId} already exists, nothing new started`;
+      return (
+        `duplicate ${event.id}: workflow ${event.workflowId} already exists ` +
+        `(${event.status.toLowerCase()}${event.deploymentId ? `, deployment ${event.deploymentId}` : ''}), nothing new started`
+      );
+    case 'republished':
+      return `republished ${event.id}: its result was gone from ${keys.resultPrefix}${event.id}; published again from workflow ${event.workflowId} (${event.status.toLowerCase()})`;
     case 'already-done':
       return `done ${event.id}: its result is already published, nothing started`;
     case 'rejected':

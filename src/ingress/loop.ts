@@ -6,8 +6,13 @@
  * the next one re-drives the processing list when it starts (and after a lost connection, when a
  * BLMOVE's reply may have been lost). Re-driving is safe to repeat: the workflow ID dedupes starts
  * and an existing result means done.
+ *
+ * A task delivered again (same ID) never starts a second deployment nor overwrites the first one's
+ * result, even with a changed or broken body: if `ingress-<id>` exists, the copy is a duplicate. If
+ * that workflow has closed and its result key is gone, its result is published again.
  */
 import type { Client } from '@temporalio/client';
+import { findTaskWorkflow, isClosed, resultOfClosedTask, type ExistingTask } from './existing';
 import { failedResult } from './result';
 import type { IngressKeys } from './keys';
 import { resultKey } from './keys';
@@ -15,13 +20,17 @@ import { prepareTask } from './prepare';
 import { publishResult } from './publish';
 import type { Redis } from './redis';
 import { startTaskWorkflow } from './start';
-import { parseTask } from './task';
+import { malformedTaskId, parseTask } from './task';
 
 /** What happened to one task: logged, and observed by tests. */
 export type IngressEvent =
   | { kind: 'taken'; id: string; redriven: boolean }
   | { kind: 'started'; id: string; workflowId: string; deploymentId: string }
-  | { kind: 'duplicate'; id: string; workflowId: string }
+  /** status: the existing workflow's (RUNNING, COMPLETED…); deploymentId when its memo names it. */
+  | { kind: 'duplicate'; id: string; workflowId: string; status: string; deploymentId?: string }
+  /** The duplicate's workflow had closed and the result key was gone: its result was published again. */
+  | { kind: 'republished'; id: string; workflowId: string; status: string }
+
   | { kind: 'already-done'; id: string }
   | { kind: 'rejected'; id: string; problems: string[] }
   | { kind: 'removed'; id: string; count: number }
@@ -134,8 +143,14 @@ export class IngressLoop {
       onEvent({ kind: 'already-done', id });
       return this.remove(raw, id);
     }
-    const reject = async (problems: string[], extra = {}) => {
-      await publishResult(redis, target, failedResult(id, problems.join('\n'), new Date().toISOString(), extra));
+    // The task's own ID (not malformed-<hash>): a workflow may exist for it.
+    const ownId = id !== malformedTaskId(raw);
+    const reject = async (problems: string[]) => {
+      // A redelivery with a changed body must not overwrite the result of the deployment its ID started.
+      const existing = ownId ? await findTaskWorkflow(this.opts.client, id) : undefined;
+      if (existing) return this.duplicate(raw, id, target, existing);
+      await publishResult(redis, target, failedResult(id, problems.join('\n'), new Date().toISOString()));
+
       onEvent({ kind: 'rejected', id, problems });
       await this.remove(raw, id);
     };
@@ -145,9 +160,29 @@ export class IngressLoop {
     const { taskQueue, publisherQueue, client } = this.opts;
     const outcome = await startTaskWorkflow(client, { taskQueue, publisherQueue, task: parsed.task, prepared, publish: target });
     if (outcome.kind === 'refused') return reject([outcome.reason]);
-    onEvent(outcome.kind === 'started' ? { ...outcome, id } : { ...outcome, id });
+    if (outcome.kind === 'duplicate') {
+      const existing = await findTaskWorkflow(client, id);
+      // Gone between the start and the look (retention): tried again, and then it starts.
+      if (!existing) throw new Error(`workflow ${outcome.workflowId} refused a start as a duplicate, then was not found`);
+      return this.duplicate(raw, id, target, existing);
+    }
+    onEvent({ ...outcome, id });
     await this.remove(raw, id);
   }
+
+  /** The ID has a workflow: nothing new starts; a closed one whose result key is gone has its result published again. */
+  private async duplicate(raw: string, id: string, target: { resultKey: string; channel: string }, existing: ExistingTask): Promise<void> {
+    const { redis, client, onEvent } = this.opts;
+    const { workflowId, status } = existing;
+    onEvent({ kind: 'duplicate', id, workflowId, status, ...(existing.deployment ? { deploymentId: existing.deployment.deploymentId } : {}) });
+    // The key was missing when handle() began; a workflow that closed since published its own.
+    if (isClosed(existing) && (await redis.exists(target.resultKey)) === 0) {
+      await publishResult(redis, target, await resultOfClosedTask(client, id, existing));
+      onEvent({ kind: 'republished', id, workflowId, status });
+    }
+    await this.remove(raw, id);
+  }
+
 
   private async remove(raw: string, id: string): Promise<void> {
     // One occurrence: a task pushed twice is two items, each settled (and removed) on its own.

@@ -7,10 +7,12 @@ import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, type Client }
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { serverReason } from '../client/search-attributes-errors';
 import { newDeploymentId } from '../client/deployment-id';
+import { deploymentStartOptions } from '../api/deployment-start';
 import { decidedPart } from '../plan';
 import { ingressWorkflowId } from '../api/workflow-ids';
 import type { IngressTask } from '../api/ingress';
 import { ingressTaskWorkflow } from '../workflows';
+import type { TaskWorkflowMemo } from './existing';
 import type { PreparedTask } from './prepare';
 import type { ResultTarget } from './publish';
 
@@ -41,6 +43,9 @@ export async function startTaskWorkflow(
   // counts (a re-drive computes another, but its start is rejected as a duplicate).
   const deploymentId = newDeploymentId(opts.now ?? new Date(), task.id);
   const { name, environment } = prepared.manifest.deployment;
+  const source = prepared.source ?? `redis task ${task.id}`;
+  // Read back by a later delivery of the same ID (./existing.ts), to name the deployment it started.
+  const memo: TaskWorkflowMemo = { deploymentId, deploymentWorkflowId: deploymentStartOptions({ deploymentId, manifest: prepared.manifest, source }).workflowId };
   try {
     await client.workflow.start(ingressTaskWorkflow, {
       workflowId,
@@ -53,13 +58,14 @@ export async function startTaskWorkflow(
             manifest: prepared.manifest,
             plan: decidedPart(prepared.plan),
             requestedBy: task.requested_by,
-            source: prepared.source ?? `redis task ${task.id}`,
+            source,
             baseDir: prepared.baseDir,
           },
           publish: opts.publish,
           publisherQueue: opts.publisherQueue,
         },
       ],
+      memo: { ...memo },
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       staticSummary: `Redis task ${task.id}: deploy ${name} to ${environment}`,

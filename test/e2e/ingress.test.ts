@@ -3,9 +3,11 @@
  * pushed onto a list become deployments run by an ordinary worker (the world's), and each gets one
  * result at tasks:result:<id> and on tasks:results — completed with outputs, failed with the failed
  * services, failed naming the problem for a malformed task, and one deployment for a task
- * delivered twice. Cancelling a task ends its workflow cancelled without claiming the deployment
- * ended. The ingress runs in-process here (events observable); the kill between take and start,
- * which needs a real process, is in ingress-crash.test.ts.
+ * delivered twice (even with a changed body: the first deployment's result is never overwritten,
+ * and is published again if its key is gone). Cancelling a task ends its workflow cancelled without
+ * claiming the deployment ended. The ingress runs in-process here (events observable); the kill
+ * between take and start, which needs a real process, is in ingress-crash.test.ts; stopping,
+ * re-driving and two ingresses on one queue are in ingress-lifecycle.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +17,7 @@ import type { ServiceInput } from '../../src/manifest/schema';
 import { TUGBOAT_DEPLOYMENT } from '../../src/api/search-attributes';
 import { ingressWorkflowId } from '../../src/api/workflow-ids';
 import { DEPLOYMENT_ID_PATTERN } from '../../src/client/deployment-id';
-import { startIngress, type IngressEvent, type RunningIngress } from '../../src/ingress';
+import { describeEvent, resultKey, startIngress, type IngressEvent, type RunningIngress } from '../../src/ingress';
 import { malformedTaskId } from '../../src/ingress/task';
 import { callsOf, useWorld } from '../support/world';
 import { testEnv } from '../support/temporal-env';
@@ -230,6 +232,54 @@ describe('Redis ingress', () => {
     expect(JSON.parse((await t.redis.get(`tasks:result:${id}`))!)).toEqual(result);
   });
 
+  it('never overwrites a running task\'s result with the rejection of a changed, broken redelivery of its id', async () => {
+    const id = `${world.name}-redelivered`;
+    const service = `${world.name}-redelivered-api`;
+    await world.cloud.hold(service, 'apply');
+    await t.push(task(id, deployment('redelivered', [{ name: service, type: 'kubernetes', simulate: { duration: '10ms' } }])));
+    const started = await waitFor(() => eventsOf(id).find((e) => e.kind === 'started'), { what: 'the task to start' });
+    // The same id again, its body now broken (no manifest) and then invalid (a cycle).
+    const cyclic = deployment('redelivered', [
+      { name: 'a', type: 'kubernetes', dependencies: ['b'], simulate: {} },
+      { name: 'b', type: 'kubernetes', dependencies: ['a'], simulate: {} },
+    ]);
+    await t.push(JSON.stringify({ id }), task(id, cyclic));
+    await waitFor(() => eventsOf(id).filter((e) => e.kind === 'removed').length === 3, { timeoutMs: 30_000, what: 'all three copies to be removed' });
+    expect(eventsOf(id).map((e) => e.kind)).toEqual(['taken', 'started', 'removed', 'taken', 'duplicate', 'removed', 'taken', 'duplicate', 'removed']);
+    // The duplicate names the deployment the first copy started (read from the workflow).
+    const duplicate = eventsOf(id).find((e) => e.kind === 'duplicate')!;
+    expect(duplicate).toEqual({ kind: 'duplicate', id, workflowId: ingressWorkflowId(id), status: 'RUNNING', deploymentId: (started as { deploymentId: string }).deploymentId });
+    expect(describeEvent(duplicate, t.keys)).toBe(
+      `duplicate ${id}: workflow ${ingressWorkflowId(id)} already exists (running, deployment ${(started as { deploymentId: string }).deploymentId}), nothing new started`,
+    );
+    expect(await t.redis.exists(resultKey(t.keys, id))).toBe(0);
+
+    await world.cloud.release(service, 'apply');
+    const result = await t.waitForResult(id);
+    expect(result).toMatchObject({ id, status: 'completed', deploymentId: (started as { deploymentId: string }).deploymentId });
+    await waitFor(() => messagesFor(t, id).length > 0, { what: 'the result on the channel' });
+    expect(messagesFor(t, id)).toEqual([result]);
+  });
+
+  it('publishes a closed task\'s result again when a redelivery finds its result key gone', async () => {
+    const id = `${world.name}-evicted`;
+    const raw = task(id, deployment('evicted', [{ name: 'api', type: 'kubernetes', simulate: { duration: '10ms' } }]));
+    await t.push(raw);
+    const result = await t.waitForResult(id);
+    await settled();
+    // Closed (publishing is its last step, so it may still be running when the result appears).
+    expect(await world.client.workflow.getHandle(ingressWorkflowId(id)).result()).toEqual(result);
+    // Deleted (or evicted by maxmemory); the producer pushes the task again to hear back.
+    await t.redis.del(resultKey(t.keys, id));
+    await t.push(raw);
+    const again = await t.waitForResult(id, 30_000);
+    expect(again).toEqual(result);
+    expect(eventsOf(id).slice(3).map((e) => e.kind)).toEqual(['taken', 'duplicate', 'republished', 'removed']);
+    expect(eventsOf(id)[4]).toMatchObject({ status: 'COMPLETED', deploymentId: result.deploymentId });
+    await waitFor(() => messagesFor(t, id).length === 2, { what: 'the result on the channel twice' });
+    expect(messagesFor(t, id)).toEqual([result, result]);
+  });
+
   it('ends a cancelled task\'s workflow cancelled, answering that the task was cancelled while its deployment may still run', async () => {
     const id = `${world.name}-cancel`;
     const service = `${world.name}-cancel-api`;
@@ -259,5 +309,11 @@ describe('Redis ingress', () => {
     await world.cloud.release(service, 'apply');
     expect((await deploymentHandle.result()).phase).toBe('SUCCEEDED');
 
+    // Its result key gone, a redelivery publishes the same answer again.
+    await t.redis.del(resultKey(t.keys, id));
+    await t.push(task(id, deployment('cancel', [{ name: service, type: 'kubernetes', simulate: { duration: '10ms' } }])));
+    const again = await t.waitForResult(id, 30_000);
+    expect(again).toMatchObject({ id, status: 'failed', deploymentId, workflowId: deploymentWorkflowId, error: cancelledError });
+    expect(eventsOf(id).filter((e) => e.kind === 'republished')).toEqual([{ kind: 'republished', id, workflowId: ingressWorkflowId(id), status: 'CANCELLED' }]);
   });
 });
