@@ -28,6 +28,8 @@ export interface IngressOptions {
   /** Every task event, besides its log line (tests watch these). */
   onEvent?: (event: IngressEvent) => void;
   holdAfterTake?: boolean;
+  /** How often the processing list is re-driven (default: every minute, see ./loop.ts). */
+  redriveEveryMs?: number;
 }
 
 export interface RunningIngress {
@@ -56,6 +58,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
       keys: opts.keys,
       taskQueue: opts.taskQueue,
       publisherQueue,
+      redriveEveryMs: opts.redriveEveryMs,
       redis,
       blocking,
       client: opts.client,
@@ -110,6 +113,10 @@ export function describeEvent(event: IngressEvent, keys: IngressKeys): string {
       );
     case 'republished':
       return `republished ${event.id}: its result was gone from ${keys.resultPrefix}${event.id}; published again from workflow ${event.workflowId} (${event.status.toLowerCase()})`;
+    case 'given-back':
+      return event.moved ? `gave ${event.id} back to ${keys.pending} (stopping before it was settled)` : `${event.id} was no longer in ${keys.processing} at stop`;
+    case 'give-back-failed':
+      return `could not give ${event.id} back to ${keys.pending} at stop (${event.error}); it stays in ${keys.processing} and is re-driven later`;
     case 'already-done':
       return `done ${event.id}: its result is already published, nothing started`;
     case 'rejected':
@@ -121,6 +128,8 @@ export function describeEvent(event: IngressEvent, keys: IngressKeys): string {
     case 'redis-unavailable':
       return `cannot take tasks from ${keys.pending}: ${event.error}; trying again in ${(event.inMs / 1000).toFixed(1)}s`;
     case 'redrive':
-      return `re-driving ${event.count} task(s) left in ${keys.processing} by an ingress that stopped before settling them`;
+      return event.periodic
+        ? `re-driving ${event.count} task(s) found in ${keys.processing} (left by an ingress that died, or in another's hands: starts are deduped)`
+        : `re-driving ${event.count} task(s) left in ${keys.processing} by an ingress that stopped before settling them`;
   }
 }

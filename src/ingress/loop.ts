@@ -2,10 +2,11 @@
  * The ingress's reliable-queue loop. A task moves atomically from the pending list to the
  * processing list (BLMOVE, on a connection of its own since it blocks), and leaves the processing
  * list (LREM) only once its fate is settled: its workflow start confirmed (or known to exist
- * already), or a `failed` result published. An ingress that dies in between leaves it there, and
- * the next one re-drives the processing list when it starts (and after a lost connection, when a
- * BLMOVE's reply may have been lost). Re-driving is safe to repeat: the workflow ID dedupes starts
- * and an existing result means done.
+ * already), or a `failed` result published. An ingress that dies in between leaves it there: every
+ * ingress re-drives the processing list when it starts, after a lost connection (a BLMOVE's reply
+ * may have been lost), and every minute (a peer may have died). Re-driving is safe to repeat, even
+ * for a task in another live ingress's hands: the workflow ID dedupes starts and an existing result
+ * means done. An ingress stopped cleanly gives the task in hand back to the pending list.
  *
  * A task delivered again (same ID) never starts a second deployment nor overwrites the first one's
  * result, even with a changed or broken body: if `ingress-<id>` exists, the copy is a duplicate. If
@@ -30,14 +31,18 @@ export type IngressEvent =
   | { kind: 'duplicate'; id: string; workflowId: string; status: string; deploymentId?: string }
   /** The duplicate's workflow had closed and the result key was gone: its result was published again. */
   | { kind: 'republished'; id: string; workflowId: string; status: string }
-
+  /** Stopped before the task was settled: moved back to the pending list (moved: false when it was gone already). */
+  | { kind: 'given-back'; id: string; moved: boolean }
+  /** Giving it back failed (Redis unreachable at stop): it stays in the processing list, re-driven later. */
+  | { kind: 'give-back-failed'; id: string; error: string }
   | { kind: 'already-done'; id: string }
   | { kind: 'rejected'; id: string; problems: string[] }
   | { kind: 'removed'; id: string; count: number }
   | { kind: 'retrying'; id: string; error: string; inMs: number }
   /** Taking (BLMOVE) or reading the processing list failed: Redis is unreachable. */
   | { kind: 'redis-unavailable'; error: string; inMs: number }
-  | { kind: 'redrive'; count: number };
+  /** periodic: the regular look at the processing list, not a start or a reconnect. */
+  | { kind: 'redrive'; count: number; periodic: boolean };
 
 export interface LoopOptions {
   keys: IngressKeys;
@@ -54,16 +59,27 @@ export interface LoopOptions {
   blockSeconds?: number;
   /** Test hook (TUGBOAT_INGRESS_TEST_HOLD_AFTER_TAKE): after taking a task, wait until stopped. */
   holdAfterTake?: boolean;
+  /** How often the processing list is re-driven while running (default REDRIVE_EVERY_MS). */
+  redriveEveryMs?: number;
 }
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/**
+ * A task a dead ingress left in the processing list waits at most this long for a live one. Each
+ * look costs an LRANGE, plus a start (answered "duplicate") for a task a peer has in hand.
+ */
+export const REDRIVE_EVERY_MS = 60_000;
+
+/** Back to the pending list's taking end, only if still in processing: atomic, so a task is never in both or neither. */
+const GIVE_BACK_SCRIPT = `if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then redis.call('RPUSH', KEYS[2], ARGV[1]) return 1 end return 0`;
 
 export class IngressLoop {
   private stopping = false;
   private wakeStop!: () => void;
   private readonly stopped = new Promise<void>((resolve) => (this.wakeStop = resolve));
   private redriveNeeded = true;
+  private lastRedriveAt = 0;
 
   constructor(private readonly opts: LoopOptions) {}
 
@@ -71,9 +87,10 @@ export class IngressLoop {
   async run(): Promise<void> {
     const { keys, blocking } = this.opts;
     while (!this.stopping) {
-      if (this.redriveNeeded) {
+      const periodic = !this.redriveNeeded && Date.now() - this.lastRedriveAt >= (this.opts.redriveEveryMs ?? REDRIVE_EVERY_MS);
+      if (this.redriveNeeded || periodic) {
         this.redriveNeeded = false;
-        if (!(await this.redrive())) continue;
+        if (!(await this.redrive(periodic))) continue;
       }
       let raw: string | null;
       try {
@@ -96,7 +113,7 @@ export class IngressLoop {
   }
 
   /** Everything left in the processing list, oldest first. False when Redis could not be read (tried again). */
-  private async redrive(): Promise<boolean> {
+  private async redrive(periodic: boolean): Promise<boolean> {
     let left: string[];
     try {
       left = await this.opts.redis.lRange(this.opts.keys.processing, 0, -1);
@@ -106,7 +123,8 @@ export class IngressLoop {
       await this.pause(RETRY_MIN_MS * 4);
       return false;
     }
-    if (left.length > 0) this.opts.onEvent({ kind: 'redrive', count: left.length });
+    this.lastRedriveAt = Date.now();
+    if (left.length > 0) this.opts.onEvent({ kind: 'redrive', count: left.length, periodic });
     // LPUSH/BLMOVE…LEFT put the newest first.
     for (const raw of left.reverse()) {
       if (this.stopping) break;
@@ -115,23 +133,37 @@ export class IngressLoop {
     return true;
   }
 
-  /** Handles one raw task until its fate is settled, backing off while Temporal or Redis is unreachable. */
+  /**
+   * Handles one raw task until its fate is settled, backing off while Temporal or Redis is
+   * unreachable; stopped before that, gives it back to the pending list.
+   */
   private async settle(raw: string, redriven: boolean): Promise<void> {
     const parsed = parseTask(raw);
     this.opts.onEvent({ kind: 'taken', id: parsed.id, redriven });
-    if (this.opts.holdAfterTake) {
-      await this.stopped;
-      return;
-    }
+    if (this.opts.holdAfterTake) await this.stopped;
     for (let delay = RETRY_MIN_MS; !this.stopping; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
       try {
         await this.handle(raw, parsed);
         return;
       } catch (err) {
-        // Left in the processing list: if this ingress stops now, the next one re-drives it.
         this.opts.onEvent({ kind: 'retrying', id: parsed.id, error: message(err), inMs: delay });
         await this.pause(delay);
       }
+    }
+    await this.giveBack(raw, parsed.id);
+  }
+
+  /**
+   * Unsettled at stop: back to the pending list, so a running ingress takes it now rather than at
+   * its next re-drive. Safe whatever was done already: a start is deduped, a result checked first.
+   */
+  private async giveBack(raw: string, id: string): Promise<void> {
+    const { redis, keys, onEvent } = this.opts;
+    try {
+      const moved = await redis.eval(GIVE_BACK_SCRIPT, { keys: [keys.processing, keys.pending], arguments: [raw] });
+      onEvent({ kind: 'given-back', id, moved: moved === 1 });
+    } catch (err) {
+      onEvent({ kind: 'give-back-failed', id, error: message(err) });
     }
   }
 
@@ -150,7 +182,6 @@ export class IngressLoop {
       const existing = ownId ? await findTaskWorkflow(this.opts.client, id) : undefined;
       if (existing) return this.duplicate(raw, id, target, existing);
       await publishResult(redis, target, failedResult(id, problems.join('\n'), new Date().toISOString()));
-
       onEvent({ kind: 'rejected', id, problems });
       await this.remove(raw, id);
     };
@@ -182,7 +213,6 @@ export class IngressLoop {
     }
     await this.remove(raw, id);
   }
-
 
   private async remove(raw: string, id: string): Promise<void> {
     // One occurrence: a task pushed twice is two items, each settled (and removed) on its own.

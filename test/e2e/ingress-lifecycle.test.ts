@@ -1,11 +1,14 @@
 /**
- * The ingress over its life, in-process against the real Redis and Temporal: two ingresses on one
- * task queue but different Redis databases each publish only their own tasks' results.
+ * The ingress over its life, in-process against the real Redis and Temporal: a clean stop gives
+ * the task in hand back to the pending list; a running ingress re-drives what a dead one left in
+ * the processing list without being restarted; two ingresses on one task queue but different
+ * Redis databases each publish only their own tasks' results.
  */
 import { NativeConnection } from '@temporalio/worker';
 import { createClient } from 'redis';
 import { ingressWorkflowId } from '../../src/api/workflow-ids';
 import { ingressKeys, resultKey, startIngress, type IngressEvent, type IngressKeys, type IngressOptions, type RunningIngress } from '../../src/ingress';
+import { malformedTaskId } from '../../src/ingress/task';
 import { testEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { useWorld } from '../support/world';
@@ -57,6 +60,47 @@ describe('ingress lifecycle', () => {
     services: [{ name: service, type: 'kubernetes', simulate: { duration: '10ms' } }],
   });
 
+  it('gives the task in hand back to the pending list when stopped before starting it', async () => {
+    const keys = keysFor('give-back');
+    const id = `${world.name}-give-back`;
+    const raw = task(id, deployment('give-back', `${world.name}-give-back-api`));
+    const first = await start({ keys, holdAfterTake: true });
+    await t.redis.lPush(keys.pending, raw);
+    await waitFor(() => eventsOf(id).some((e) => e.kind === 'taken'), { what: 'the task to be taken' });
+    expect(await t.list(keys.processing)).toEqual([raw]);
+
+    await first.stop();
+    expect(await t.list(keys.processing)).toEqual([]);
+    expect(await t.list(keys.pending)).toEqual([raw]);
+    expect(eventsOf(id)).toEqual([
+      { kind: 'taken', id, redriven: false },
+      { kind: 'given-back', id, moved: true },
+    ]);
+
+    // The next ingress takes it from the pending list, as any task.
+    await start({ keys });
+    expect(await t.waitForResult(id)).toMatchObject({ id, status: 'completed' });
+    expect(eventsOf(id)[2]).toEqual({ kind: 'taken', id, redriven: false });
+  });
+
+  it('re-drives, while running, a task a dead ingress left in the processing list', async () => {
+    const keys = keysFor('redrive');
+    const id = `${world.name}-orphan`;
+    await start({ keys, redriveEveryMs: 250 });
+    // Once it has taken a task from the pending list, its look at the processing list at start is over.
+    const probe = `not a task (${world.name})`;
+    await t.redis.lPush(keys.pending, probe);
+    await t.waitForResult(malformedTaskId(probe));
+    await waitFor(async () => (await t.list(keys.processing)).length === 0, { what: 'the probe to leave the processing list' });
+
+    // An ingress that died between take and start left this one behind.
+    await t.redis.lPush(keys.processing, task(id, deployment('orphan', `${world.name}-orphan-api`)));
+    const result = await t.waitForResult(id, 30_000);
+    expect(result).toMatchObject({ id, status: 'completed' });
+    expect(events).toContainEqual({ kind: 'redrive', count: 1, periodic: true });
+    expect(eventsOf(id).slice(0, 2)).toEqual([{ kind: 'taken', id, redriven: true }, expect.objectContaining({ kind: 'started' })]);
+    await waitFor(async () => (await t.list(keys.processing)).length === 0, { what: 'the processing list to empty' });
+  });
 
   it('publishes a result only into the Redis its task came from, though another ingress on the same task queue serves another', async () => {
     const keys = keysFor('here');
