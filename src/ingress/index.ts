@@ -3,6 +3,11 @@
  * activity-only Temporal worker on `<task queue>-ingress-<target hash>` (./publisher-queue.ts) that
  * publishes results for the task workflows (./loop.ts, src/workflows/ingress-task.ts). Used by
  * `tugboat ingress` and the tests.
+ *
+ * A stop is bounded: if Redis does not answer (down, or the network silently drops packets), the
+ * task in hand, its give-back and an in-flight result publication would wait for it forever, so
+ * after STOP_GRACE_MS the Redis connections are destroyed, failing whatever waits on them: the task
+ * stays in the processing list (re-driven later) and Temporal retries the publication elsewhere.
  */
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
@@ -30,7 +35,13 @@ export interface IngressOptions {
   holdAfterTake?: boolean;
   /** How often the processing list is re-driven (default: every minute, see ./loop.ts). */
   redriveEveryMs?: number;
+  /** How long a stop waits for Redis before closing its connections by force (default STOP_GRACE_MS). */
+  stopGraceMs?: number;
 }
+
+export const STOP_GRACE_MS = 10_000;
+/** The publisher worker's own bound, should an activity still hang once Redis is closed. */
+const WORKER_FORCE_STOP_AFTER_GRACE_MS = 10_000;
 
 export interface RunningIngress {
   /** Where the result publisher polls. */
@@ -47,12 +58,14 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
   try {
     blocking = await connectRedis(opts.redisUrl, { name: 'tugboat-ingress-take', log: opts.log });
     const publisherQueue = publisherQueueName(opts.taskQueue, opts.redisUrl, opts.keys.pending);
+    const stopGraceMs = opts.stopGraceMs ?? STOP_GRACE_MS;
     const worker = await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,
       taskQueue: publisherQueue,
       // Activity-only: the task workflows themselves run on the deployment workers.
       activities: createIngressActivities(redis),
+      shutdownForceTime: stopGraceMs + WORKER_FORCE_STOP_AFTER_GRACE_MS,
     });
     const loop = new IngressLoop({
       keys: opts.keys,
@@ -72,15 +85,27 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     const looping = loop.run();
     const stopWorker = worker;
     const stopBlocking = blocking;
+    let forceTimer: NodeJS.Timeout | undefined;
+    // Armed once stopping starts (asked for, or the publisher died): Redis gets STOP_GRACE_MS to answer.
+    const armForce = () => {
+      forceTimer ??= setTimeout(() => {
+        opts.log(`stopping: Redis did not answer within ${stopGraceMs / 1000}s; closing its connections (a task in hand stays in ${opts.keys.processing})`);
+        redis.destroy();
+        stopBlocking.destroy();
+      }, stopGraceMs);
+    };
     const done = (async () => {
       try {
         // A publisher that dies stops the taking too: results must have somewhere to go.
         await Promise.race([looping, running.then(() => loop.stop(), (err) => (loop.stop(), Promise.reject(err)))]);
+        armForce();
         await looping;
       } finally {
+        armForce();
         if (stopWorker.getState() === 'RUNNING') stopWorker.shutdown();
         await running.catch(() => undefined);
         await Promise.allSettled([redis.close(), stopBlocking.close()]);
+        clearTimeout(forceTimer);
       }
     })();
     let stopping: Promise<void> | undefined;
@@ -88,6 +113,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
       publisherQueue,
       stop() {
         loop.stop();
+        armForce();
         stopping ??= done.catch(() => undefined);
         return stopping;
       },

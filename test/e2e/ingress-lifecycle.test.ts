@@ -2,8 +2,10 @@
  * The ingress over its life, in-process against the real Redis and Temporal: a clean stop gives
  * the task in hand back to the pending list; a running ingress re-drives what a dead one left in
  * the processing list without being restarted; two ingresses on one task queue but different
- * Redis databases each publish only their own tasks' results.
+ * Redis databases each publish only their own tasks' results; and a stop is bounded even when
+ * Redis stops answering in the middle of publishing a result (which Temporal then retries).
  */
+import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { createClient } from 'redis';
 import { ingressWorkflowId } from '../../src/api/workflow-ids';
@@ -12,7 +14,7 @@ import { malformedTaskId } from '../../src/ingress/task';
 import { testEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { useWorld } from '../support/world';
-import { otherDatabaseUrl, REDIS_URL, task, useRedis } from '../ingress/support';
+import { otherDatabaseUrl, REDIS_URL, startRedisProxy, task, useRedis } from '../ingress/support';
 
 describe('ingress lifecycle', () => {
   const world = useWorld('ingress-life');
@@ -135,6 +137,44 @@ describe('ingress lifecycle', () => {
       await otherConnection.close();
       await otherRedis.del([elsewhere.pending, elsewhere.processing, resultKey(elsewhere, id)]);
       await otherRedis.close();
+    }
+  });
+
+  it('stops within its grace period though Redis stops answering mid-publication; Temporal retries the publication', async () => {
+    const keys = keysFor('silent');
+    const id = `${world.name}-silent`;
+    const service = `${world.name}-silent-api`;
+    const proxy = await startRedisProxy();
+    try {
+      const first = await start({ redisUrl: proxy.url, keys, stopGraceMs: 1_000 });
+      await world.cloud.hold(service, 'apply');
+      await t.redis.lPush(keys.pending, task(id, deployment('silent', service)));
+      await world.cloud.waitUntilHeld(service, 'apply');
+      await waitFor(() => eventsOf(id).some((e) => e.kind === 'removed'), { what: 'the task to be started and removed' });
+
+      proxy.blackhole();
+      await world.cloud.release(service, 'apply');
+      // The deployment ends; its result's publication starts on this ingress and waits on the silent Redis.
+      const handle = world.client.workflow.getHandle(ingressWorkflowId(id));
+      await waitFor(
+        async () =>
+          (await handle.describe()).raw.pendingActivities?.some(
+            (a) => a.activityType?.name === 'publishTaskResult' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+          ),
+        { what: 'the result publication to be in flight' },
+      );
+
+      const began = Date.now();
+      let stopped = false;
+      void first.stop().then(() => (stopped = true));
+      await waitFor(() => stopped, { timeoutMs: 20_000, what: 'the ingress to stop though Redis does not answer' });
+      expect(Date.now() - began).toBeLessThan(10_000);
+
+      proxy.heal();
+      await start({ redisUrl: proxy.url, keys });
+      expect(await t.waitForResult(id, 30_000)).toMatchObject({ id, status: 'completed' });
+    } finally {
+      await proxy.close();
     }
   });
 });

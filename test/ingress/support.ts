@@ -5,6 +5,7 @@
  * take each other's tasks) and uses task IDs that start with its world's name, so its result keys
  * and channel messages are its own; everything it wrote is deleted afterwards.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { createClient } from 'redis';
 import type { IngressResult } from '../../src/api/ingress';
@@ -103,4 +104,64 @@ export function otherDatabaseUrl(url: string = REDIS_URL): string {
   const db = Number(parsed.pathname.replace(/^\//, '') || '0');
   parsed.pathname = `/${(db + 1) % 16}`;
   return parsed.toString();
+}
+
+export interface RedisProxy {
+  /** redis://127.0.0.1:<port>: the real Redis, through this proxy. */
+  url: string;
+  /** From now on every byte either way is dropped, connections left open: a network that silently loses packets. */
+  blackhole(): void;
+  /** Bytes flow again (for connections opened from now on: older ones lost data). */
+  heal(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of the real Redis, so a test can make Redis stop answering without stopping
+ * it (the machine's Redis serves every test) and without mocking it.
+ */
+export async function startRedisProxy(target: string = REDIS_URL): Promise<RedisProxy> {
+  const upstream = new URL(target);
+  const sockets = new Set<net.Socket>();
+  let dropping = false;
+  const server = net.createServer((client) => {
+    if (dropping) {
+      // Accepted and never answered, like its older siblings.
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      client.on('error', () => undefined);
+      return;
+    }
+    const redis = net.connect(Number(upstream.port || '6379'), upstream.hostname);
+    let lost = false;
+    const forward = (to: net.Socket) => (data: Buffer) => {
+      if (dropping) lost = true;
+      if (!lost) to.write(data);
+    };
+    client.on('data', forward(redis));
+    redis.on('data', forward(client));
+    for (const socket of [client, redis]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        redis.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    blackhole: () => (dropping = true),
+    heal: () => (dropping = false),
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
