@@ -50,10 +50,13 @@ Try it (a worker must run: \`tugboat worker\`):
   redis-cli GET ${INGRESS_KEYS.resultPrefix}release-42         # or first: redis-cli SUBSCRIBE ${INGRESS_KEYS.channel}
 
 Reliable: a task moves to ${INGRESS_KEYS.processing} (BLMOVE) and leaves it only once its
-deployment's start is confirmed; a restarted ingress re-drives what is left there. Results are
-published by this process (its worker polls <task queue>-ingress): a deployment that ends while
-no ingress runs is published once one is back. Several ingresses may run at once.
-Stops cleanly on Ctrl-C or SIGTERM, after the task in hand.
+deployment's start is confirmed; every ingress re-drives what is left there when it starts and
+every minute. A task pushed again under an id that has a workflow never deploys twice nor
+overwrites that workflow's result (its result is published again if the key is gone). Results are
+published by this process (its worker polls <task queue>-ingress-<hash of the Redis and list>):
+a deployment that ends while no such ingress runs is published once one is back. Several
+ingresses may run at once. Stops cleanly on Ctrl-C or SIGTERM after the task in hand (one not yet
+started goes back to the pending list), within ~10s even if Redis stops answering.
 Connects to Temporal like every Temporal tool (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key).`,
     )
     .action(async (opts: { redis?: string; taskQueue?: string; queueKey?: string }) => {
