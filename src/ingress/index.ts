@@ -1,8 +1,9 @@
 /**
  * A running Redis ingress: two Redis connections (one blocks in BLMOVE), the task loop, and an
  * activity-only Temporal worker on `<task queue>-ingress-<target hash>` (./publisher-queue.ts) that
- * publishes results for the task workflows (./loop.ts, src/workflows/ingress-task.ts). Used by
- * `tugboat ingress` and the tests.
+ * publishes results for the task workflows (./loop.ts, src/workflows/ingress-task.ts), and one on
+ * the shared `<task queue>-ingress` for tasks an older ingress started. Used by `tugboat ingress`
+ * and the tests.
  *
  * A stop is bounded: if Redis does not answer (down, or the network silently drops packets), the
  * task in hand, its give-back and an in-flight result publication would wait for it forever, so
@@ -12,6 +13,7 @@
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createIngressActivities } from '../activities/publish-task-result';
+import { INGRESS_SPECIALTY, taskQueueName } from '../api/task-queues';
 import type { IngressKeys } from './keys';
 import { IngressLoop, type IngressEvent } from './loop';
 import { publisherQueueName } from './publisher-queue';
@@ -59,14 +61,19 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     blocking = await connectRedis(opts.redisUrl, { name: 'tugboat-ingress-take', log: opts.log });
     const publisherQueue = publisherQueueName(opts.taskQueue, opts.redisUrl, opts.keys.pending);
     const stopGraceMs = opts.stopGraceMs ?? STOP_GRACE_MS;
-    const worker = await Worker.create({
+    const publisher = {
       connection: opts.connection,
       namespace: opts.namespace,
-      taskQueue: publisherQueue,
       // Activity-only: the task workflows themselves run on the deployment workers.
       activities: createIngressActivities(redis),
       shutdownForceTime: stopGraceMs + WORKER_FORCE_STOP_AFTER_GRACE_MS,
-    });
+    };
+    const workers = [
+      await Worker.create({ ...publisher, taskQueue: publisherQueue }),
+      // Tasks started by an older ingress name no publisher queue and publish through the shared
+      // `<main>-ingress`: polled too, so they are not stranded (as before, any ingress may take them).
+      await Worker.create({ ...publisher, taskQueue: taskQueueName(opts.taskQueue, INGRESS_SPECIALTY) }),
+    ];
     const loop = new IngressLoop({
       keys: opts.keys,
       taskQueue: opts.taskQueue,
@@ -81,9 +88,9 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
         opts.onEvent?.(event);
       },
     });
-    const running = worker.run();
+    const runs = workers.map((worker) => worker.run());
+    const running = Promise.all(runs);
     const looping = loop.run();
-    const stopWorker = worker;
     const stopBlocking = blocking;
     let forceTimer: NodeJS.Timeout | undefined;
     // Armed once stopping starts (asked for, or the publisher died): Redis gets STOP_GRACE_MS to answer.
@@ -102,8 +109,8 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
         await looping;
       } finally {
         armForce();
-        if (stopWorker.getState() === 'RUNNING') stopWorker.shutdown();
-        await running.catch(() => undefined);
+        for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+        await Promise.allSettled(runs);
         await Promise.allSettled([redis.close(), stopBlocking.close()]);
         clearTimeout(forceTimer);
       }
