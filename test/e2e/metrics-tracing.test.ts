@@ -107,17 +107,26 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(JSON.parse(deploy.stdout)).toMatchObject({ phase: 'SUCCEEDED' });
 
     const named = (name: string) => collector.spans.filter((s) => s.name === name);
-    await waitFor(() => named('StartWorkflow:deploymentWorkflow').length === 1 && named('RunActivity:verifyService').length === 2, {
-      timeoutMs: 30_000,
-      what: 'the client\'s and the worker\'s spans at the collector',
-    });
+    const expected = ['RunWorkflow:deploymentWorkflow', 'StartChildWorkflow:serviceWorkflow', 'RunWorkflow:serviceWorkflow', 'RunActivity:applyService', 'RunActivity:verifyService'];
+    // Each process exports in batches, on its own schedule: wait until every expected span of the
+    // deployment's trace has arrived, not only the last ones to be made.
+    const traceOf = () => {
+      const [start] = named('StartWorkflow:deploymentWorkflow');
+      return start ? collector.spans.filter((s) => s.traceId === start.traceId) : [];
+    };
+    await waitFor(
+      () => {
+        const trace = traceOf();
+        return trace.filter((s) => s.name === 'RunActivity:verifyService').length === 2 && expected.every((name) => trace.some((s) => s.name === name));
+      },
+      { timeoutMs: 30_000, what: 'the client\'s and the worker\'s spans of the deployment\'s trace at the collector' },
+    );
+    expect(named('StartWorkflow:deploymentWorkflow')).toHaveLength(1);
     const [start] = named('StartWorkflow:deploymentWorkflow');
     expect(start.service).toBe('tugboat');
-    const trace = collector.spans.filter((s) => s.traceId === start.traceId);
+    const trace = traceOf();
     const names = new Set(trace.map((s) => s.name));
-    for (const name of ['RunWorkflow:deploymentWorkflow', 'StartChildWorkflow:serviceWorkflow', 'RunWorkflow:serviceWorkflow', 'RunActivity:applyService', 'RunActivity:verifyService']) {
-      expect(names).toContain(name);
-    }
+    for (const name of expected) expect(names).toContain(name);
     expect(trace.filter((s) => s.name === 'RunActivity:applyService')).toHaveLength(2);
     expect(trace.find((s) => s.name === 'RunActivity:applyService')?.service).toBe('tugboat-worker');
     process.stdout.write(`tracing: ${collector.posts()} OTLP POSTs, ${collector.spans.length} spans, ${trace.length} in the deployment's trace\n`);
