@@ -1,9 +1,8 @@
 /**
  * A running Redis ingress: two Redis connections (one blocks in BLMOVE), the task loop, and an
  * activity-only Temporal worker on `<task queue>-ingress-<target hash>` (./publisher-queue.ts) that
- * publishes results for the task workflows (./loop.ts, src/workflows/ingress-task.ts), and one on
- * the shared `<task queue>-ingress` for tasks an older ingress started. Used by `tugboat ingress`
- * and the tests.
+ * publishes results for the task workflows (./loop.ts, src/workflows/ingress-task.ts). Used by
+ * `tugboat ingress` and the tests.
  *
  * A stop is bounded: if Redis does not answer (down, or the network silently drops packets), the
  * task in hand, its give-back and an in-flight result publication would wait for it forever, so
@@ -13,7 +12,6 @@
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createIngressActivities } from '../activities/publish-task-result';
-import { INGRESS_SPECIALTY, taskQueueName } from '../api/task-queues';
 import type { IngressKeys } from './keys';
 import { IngressLoop, type IngressEvent } from './loop';
 import { publisherQueueName } from './publisher-queue';
@@ -68,12 +66,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
       activities: createIngressActivities(redis),
       shutdownForceTime: stopGraceMs + WORKER_FORCE_STOP_AFTER_GRACE_MS,
     };
-    const workers = [
-      await Worker.create({ ...publisher, taskQueue: publisherQueue }),
-      // Tasks started by an older ingress name no publisher queue and publish through the shared
-      // `<main>-ingress`: polled too, so they are not stranded (as before, any ingress may take them).
-      await Worker.create({ ...publisher, taskQueue: taskQueueName(opts.taskQueue, INGRESS_SPECIALTY) }),
-    ];
+    const workers = [await Worker.create({ ...publisher, taskQueue: publisherQueue })];
     const loop = new IngressLoop({
       keys: opts.keys,
       taskQueue: opts.taskQueue,

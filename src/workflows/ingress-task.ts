@@ -21,29 +21,18 @@ import {
   ChildWorkflowFailure,
   isCancellation,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   startChild,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { IngressActivities } from '../activities/publish-task-result';
 import type { IngressResult } from '../api/ingress';
 import type { DeploymentResult } from '../api/progress';
 import { deploymentStartOptions } from '../api/deployment-start';
-import { INGRESS_SPECIALTY, taskQueueName } from '../api/task-queues';
 import type { DeploymentInput } from '../api/workflow-types';
 import { cancelledTaskResult, failedResult, resultOfDeployment, type DeploymentTarget } from '../ingress/result';
 import { ActivityCancellation } from './activity-options';
 import { deploymentWorkflow } from './deployment';
 import { describeFailure } from './failures';
-
-/**
- * Cancelling this workflow abandons its deployment, and the SDK then settles child.result() at once
- * with a cancellation: before this patch that became a `failed` "ended without a result" while the
- * deployment still ran, and the workflow completed. Now the workflow ends cancelled, its result
- * saying the deployment may still be running. Only cancelled runs take the patched path.
- */
-export const PATCH_INGRESS_CANCEL_ENDS_CANCELLED = 'ingress-task-cancel-ends-cancelled';
 
 export interface IngressTaskInput {
   taskId: string;
@@ -53,9 +42,9 @@ export interface IngressTaskInput {
   publish: { resultKey: string; channel: string };
   /**
    * The task queue of the result publisher of the ingress that took the task (it holds the Redis
-   * connection the result belongs in). Absent in tasks started before it existed: `<main>-ingress`.
+   * connection the result belongs in).
    */
-  publisherQueue?: string;
+  publisherQueue: string;
 }
 
 export async function ingressTaskWorkflow(input: IngressTaskInput): Promise<IngressResult> {
@@ -72,7 +61,7 @@ export async function ingressTaskWorkflow(input: IngressTaskInput): Promise<Ingr
     result = cancelledTaskResult(input.taskId, { deploymentId: input.deployment.deploymentId, workflowId }, now());
   }
   const { publishTaskResult } = proxyActivities<IngressActivities>({
-    taskQueue: input.publisherQueue ?? taskQueueName(workflowInfo().taskQueue, INGRESS_SPECIALTY),
+    taskQueue: input.publisherQueue,
     summary: `publish result of task ${input.taskId} (${result.status})`,
     startToCloseTimeout: '30 seconds',
     // Idempotent (SET + PUBLISH), and the publisher only runs in an ingress: retry until one answers.
@@ -120,8 +109,9 @@ async function runDeployment(input: IngressTaskInput): Promise<IngressResult> {
     // A failed or cancelled deployment carries its result as the failure's first detail.
     const ended = deploymentResultIn(err.cause);
     if (ended) return resultOfDeployment(taskId, target, { ...ended, error: ended.error ?? describeFailure(err).message }, now());
-    // This workflow was cancelled: the abandoned deployment has not ended, whatever child.result() says.
-    if (isCancellation(err) && CancellationScope.current().consideredCancelled && patched(PATCH_INGRESS_CANCEL_ENDS_CANCELLED)) {
+    // This workflow was cancelled: the abandoned deployment has not ended, whatever child.result()
+    // says (cancelling the parent settles an abandoned child's result at once, with a cancellation).
+    if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
       throw err.cause;
     }
     return failedResult(taskId, `deployment ${deployment.deploymentId} ended without a result: ${describeFailure(err).message}`, now(), ids);

@@ -2,8 +2,7 @@
  * The ingress over its life, in-process against the real Redis and Temporal: a clean stop gives
  * the task in hand back to the pending list; a running ingress re-drives what a dead one left in
  * the processing list without being restarted; two ingresses on one task queue but different
- * Redis databases each publish only their own tasks' results (and tasks an older ingress started
- * still get theirs, through the shared queue); and a stop is bounded even when
+ * Redis databases each publish only their own tasks' results; and a stop is bounded even when
  * Redis stops answering in the middle of publishing a result (which Temporal then retries).
  */
 import { temporal } from '@temporalio/proto';
@@ -141,19 +140,6 @@ describe('ingress lifecycle', () => {
       await otherRedis.del([elsewhere.pending, elsewhere.processing, resultKey(elsewhere, id)]);
       await otherRedis.close();
     }
-  });
-
-  it('publishes the result of a task an older ingress started, whose input names no publisher queue', async () => {
-    const keys = keysFor('legacy');
-    const id = `${world.name}-legacy`;
-    await start({ keys });
-    const parsed = parseTask(task(id, deployment('legacy', `${world.name}-legacy-api`)));
-    const prepared = parsed.ok ? await prepareTask(parsed.task) : undefined;
-    if (!parsed.ok || !prepared?.ok) throw new Error('the legacy task should be valid');
-    // Started as an ingress from before per-target publisher queues did: no publisherQueue in the input.
-    const legacy = { taskQueue: world.taskQueue, publisherQueue: undefined as unknown as string };
-    await startTaskWorkflow(world.client, { ...legacy, task: parsed.task, prepared, publish: { resultKey: resultKey(keys, id), channel: keys.channel } });
-    expect(await t.waitForResult(id, 30_000)).toMatchObject({ id, status: 'completed' });
   });
 
   it('stops within its grace period though Redis stops answering mid-publication; Temporal retries the publication', async () => {

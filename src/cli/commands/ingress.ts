@@ -53,8 +53,7 @@ Reliable: a task moves to ${INGRESS_KEYS.processing} (BLMOVE) and leaves it only
 deployment's start is confirmed; every ingress re-drives what is left there when it starts and
 every minute. A task pushed again under an id that has a workflow never deploys twice nor
 overwrites that workflow's result (its result is published again if the key is gone). Results are
-published by this process (its worker polls <task queue>-ingress-<hash of the Redis and list>,
-and <task queue>-ingress for tasks started by an older ingress):
+published by this process (its worker polls <task queue>-ingress-<hash of the Redis and list>):
 a deployment that ends while no such ingress runs is published once one is back. Several
 ingresses may run at once. Stops cleanly on Ctrl-C or SIGTERM after the task in hand (one not yet
 started goes back to the pending list), within ~10s even if Redis stops answering.
