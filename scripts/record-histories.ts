@@ -29,6 +29,10 @@ import type { DeploymentProgress } from '../src/api/progress';
 import { validateManifestOrThrow } from '../src/manifest/validate';
 import type { Manifest, ServiceInput } from '../src/manifest/schema';
 import { SimCloudClient } from '../src/simcloud';
+import type { NativeConnection } from '@temporalio/worker';
+import { createClient } from 'redis';
+import { ingressWorkflowId } from '../src/api/workflow-ids';
+import { ingressKeys, resultKey, startIngress } from '../src/ingress';
 import { withEphemeralStack } from './lib/ephemeral-stack';
 
 const OUT_DIR = path.resolve(__dirname, '..', 'test', 'histories');
@@ -53,7 +57,7 @@ interface Scenario {
    * After the deployment ended and its histories were written: starts further workflows (on the
    * same environment) and returns them, each recorded as `<scenario>.<suffix>.json` once it ended.
    */
-  after?: (ctx: { client: Client; deploymentId: string }) => Promise<Array<{ suffix: string; handle: WorkflowHandle }>>;
+  after?: (ctx: { client: Client; connection: NativeConnection; deploymentId: string }) => Promise<Array<{ suffix: string; handle: WorkflowHandle }>>;
 }
 
 const waitForPhase = async (handle: WorkflowHandle, done: (p: DeploymentProgress) => boolean) => {
@@ -184,6 +188,38 @@ const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // A task taken from Redis by the real ingress (the machine's Redis, TUGBOAT_REDIS_URL): its
+    // ingressTaskWorkflow starts the deployment as a child and publishes the result.
+    name: 'ingress-task',
+    services: [{ name: 'api', type: 'kubernetes', simulate: ms('20ms') }],
+    after: async ({ client, connection }) => {
+      const keys = ingressKeys(`${TASK_QUEUE}:${Date.now()}:pending`);
+      const ingress = await startIngress({
+        redisUrl: process.env.TUGBOAT_REDIS_URL || 'redis://127.0.0.1:6379',
+        keys,
+        taskQueue: TASK_QUEUE,
+        client,
+        connection,
+        namespace: client.options.namespace,
+        log: () => undefined,
+      });
+      const redis = createClient({ url: process.env.TUGBOAT_REDIS_URL || 'redis://127.0.0.1:6379' });
+      await redis.connect();
+      try {
+        const id = `fixture-${Date.now()}`;
+        const deployment = { name: 'ingress-task', environment: 'fixture-ingress', services: [{ name: 'api', type: 'kubernetes', simulate: ms('20ms') }] };
+        await redis.lPush(keys.pending, JSON.stringify({ id, manifest: { deployment }, requested_by: 'recorder' }));
+        const handle = client.workflow.getHandle(ingressWorkflowId(id));
+        for (let i = 0; i < 600 && !(await redis.exists(resultKey(keys, id))); i++) await new Promise((r) => setTimeout(r, 100));
+        await redis.del([keys.pending, keys.processing, resultKey(keys, id)]);
+        return [{ suffix: 'ingress', handle }];
+      } finally {
+        await redis.close();
+        await ingress.stop();
+      }
+    },
+  },
+  {
     name: 'operators-halt-retry',
     strategy: { on_failure: 'halt' },
     services: [
@@ -254,12 +290,18 @@ function parseArgs(argv: string[]): { only?: string[]; label?: string } {
 async function main(): Promise<void> {
   const { only, label } = parseArgs(process.argv.slice(2));
   const chosen = SCENARIOS.filter((s) => !only || only.includes(s.name));
-  await withEphemeralStack(TASK_QUEUE, async ({ client, simCloudUrl }) => {
-    for (const scenario of chosen) await record(client, scenario, new SimCloudClient(simCloudUrl), simCloudUrl, label);
+  await withEphemeralStack(TASK_QUEUE, async ({ client, connection, simCloudUrl }) => {
+    for (const scenario of chosen) await record({ client, connection }, scenario, new SimCloudClient(simCloudUrl), simCloudUrl, label);
   });
 }
 
-async function record(client: Client, scenario: Scenario, cloud: SimCloudClient, simUrl: string, label?: string): Promise<void> {
+async function record(
+  { client, connection }: { client: Client; connection: NativeConnection },
+  scenario: Scenario,
+  cloud: SimCloudClient,
+  simUrl: string,
+  label?: string,
+): Promise<void> {
   const fixture = label ? `${scenario.name}@${label}` : scenario.name;
   const manifest = validateManifestOrThrow({
     deployment: {
@@ -288,7 +330,7 @@ async function record(client: Client, scenario: Scenario, cloud: SimCloudClient,
     );
     if (exists) await write(`${fixture}.${service.name}`, child);
   }
-  for (const next of (await scenario.after?.({ client, deploymentId })) ?? []) {
+  for (const next of (await scenario.after?.({ client, connection, deploymentId })) ?? []) {
     await next.handle.result().catch(() => undefined);
     await write(`${fixture}.${next.suffix}`, next.handle);
   }

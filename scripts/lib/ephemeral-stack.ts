@@ -18,6 +18,8 @@ import { installWorkerLogging } from '../../src/worker/logging';
 
 export interface EphemeralStack {
   client: Client;
+  /** The worker's connection: for more workers a scenario runs (the ingress's result publisher). */
+  connection: NativeConnection;
   simCloudUrl: string;
   taskQueue: string;
 }
@@ -38,7 +40,7 @@ export async function withEphemeralStack(taskQueue: string, work: (stack: Epheme
     const client = await connectLocalClient(server.address);
     cleanup.push(() => client.connection.close());
     const worker = await createTugboatWorker({ connection, taskQueue, simCloudUrl: sim.url, stateDir: path.join(tmp, 'state') });
-    await worker.runUntil(work({ client, simCloudUrl: sim.url, taskQueue }));
+    await worker.runUntil(work({ client, connection, simCloudUrl: sim.url, taskQueue }));
   } finally {
     for (const err of await cleanup.run()) console.error(`cleanup: ${(err as Error).message}`);
   }
