@@ -9,14 +9,14 @@ import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { createClient } from 'redis';
 import { ingressWorkflowId } from '../../src/api/workflow-ids';
-import { ingressKeys, resultKey, startIngress, type IngressEvent, type IngressKeys, type IngressOptions, type RunningIngress } from '../../src/ingress';
+import { ingressKeys, resultKey, type IngressEvent, type IngressKeys, type IngressOptions, type RunningIngress } from '../../src/ingress';
 import { prepareTask } from '../../src/ingress/prepare';
 import { startTaskWorkflow } from '../../src/ingress/start';
 import { malformedTaskId, parseTask } from '../../src/ingress/task';
 import { testEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { useWorld } from '../support/world';
-import { otherDatabaseUrl, REDIS_URL, startRedisProxy, task, useRedis } from '../ingress/support';
+import { otherDatabaseUrl, startRedisProxy, startTestIngress, task, useRedis } from '../ingress/support';
 
 describe('ingress lifecycle', () => {
   const world = useWorld('ingress-life');
@@ -44,16 +44,7 @@ describe('ingress lifecycle', () => {
     return keys;
   };
   const start = async (overrides: Partial<IngressOptions> & { keys: IngressKeys }) => {
-    const ingress = await startIngress({
-      redisUrl: REDIS_URL,
-      taskQueue: world.taskQueue,
-      client: world.client,
-      connection,
-      namespace: testEnv().namespace,
-      log: () => undefined,
-      onEvent: (event) => events.push(event),
-      ...overrides,
-    });
+    const ingress = await startTestIngress(world, connection, events, overrides);
     running.push(ingress);
     return ingress;
   };

@@ -17,12 +17,12 @@ import type { ServiceInput } from '../../src/manifest/schema';
 import { TUGBOAT_DEPLOYMENT } from '../../src/api/search-attributes';
 import { ingressWorkflowId } from '../../src/api/workflow-ids';
 import { DEPLOYMENT_ID_PATTERN } from '../../src/client/deployment-id';
-import { describeEvent, resultKey, startIngress, type IngressEvent, type RunningIngress } from '../../src/ingress';
+import { describeEvent, resultKey, type IngressEvent, type RunningIngress } from '../../src/ingress';
 import { malformedTaskId } from '../../src/ingress/task';
 import { callsOf, useWorld } from '../support/world';
 import { testEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
-import { messagesFor, REDIS_URL, task, useRedis } from '../ingress/support';
+import { messagesFor, startTestIngress, task, useRedis } from '../ingress/support';
 
 describe('Redis ingress', () => {
   const world = useWorld('ingress');
@@ -33,16 +33,7 @@ describe('Redis ingress', () => {
 
   beforeAll(async () => {
     connection = await NativeConnection.connect({ address: testEnv().address });
-    ingress = await startIngress({
-      redisUrl: REDIS_URL,
-      keys: t.keys,
-      taskQueue: world.taskQueue,
-      client: world.client,
-      connection,
-      namespace: testEnv().namespace,
-      log: () => undefined,
-      onEvent: (event) => events.push(event),
-    });
+    ingress = await startTestIngress(world, connection, events, { keys: t.keys });
   });
   afterAll(async () => {
     await ingress?.stop();

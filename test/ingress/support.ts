@@ -7,7 +7,10 @@
  */
 import net from 'node:net';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { createClient } from 'redis';
+import { startIngress, type IngressEvent, type IngressOptions, type RunningIngress } from '../../src/ingress';
 import type { IngressResult } from '../../src/api/ingress';
 import { ingressKeys, resultKey, type IngressKeys } from '../../src/ingress/keys';
 import { startProcess, type ManagedProcess } from '../../src/system/process';
@@ -164,4 +167,26 @@ export async function startRedisProxy(target: string = REDIS_URL): Promise<Redis
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The ingress in the test's own process, taking `keys.pending` for the world's task queue, its
+ * events collected in `events` and its log silent; `overrides` for what a test varies.
+ */
+export function startTestIngress(
+  world: { taskQueue: string; client: Client },
+  connection: NativeConnection,
+  events: IngressEvent[],
+  overrides: Partial<IngressOptions> & Pick<IngressOptions, 'keys'>,
+): Promise<RunningIngress> {
+  return startIngress({
+    redisUrl: REDIS_URL,
+    taskQueue: world.taskQueue,
+    client: world.client,
+    connection,
+    namespace: testEnv().namespace,
+    log: () => undefined,
+    onEvent: (event) => events.push(event),
+    ...overrides,
+  });
 }
