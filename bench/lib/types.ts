@@ -33,6 +33,7 @@ export interface ScenarioResult {
   details?: Record<string, unknown>;
 }
 
+/** Each bench/scenarios/<name>.ts exports `scenario: Scenario`; bench/scenarios/index.ts lists them. */
 export interface Scenario {
   /** '1'..'8': what `--only` selects. */
   id: string;
@@ -58,8 +59,10 @@ export interface DeployOptions {
    * end) instead of the client library. Default false: started with startDeployment.
    */
   follow?: boolean;
-  /** Skip the client-side preflight (a round trip to the worker); default: preflight as the CLI does. */
+  /** false skips the client-side preflight (a round trip to the worker); default: preflight, as the CLI does. */
   preflight?: boolean;
+  /** Give up waiting for the end after this long (default 20 minutes). */
+  timeoutMs?: number;
 }
 
 export interface DeployOutcome {
@@ -70,8 +73,12 @@ export interface DeployOutcome {
   /** The result's phase ('SUCCEEDED', …), or the workflow's close status when it has no result. */
   phase: string;
   handle: WorkflowHandle;
-  /** follow: true only: the spawned CLI's own wall time, exit code and the tail of its stderr. */
-  cli?: { wallMs: number; code: number | null; stderrTail: string };
+  /** The first run of the deployment workflow (histories: runChain(client, handle.workflowId, runId)). */
+  runId: string;
+  /** How many runs the deployment took (more than 1 when it continued as new). */
+  runs: number;
+  /** follow: true only: the spawned CLI's own wall time (spawn to exit), exit, and the tails of its output. */
+  cli?: { wallMs: number; code: number | null; signal: string | null; stdoutLines: number; stdoutTail: string; stderrTail: string };
 }
 
 export interface HistoryStats {
@@ -86,6 +93,8 @@ export interface HistoryStats {
 
 export interface ScenarioContext {
   client: Client;
+  /** The dev server the runner started (host:port, namespace 'default'). */
+  temporalAddress: string;
   taskQueue: string;
   simCloudUrl: string;
   /** The worker process (`tugboat worker`), one for the whole run. */
