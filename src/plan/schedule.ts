@@ -43,6 +43,16 @@ export function nextServicesToStart(
       dependenciesSucceeded(plan, name, state.succeeded) &&
       (strategy.execution !== 'waves' || plan.waveOf[name] <= openWave),
   );
-  ready.sort((a, b) => plan.remainingMs[b] - plan.remainingMs[a] || (a < b ? -1 : a > b ? 1 : 0));
+  ready.sort((a, b) => startPriority(plan, a, b));
   return ready.slice(0, slots);
+}
+
+/**
+ * The order in which ready services get the free slots (a comparator): longest remaining path
+ * first, then by name. A total order, so the choice never depends on the order services were
+ * listed in. Shared with the planning simulation (simulate.ts), which keeps ready services sorted
+ * by it.
+ */
+export function startPriority(plan: Pick<Plan, 'remainingMs'>, a: string, b: string): number {
+  return plan.remainingMs[b] - plan.remainingMs[a] || (a < b ? -1 : a > b ? 1 : 0);
 }
