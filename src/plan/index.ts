@@ -98,6 +98,13 @@ export { computeCriticalPath, type CriticalPath } from './critical-path';
 export { resourceConflicts } from './conflicts';
 export { referenceIssues } from './references';
 export { dependenciesSucceeded, nextServicesToStart, type ScheduleState } from './schedule';
+export {
+  lowerBoundMs,
+  simulateSchedule,
+  type SchedulingPolicy,
+  type SimulateOptions,
+  type SimulationResult,
+} from './simulate';
 export { planToJson, renderPlan, formatMs, type PlanJson } from './render';
 export {
   findReferences,
