@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,5 +41,37 @@ describe('withFileLock', () => {
       await fs.writeFile(lock, 'someone-else\n');
     });
     expect(await fs.readFile(lock, 'utf8')).toBe('someone-else\n');
+  });
+
+  it('a holder that throws hands the lock on: the next one in this process runs, and the caller sees the error', async () => {
+    const lock = path.join(dir, 'z.lock');
+    const failing = withFileLock(lock, async () => {
+      throw new Error('boom');
+    });
+    const next = withFileLock(lock, async () => 'next ran');
+    await expect(failing).rejects.toThrow('boom');
+    await expect(next).resolves.toBe('next ran');
+  });
+
+  it('serialises across processes: another process and this one, 20 increments each, lose none', async () => {
+    const counter = path.join(dir, 'shared');
+    const lock = path.join(dir, 'shared.lock');
+    await fs.writeFile(counter, '0');
+    const increment = () =>
+      withFileLock(lock, async () => {
+        const n = Number(await fs.readFile(counter, 'utf8'));
+        await fs.writeFile(counter, String(n + 1));
+      });
+    const script = `const { withFileLock } = require(${JSON.stringify(path.join(__dirname, 'file-lock.ts'))});
+      const fs = require('node:fs/promises');
+      Promise.all(Array.from({ length: 20 }, () => withFileLock(${JSON.stringify(lock)}, async () => {
+        const n = Number(await fs.readFile(${JSON.stringify(counter)}, 'utf8'));
+        await fs.writeFile(${JSON.stringify(counter)}, String(n + 1));
+      }))).catch((e) => { console.error(e); process.exit(1); });`;
+    const tsx = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
+    const other = () =>
+      new Promise<void>((resolve, reject) => execFile(tsx, ['-e', script], (err) => (err ? reject(err) : resolve())));
+    await Promise.all([other(), ...Array.from({ length: 20 }, increment)]);
+    expect(await fs.readFile(counter, 'utf8')).toBe('40');
   });
 });

@@ -14,7 +14,34 @@ export const STALE_LOCK_MS = 10_000;
 const RETRY_MS = 5;
 const GIVE_UP_MS = 30_000;
 
+/**
+ * Holders in this process, queued per lock file: a waiter here waits on the one before it instead
+ * of polling the file every RETRY_MS. With a hundred steps of one provider in flight on one worker,
+ * polling turned each update into thousands of failed opens and made the lock's hand-over as slow
+ * as the poll interval; queued, only one holder per process ever contends for the file.
+ */
+const localQueues = new Map<string, Promise<unknown>>();
+
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const before = localQueues.get(lockFile) ?? Promise.resolve();
+  const mine = before.then(
+    () => withCrossProcessLock(lockFile, fn),
+    () => withCrossProcessLock(lockFile, fn),
+  );
+  // The queue's tail never rejects (the next holder runs whatever this one's outcome), and the
+  // entry goes once the last holder is done, so the map holds only lock files in use.
+  const tail = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  localQueues.set(lockFile, tail);
+  void tail.then(() => {
+    if (localQueues.get(lockFile) === tail) localQueues.delete(lockFile);
+  });
+  return mine;
+}
+
+async function withCrossProcessLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(path.dirname(lockFile), { recursive: true });
   const token = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const started = Date.now();
