@@ -12,11 +12,14 @@ export const MAX_SUMMARY_BYTES = 400;
 /** `limit.userMetadataDetailsSize`: a workflow's static details, in UTF-8 bytes. */
 export const MAX_DETAILS_BYTES = 20_000;
 /**
- * `limit.blobSize.error` is 2 MB per payload; the manifest travels in the deployment's input and
- * each service's slice in its child's, so Tugboat keeps the whole manifest well under it (and
- * under the 512 KB warning), leaving room for outputs and progress.
+ * `limit.blobSize.error` is 2 MB per payload. The manifest travels whole in the deployment's input
+ * and in the rollback manifest's store step, and each service's slice in its child's input, so the
+ * whole manifest must fit one payload with room to spare; no workflow task carries more than one
+ * manifest's worth (all its children's slices together are at most that), under the 4 MB a task
+ * may write. 1.5 MiB holds about 3,000 simulated services with every default filled in (≈500 bytes
+ * each): 256 KiB, the limit before, stopped a 2,000-service platform at about 520.
  */
-export const MAX_MANIFEST_BYTES = 256 * 1024;
+export const MAX_MANIFEST_BYTES = 1536 * 1024;
 
 /** UTF-8 length without TextEncoder (not every runtime Tugboat's pure code runs in has one). */
 export function utf8Length(text: string): number {
