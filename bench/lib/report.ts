@@ -50,7 +50,8 @@ export function renderTable(records: ScenarioRecord[]): string {
       if (f.note) rows.push([`     ↳ ${firstLine(f.note)}`, '', '', '']);
     }
   }
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.filter((r) => r[1] !== '' || c === 0).map((r) => r[c].length)));
+  // Scenario titles and notes are lines of their own: only figure rows set the column widths.
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.filter((r) => r[1] !== '').map((r) => r[c].length)));
   return rows
     .map((r, i) => {
       if (i > 0 && r[1] === '' && r[2] === '' && r[3] === '') return r[0];
