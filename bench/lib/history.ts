@@ -166,3 +166,66 @@ export function sum(values: number[]): number {
 export function childrenByService(children: Map<string, ChildTimes>): Map<string, ChildTimes> {
   return new Map([...children.values()].map((c) => [c.workflowId.slice(c.workflowId.lastIndexOf('.') + 1), c]));
 }
+
+export interface HistoryBreakdown {
+  /** Per workflow task: scheduled → started (waiting for a worker), started → completed (the worker's turn). */
+  wftScheduleToStartMs: number[];
+  wftStartToCompleteMs: number[];
+  /** Per activity attempt that completed or failed: its type, scheduled → started, started → closed. */
+  activities: Array<{ type: string; scheduleToStartMs: number; startToCloseMs: number }>;
+}
+
+/** Where a history's time went, task by task. */
+export function historyBreakdown(history: History): HistoryBreakdown {
+  const at = new Map<string, number>();
+  const activityType = new Map<string, string>();
+  const out: HistoryBreakdown = { wftScheduleToStartMs: [], wftStartToCompleteMs: [], activities: [] };
+  for (const event of history.events ?? []) {
+    const id = String(event.eventId);
+    const t = eventMs(event);
+    at.set(id, t);
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) activityType.set(id, scheduled.activityType?.name ?? '?');
+    const wftStarted = event.workflowTaskStartedEventAttributes;
+    if (wftStarted) out.wftScheduleToStartMs.push(t - (at.get(String(wftStarted.scheduledEventId)) ?? NaN));
+    const wftCompleted = event.workflowTaskCompletedEventAttributes;
+    if (wftCompleted) out.wftStartToCompleteMs.push(t - (at.get(String(wftCompleted.startedEventId)) ?? NaN));
+    const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
+    if (closed) {
+      const scheduledAt = at.get(String(closed.scheduledEventId)) ?? NaN;
+      const startedAt = at.get(String(closed.startedEventId)) ?? NaN;
+      out.activities.push({
+        type: activityType.get(String(closed.scheduledEventId)) ?? '?',
+        scheduleToStartMs: startedAt - scheduledAt,
+        startToCloseMs: t - startedAt,
+      });
+    }
+  }
+  return out;
+}
+
+/** p50s of a set of breakdowns, by activity type. */
+export function summarizeBreakdowns(breakdowns: HistoryBreakdown[]) {
+  const types = new Set(breakdowns.flatMap((b) => b.activities.map((a) => a.type)));
+  const all = <T>(f: (b: HistoryBreakdown) => T[]) => breakdowns.flatMap(f);
+  return {
+    histories: breakdowns.length,
+    workflowTasks: all((b) => b.wftScheduleToStartMs).length,
+    wftScheduleToStartP50Ms: percentile(all((b) => b.wftScheduleToStartMs), 50),
+    wftStartToCompleteP50Ms: percentile(all((b) => b.wftStartToCompleteMs), 50),
+    workflowTasksPerHistory: all((b) => b.wftScheduleToStartMs).length / Math.max(1, breakdowns.length),
+    activities: Object.fromEntries(
+      [...types].map((type) => {
+        const runs = all((b) => b.activities.filter((a) => a.type === type));
+        return [
+          type,
+          {
+            attempts: runs.length,
+            scheduleToStartP50Ms: percentile(runs.map((a) => a.scheduleToStartMs), 50),
+            startToCloseP50Ms: percentile(runs.map((a) => a.startToCloseMs), 50),
+          },
+        ];
+      }),
+    ),
+  };
+}

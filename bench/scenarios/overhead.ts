@@ -7,7 +7,7 @@
  * end_i is the ChildWorkflowExecutionCompleted event of service i and end_{−1} the parent's
  * WorkflowExecutionStarted (so the first service also carries the deployment's prologue).
  */
-import { childrenByService, childTimes, eventMs, percentile, runChain, sum } from '../lib/history';
+import { childrenByService, childTimes, eventMs, historyBreakdown, percentile, runChain, summarizeBreakdowns, sum } from '../lib/history';
 import type { Scenario } from '../lib/types';
 import { deploymentRef, expectSucceeded, figure, planOf } from './common';
 import { manifestFor, noopChain } from './shapes';
@@ -46,6 +46,9 @@ export const scenario: Scenario = {
       childRun.push(row.closedMs - row.startedMs - row.durationMs);
       previousEnd = row.closedMs;
     }
+    // Inside the children and the parent: workflow tasks and activities, p50 (durations included in apply's time).
+    const childBreakdowns = [];
+    for (const row of rows) childBreakdowns.push(historyBreakdown((await ctx.history({ workflowId: children.get(row.name)!.workflowId })).history));
     const mean = (outcome.wallMs - sum(rows.map((r) => r.durationMs))) / n;
 
     return {
@@ -66,6 +69,8 @@ export const scenario: Scenario = {
           initiatedToChildStarted: percentile(childStart, 50),
           childRunBeyondDuration: percentile(childRun, 50),
         },
+        children: summarizeBreakdowns(childBreakdowns),
+        parent: summarizeBreakdowns(runs.map((r) => historyBreakdown(r.history))),
         overheadsMs: overheads,
       },
     };
