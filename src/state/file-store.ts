@@ -129,22 +129,44 @@ export class FileStateStore implements StateStore {
     const file = this.providerFile(provider);
     // Read-modify-write under a lock file: workers in several processes on this machine share it.
     return withFileLock(`${file}.lock`, async () => {
-      const next = update(await readJsonFile<ProviderHealth>(file));
-      await writeJsonAtomically(file, next);
+      const next = update(await readProviderHealth(file));
+      // Rewritten by every step of every service: an fsync here was two of the handful each step
+      // waits for. Health is advisory (a breaker's counters); after a power loss it starts over.
+      await writeJsonAtomically(file, next, { durable: false });
       return next;
     });
   }
 
   async getProviderHealth(provider: string): Promise<ProviderHealth | undefined> {
-    return readJsonFile<ProviderHealth>(this.providerFile(provider));
+    return readProviderHealth(this.providerFile(provider));
   }
 
   async listProviderHealth(): Promise<ProviderHealth[]> {
-    const all = await readJsonDir<ProviderHealth>(path.join(this.location, 'providers'));
+    const dir = path.join(this.location, 'providers');
+    const files = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    const read = await Promise.all(files.filter((f) => f.endsWith('.json')).map((f) => readProviderHealth(path.join(dir, f))));
+    const all = read.filter((h): h is ProviderHealth => h !== undefined);
     return all.sort((a, b) => a.provider.localeCompare(b.provider));
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * A provider's health, or undefined (a fresh start) when the file is absent or was left empty or
+ * torn by a power loss (it is written without an fsync): a breaker that forgot its counters is
+ * better than one whose steps all go unguarded because its file cannot be parsed.
+ */
+async function readProviderHealth(file: string): Promise<ProviderHealth | undefined> {
+  try {
+    return await readJsonFile<ProviderHealth>(file);
+  } catch (err) {
+    if (err instanceof SyntaxError || /is not valid JSON/.test((err as Error).message)) return undefined;
+    throw err;
+  }
 }
 
 /** Every JSON file of a directory, parsed; none when the directory does not exist yet. */

@@ -7,13 +7,22 @@ import path from 'node:path';
 
 let counter = 0;
 
-export async function writeFileAtomically(file: string, text: string): Promise<void> {
+export interface WriteOptions {
+  /**
+   * false: skip the fsync. Readers still never see a half-written file, but a power loss may keep
+   * the old content (or, rarely, an empty file): for records that are advisory and rewritten all
+   * the time, where an fsync per write cost more than everything else the write does.
+   */
+  durable?: boolean;
+}
+
+export async function writeFileAtomically(file: string, text: string, opts: WriteOptions = {}): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${++counter}`;
   const handle = await open(tmp, 'w');
   try {
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    if (opts.durable !== false) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -26,8 +35,8 @@ export async function writeFileAtomically(file: string, text: string): Promise<v
 }
 
 /** Pretty JSON with a trailing newline, written atomically. */
-export function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  return writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
+export function writeJsonAtomically(file: string, value: unknown, opts?: WriteOptions): Promise<void> {
+  return writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`, opts);
 }
 
 /** The parsed file, or undefined when it does not exist; a corrupt file is an error naming it. */
