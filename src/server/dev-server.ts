@@ -102,6 +102,14 @@ export async function startDevServer(opts: StartDevServerOptions): Promise<DevSe
   }
 }
 
+/**
+ * Server settings the embedded server runs with. Eager activity dispatch: when a workflow task
+ * schedules an activity on a queue its own worker polls, the server hands the activity back in the
+ * task's response instead of queueing it for a poll; each service's apply and verify start without
+ * a matching round trip (Temporal Cloud has it on; a self-hosted cluster sets the same key).
+ */
+export const DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
+
 async function startDevServerOnce(opts: StartDevServerOptions & { host: string }): Promise<DevServer> {
   const { host, port, uiPort } = opts;
   const namespace = opts.namespace ?? 'default';
@@ -117,6 +125,7 @@ async function startDevServerOnce(opts: StartDevServerOptions & { host: string }
     opts.binary, 'server', 'start-dev', '--ip', host, '--port', String(port), ...uiArgs,
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     '--namespace', namespace, '--log-level', 'warn', ...searchAttributeArgs,
+    ...DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
   ];
 
   const tail: string[] = [];
