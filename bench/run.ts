@@ -130,7 +130,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
         taskQueue: s.taskQueue,
         simCloudUrl: s.simCloudUrl,
         worker: { pid: s.worker.pid, rss: s.worker.rss },
-        deploy: (raw, dopts) => deploy(s, raw, { timeoutMs: opts.smoke ? 3 * 60_000 : undefined, ...dopts }),
+        deploy: (raw, dopts) => deploy(s, raw, { timeoutMs: opts.smoke ? 3 * 60_000 : undefined, ...dopts }, (msg) => log(`${scenario.id}: ${msg}`)),
         history: async (target) => {
           // A handle from getHandle(id, runId) keeps its run ID; a bare handle means the latest run.
           const runId = (target as { runId?: string }).runId;

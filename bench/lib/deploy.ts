@@ -14,20 +14,40 @@ import { chainWallMs, runChain } from './history';
 import { CLI, type BenchStack } from './stack';
 import type { DeployOptions, DeployOutcome } from './types';
 
-const DEFAULT_TIMEOUT_MS = 20 * 60_000;
+const DEFAULT_TIMEOUT_MS = 45 * 60_000;
 
-export async function deploy(stack: BenchStack, raw: unknown, opts: DeployOptions = {}): Promise<DeployOutcome> {
+/** How often a long wait says it is still waiting (one describe call: no query, no history read). */
+const PROGRESS_EVERY_MS = 60_000;
+
+export async function deploy(
+  stack: BenchStack,
+  raw: unknown,
+  opts: DeployOptions = {},
+  log: (msg: string) => void = () => undefined,
+): Promise<DeployOutcome> {
   const manifest = validateManifestOrThrow(raw);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (opts.follow) return deployWithCli(stack, raw, manifest.deployment.name, timeoutMs, opts.preflight);
+  if (opts.follow) return deployWithCli(stack, raw, manifest.deployment.name, timeoutMs, opts.preflight, log);
   const { handle, runId } = await startDeployment(stack.client, manifest, { taskQueue: stack.taskQueue, preflight: opts.preflight });
-  const { result, phase } = await awaitEnd(stack, handle, timeoutMs);
+  const { result, phase } = await awaitEnd(stack, handle, timeoutMs, log);
   return { ...(await wallOf(stack.client, handle.workflowId, runId)), result, phase, handle, runId };
 }
 
 /** The workflow's result and phase, or its close status when it failed; throws if the worker died or time ran out. */
-async function awaitEnd(stack: BenchStack, handle: WorkflowHandle, timeoutMs: number): Promise<{ result: unknown; phase: string }> {
+async function awaitEnd(
+  stack: BenchStack,
+  handle: WorkflowHandle,
+  timeoutMs: number,
+  log: (msg: string) => void,
+): Promise<{ result: unknown; phase: string }> {
   let timer: NodeJS.Timeout | undefined;
+  const began = Date.now();
+  const progress = setInterval(() => {
+    handle.describe().then(
+      (d) => log(`${handle.workflowId}: ${d.status.name} after ${Math.round((Date.now() - began) / 1000)} s, ${d.historyLength} events in its history`),
+      () => undefined,
+    );
+  }, PROGRESS_EVERY_MS);
   const workerDied = stack.worker.process.exited.then((exit) => {
     throw new Error(`the worker process exited (${exit.code ?? exit.signal}) during ${handle.workflowId}:\n${stack.worker.outputTail.join('\n')}`);
   });
@@ -43,6 +63,7 @@ async function awaitEnd(stack: BenchStack, handle: WorkflowHandle, timeoutMs: nu
     return { result: undefined, phase: `${status.name}: ${err.cause?.message ?? err.message}` };
   } finally {
     clearTimeout(timer);
+    clearInterval(progress);
     workerDied.catch(() => undefined);
   }
 }
@@ -63,6 +84,7 @@ async function deployWithCli(
   name: string,
   timeoutMs: number,
   preflight: boolean | undefined,
+  log: (msg: string) => void,
 ): Promise<DeployOutcome> {
   const file = path.join(stack.tmpDir, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(raw));
@@ -100,7 +122,7 @@ async function deployWithCli(
   const first = await firstRunOf(stack.client, workflowId, runId);
   const handle = stack.client.workflow.getHandle(workflowId, first);
   // The CLI may have stopped following early (it is the thing measured): the deployment still ends.
-  const { result, phase } = await awaitEnd(stack, handle, timeoutMs);
+  const { result, phase } = await awaitEnd(stack, handle, timeoutMs, log);
   return { ...(await wallOf(stack.client, workflowId, first)), result, phase, handle, runId: first, cli };
 }
 

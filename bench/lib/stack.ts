@@ -107,7 +107,7 @@ export async function startBenchStack(opts: { taskQueue: string; cleanup: Cleanu
       `the worker process (PID ${proc.pid}) ${outcome === 'exited' ? 'exited' : `did not poll within ${WORKER_START_TIMEOUT_MS / 1000} s`}:\n${outputTail.join('\n')}`,
     );
   }
-  log(`worker PID ${proc.pid} polling after ${Date.now() - startMs} ms (it bundles the workflows itself, as \`tugboat worker\` does)`);
+  log(`worker PID ${proc.pid} polling after ${Date.now() - startMs} ms`);
   return {
     address: server.address,
     namespace: 'default',

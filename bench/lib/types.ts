@@ -61,7 +61,7 @@ export interface DeployOptions {
   follow?: boolean;
   /** false skips the client-side preflight (a round trip to the worker); default: preflight, as the CLI does. */
   preflight?: boolean;
-  /** Give up waiting for the end after this long (default 20 minutes). */
+  /** Give up waiting for the end after this long (default 45 minutes). */
   timeoutMs?: number;
 }
 
