@@ -13,6 +13,7 @@ import { FileStateStore, type StateStore } from '../state';
 import type { WorkerSettings } from './config';
 import { defaultQueueSelection, polledQueues, type PolledQueue } from './queues';
 import { WorkerGroup } from './worker-group';
+import { prebuiltWorkflowBundle } from './prebuilt-bundle';
 
 export { WorkerGroup } from './worker-group';
 export type { PolledQueue } from './queues';
@@ -53,10 +54,12 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
   });
   // Every queue gets every activity: which ones arrive where is the workflows' choice (routing).
   const activities = createActivities({ executors, store });
+  // Compiled code uses the bundle built with it; source (tests, tsx) bundles itself.
+  const bundled = { ...opts, workflowBundle: opts.workflowBundle ?? prebuiltWorkflowBundle() };
   const members = [];
   try {
     for (const queue of polledQueues(opts.taskQueue, opts.queues ?? defaultQueueSelection())) {
-      members.push({ queue, worker: await Worker.create(queueWorkerOptions(opts, queue, activities)) });
+      members.push({ queue, worker: await Worker.create(queueWorkerOptions(bundled, queue, activities)) });
     }
   } catch (err) {
     // Created workers hold native resources until they run and stop; none has run yet.

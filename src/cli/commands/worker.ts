@@ -7,6 +7,7 @@ import { workerSettingsFromEnv, WorkerSettingsError, type WorkerSettings } from 
 import { installWorkerLogging } from '../../worker/logging';
 import { describePolledQueue } from '../../worker/queues';
 import { runUntilSignalled } from '../../worker/shutdown';
+import { prebuiltWorkflowBundle } from '../../worker/prebuilt-bundle';
 import { openStateStore, stateStoreSetting } from '../../state';
 import { CliError, ExitCode } from '../exit-codes';
 
@@ -70,6 +71,8 @@ export function registerWorker(program: Command): void {
       const target = temporalTarget();
       await checkSearchAttributes();
       const { store, postgres } = await openStateStore(process.env);
+      // A bundle named in the environment (tests build one), else the one `npm run build` wrote.
+      const workflowBundle = process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : prebuiltWorkflowBundle();
       try {
         const connection = await connectWorkerConnection();
         try {
@@ -79,10 +82,13 @@ export function registerWorker(program: Command): void {
             ...settings,
             store,
             postgres,
-            workflowBundle: process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : undefined,
+            workflowBundle,
           });
           const where = `on ${target.address} (namespace ${target.namespace}); sim cloud ${settings.simCloudUrl}; state ${store.location}`;
           process.stdout.write(`${startLines(settings.taskQueue, worker.queues, where).join('\n')}\n`);
+          if (worker.queues.some((q) => q.workflows)) {
+            process.stdout.write(`workflow code: ${workflowBundle ? workflowBundle.codePath : 'bundled from source at start'}\n`);
+          }
           if (settings.metricsAddress) process.stdout.write(`Prometheus metrics on http://${settings.metricsAddress}/metrics\n`);
           await runUntilSignalled(worker, { graceMs: settings.shutdownGraceMs ?? 0 });
         } finally {
