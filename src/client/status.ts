@@ -11,10 +11,15 @@ import type {
   BlockedCompensation,
   DeploymentPhase,
   DeploymentProgress,
+  DeploymentResult,
   ResourceRef,
+  ServiceError,
   ServiceProgress,
   ServiceState,
 } from '../api/progress';
+import type { Manifest } from '../manifest/schema';
+import type { Plan } from '../plan';
+import type { DeploymentRecord } from '../state';
 import { DescribeScheduler, WATCH_DESCRIBE_POLICY, type DescribePolicy } from './describe-scheduler';
 import { queryProgress } from './deployments';
 import type { ProviderBreaker } from './provider-breakers';
@@ -88,9 +93,15 @@ export interface DeploymentStatus {
 export async function deploymentStatus(
   client: Client,
   handle: WorkflowHandle,
-  opts: { attempts?: ChildAttempts } = {},
+  opts: {
+    attempts?: ChildAttempts;
+    /** How long the progress query alone took (ms): what answering it cost the worker, payload included. */
+    queried?: (ms: number) => void;
+  } = {},
 ): Promise<DeploymentStatus> {
+  const asked = Date.now();
   const progress = await queryProgress(handle);
+  opts.queried?.(Date.now() - asked);
   const running = Object.values(progress.services).filter((s) => s.state === 'RUNNING' && s.workflowId !== undefined);
   // One shot: describe every running child. A watcher's ChildAttempts picks a few, now and then.
   const live = opts.attempts
@@ -135,12 +146,17 @@ export function serviceStatus(s: ServiceProgress, live: LiveAttempt | null | und
     provider: live?.provider ?? null,
     started_at: s.startedAt ?? null,
     ended_at: s.endedAt ?? null,
-    // A skip explains itself; a failure leads with the type the executor classified.
-    error: s.error ? (s.error.type === 'Skipped' ? s.error.message : `${s.error.type}: ${s.error.message}`) : null,
+    error: errorText(s.error),
     outputs: s.outputs,
     resources: s.resources,
     steps,
   };
+}
+
+/** A skip explains itself; a failure leads with the type the executor classified. */
+function errorText(error: ServiceError | undefined): string | null {
+  if (!error) return null;
+  return error.type === 'Skipped' ? error.message : `${error.type}: ${error.message}`;
 }
 
 /** Steps run apply → verify, and compensate after both: the last one present is the latest. */
@@ -264,4 +280,151 @@ function heartbeatDetails(
   } catch {
     return { line: null, provider: null }; // a payload we cannot decode (an encrypted one without the codec): show nothing rather than fail
   }
+}
+
+/**
+ * What a closed deployment is known to have ended as, without the progress query. Once closed, the
+ * query needs a worker to replay the whole history (a 2,000-service run is about 20,000 events:
+ * longer than any watcher waits, and the worker spends that CPU again for every ask), and none may
+ * be left. These need no worker, and each costs one read whatever the history's length:
+ * - the workflow's result (its close event): the authority on the phase and on every service's
+ *   state, outputs and error, the rollback, orphans and retained resources;
+ * - the deployment record it stored as it ended (the recordDeployment activity's input and result,
+ *   near the end of its history): when each service ran, when it ended, where the record is;
+ * - the last status a query returned while it ran: what the result does not carry (waves, steps
+ *   and attempts, notifications, approvals, bake); without one, the start input's plan (waves, types).
+ */
+export interface ClosedDeployment {
+  workflowId: string;
+  result: DeploymentResult;
+  lastSeen?: DeploymentStatus;
+  recorded?: RecordedDeployment;
+  started?: { manifest: Manifest; plan: Plan };
+  /** From a describe, when nothing above says. */
+  startedAt?: string;
+  closedAt?: string;
+}
+
+export function statusFromResult(c: ClosedDeployment): DeploymentStatus {
+  const { result, lastSeen, started } = c;
+  const record = c.recorded?.record;
+  const spec = started?.manifest.deployment;
+  const specOf = new Map((spec?.services ?? []).map((s) => [s.name, s]));
+  const services: Record<string, ServiceStatus> = {};
+  for (const [name, ended] of Object.entries(result.services)) {
+    const seen = lastSeen?.services[name];
+    const ran = record?.services[name];
+    // Attempts from the steps recorded as they ended: a live attempt seen while it ran is over.
+    const recorded = latestRecordedStep(seen?.steps);
+    services[name] = {
+      state: ended.state,
+      type: seen?.type ?? specOf.get(name)?.type ?? '',
+      wave: seen?.wave ?? started?.plan.waveOf[name] ?? 0,
+      attempt: recorded?.attempts ?? null,
+      last_failure: recorded?.last_failure ?? null,
+      activity: null,
+      provider: null,
+      started_at: ran?.startedAt ?? seen?.started_at ?? null,
+      ended_at: ran?.endedAt ?? seen?.ended_at ?? null,
+      error: errorText(ended.error),
+      outputs: ended.outputs ?? {},
+      resources: seen?.resources ?? [],
+      steps: seen?.steps ?? {},
+    };
+  }
+  const waves = lastSeen?.waves ?? started?.plan.waves ?? [Object.keys(services)];
+  const ordered: Record<string, ServiceStatus> = {};
+  for (const wave of waves) for (const name of wave) if (services[name]) ordered[name] = services[name];
+  // Whatever no wave names (never, unless the plan and the result disagree) still shows.
+  const unplaced = Object.keys(services).filter((name) => !(name in ordered));
+  for (const name of unplaced) ordered[name] = services[name];
+  return {
+    id: result.deploymentId,
+    name: lastSeen?.name ?? record?.name ?? spec?.name ?? '',
+    environment: lastSeen?.environment ?? record?.environment ?? spec?.environment ?? '',
+    phase: result.phase,
+    workflow_id: c.workflowId,
+    started_at: lastSeen?.started_at ?? record?.startedAt ?? c.startedAt ?? '',
+    ended_at: lastSeen?.ended_at ?? record?.endedAt ?? c.closedAt ?? null,
+    error: result.error ?? null,
+    waves: unplaced.length > 0 ? [...waves, unplaced] : waves,
+    services: ordered,
+    rollback_manifest: lastSeen?.rollback_manifest ?? record?.rollbackManifest ?? null,
+    record: c.recorded?.location ?? lastSeen?.record ?? null,
+    rollback: result.rollback ?? null,
+    orphans: result.orphans ?? [],
+    // Not in the result: as last seen (a check after that is missed; see the workflow's result type).
+    orphan_check_error: lastSeen?.orphan_check_error ?? null,
+    unverifiable: lastSeen?.unverifiable ?? [],
+    retained: result.retained ?? [],
+    requests: lastSeen?.requests ?? [],
+    awaiting_decision: false,
+    paused: null,
+    approvals: lastSeen?.approvals ?? null,
+    bake: lastSeen?.bake ?? null,
+    on_failure: lastSeen?.on_failure ?? spec?.strategy.on_failure ?? null,
+    failed: result.failed ?? [],
+    skipped: result.skipped ?? [],
+    notifications: lastSeen?.notifications ?? [],
+  };
+}
+
+function latestRecordedStep(steps: ServiceStatus['steps'] | undefined): { attempts: number; last_failure: string | null } | undefined {
+  for (const name of [...STEP_ORDER].reverse()) {
+    const step = steps?.[name];
+    if (step) return step;
+  }
+  return undefined;
+}
+
+/** The deployment record a closed workflow stored, and where, as its history ends. */
+export interface RecordedDeployment {
+  record?: DeploymentRecord;
+  location?: string;
+}
+
+/**
+ * The record is stored by the last activity a deployment runs (recordDeployment): its input is the
+ * record, its result the location. One page of history read backwards finds it, whatever the
+ * history's length; undefined when it is not there (runs from before records, or not stored).
+ */
+export async function recordedDeployment(client: Client, workflowId: string, runId: string): Promise<RecordedDeployment | undefined> {
+  try {
+    const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      maximumPageSize: RECORD_SEARCH_EVENTS,
+    });
+    const events = history?.events ?? [];
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === RECORD_ACTIVITY);
+    if (!scheduled) return undefined;
+    const completed = events.find(
+      (e) => e.activityTaskCompletedEventAttributes && String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(scheduled.eventId),
+    );
+    const convert = client.options.loadedDataConverter.payloadConverter;
+    const input = scheduled.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+    const output = completed?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    const record = input ? convert.fromPayload<DeploymentRecord>(input) : undefined;
+    const location = output ? convert.fromPayload<string>(output) : undefined;
+    return {
+      ...(record && typeof record === 'object' && record.services ? { record } : {}),
+      ...(typeof location === 'string' ? { location } : {}),
+    };
+  } catch {
+    // A server without the reverse read, or payloads this client cannot decode: the result alone.
+    return undefined;
+  }
+}
+
+const RECORD_ACTIVITY = 'recordDeployment';
+/** After the record come its completion, one workflow task and the close: a page is plenty (signals may add a few). */
+const RECORD_SEARCH_EVENTS = 100;
+
+/** A DeploymentResult, when `value` (a workflow's result, or its failure's first detail) is one. */
+export function asDeploymentResult(value: unknown): DeploymentResult | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Partial<DeploymentResult>;
+  return typeof v.phase === 'string' && typeof v.deploymentId === 'string' && typeof v.services === 'object' && v.services !== null
+    ? (v as DeploymentResult)
+    : undefined;
 }
