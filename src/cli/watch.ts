@@ -4,14 +4,31 @@
  * printer (each service's transitions as lines) or the live view (./live-view, a frame redrawn in
  * place). The CLI is only a viewer, so stopping it never affects the deployment.
  *
- * Watching is cheap: each poll is one progress query. The parent is described only when the query
- * fails or the phase looks final (to learn whether the workflow closed), and otherwise every
- * PARENT_CHECK_MS (a terminated workflow still answers queries with its last phase). Children are
- * described only when they may be retrying, and rarely (ChildAttempts, ../client/describe-scheduler.ts).
+ * Watching is cheap, and never slows the deployment: each poll is one progress query, never more
+ * than one in flight, and the next one waits max(interval, QUERY_COST_FACTOR × how long the last
+ * took) — a big deployment's query (its payload grows with the services) is asked less often. The
+ * end is seen at once, from one long poll on the workflow's close event; the parent is described
+ * only when a query fails or the phase looks final, and otherwise every PARENT_CHECK_MS. Children
+ * are described only when they may be retrying, and rarely (ChildAttempts, ../client/describe-scheduler.ts).
+ *
+ * A closed deployment's final status comes from its result (the close event) and the record it
+ * stored, not from a query: once closed, a query makes a worker replay the whole history
+ * (statusFromResult, ../client/status.ts). Only a short history is still queried once at the end,
+ * for the details the result does not carry.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { DeploymentPhase } from '../api/progress';
-import { ChildAttempts, deploymentStatus, type DeploymentStatus, type ServiceStatus } from '../client/status';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { DeploymentPhase, DeploymentResult } from '../api/progress';
+import {
+  asDeploymentResult,
+  ChildAttempts,
+  deploymentStatus,
+  recordedDeployment,
+  statusFromResult,
+  type DeploymentStatus,
+  type ServiceStatus,
+} from '../client/status';
+import { startedPlan } from './live-view/started-plan';
 
 export interface WatchOptions {
   /** The plain printer's output: each transition as a line (used unless a `view` is given). */
@@ -51,39 +68,202 @@ export async function watchDeployment(
   }
 }
 
+/** One status read: what the query said (undefined: it failed or timed out) and how long it alone took. */
+interface Read {
+  status?: DeploymentStatus;
+  queryMs?: number;
+}
+
+const STOPPED = Symbol('stopped');
+const CLOSED = Symbol('closed');
+
 async function poll(client: Client, handle: WorkflowHandle, opts: WatchOptions, view: WatchView): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
   let stopped = false;
-  void opts.stop?.then(() => (stopped = true));
-  let lastStatus: DeploymentStatus | undefined;
+  const stopping: Promise<typeof STOPPED> = opts.stop ? opts.stop.then(() => ((stopped = true), STOPPED)) : new Promise(() => {});
   const attempts = opts.attempts ?? new ChildAttempts();
+  const intervalMs = opts.intervalMs ?? 400;
+  // Closed already (watched after the end): no query at all, whose replay could take longer than the deployment's last minutes.
+  const first = await handle.describe();
+  if (first.status.name !== 'RUNNING') {
+    const status = await finalStatus(client, handle, { attempts });
+    view.update(status);
+    return { status, end: 'closed' };
+  }
+  // The end, the moment it happens: one long poll on the close event (no worker needed), dropped when the watch ends.
+  const abandon = new AbortController();
+  const closing = waitForClose(client, { workflowId: handle.workflowId, runId: first.runId }, abandon.signal).then((closed) =>
+    closed ? CLOSED : new Promise<never>(() => {}),
+  );
+  let lastStatus: DeploymentStatus | undefined;
   let parentCheckedAt = Date.now();
-  for (;;) {
-    let status = await tryStatus(client, handle, attempts);
-    let closed = false;
-    if (!status || FINAL_PHASES.has(status.phase) || Date.now() - parentCheckedAt >= PARENT_CHECK_MS) {
-      parentCheckedAt = Date.now();
-      closed = (await handle.describe()).status.name !== 'RUNNING';
-      // The status read before the workflow closed may miss its last words (the record it kept):
-      // a closed workflow still answers the query (a worker replays it), so ask once more.
-      if (closed) status = (await tryStatus(client, handle, attempts)) ?? status;
+  // The one status read in flight: a slow query is waited for, never asked again beside itself.
+  let inFlight: Promise<Read> | undefined;
+  const read = (): Promise<Read> => {
+    const reading: Promise<Read> = readStatus(client, handle, attempts, QUERY_DEADLINE_MS).then((r) => {
+      if (inFlight === reading) inFlight = undefined;
+      return r;
+    });
+    return (inFlight = reading);
+  };
+  const detach = () => {
+    if (lastStatus) return { status: lastStatus, end: 'detached' as const };
+    throw new Error('interrupted before the deployment reported any progress; follow it with tugboat status');
+  };
+  try {
+    for (;;) {
+      const got = await Promise.race([inFlight ?? read(), closing, stopping]);
+      // Detaching must not wait on anything: the last status seen is enough to say where it was.
+      if (got === STOPPED) return detach();
+      if (got === CLOSED) break;
+      const status = got.status;
+      if (status) lastStatus = status;
+      if (!status || FINAL_PHASES.has(status.phase) || Date.now() - parentCheckedAt >= PARENT_CHECK_MS) {
+        // Also the way to see the end should the long poll have failed (a connection drop).
+        parentCheckedAt = Date.now();
+        if ((await handle.describe()).status.name !== 'RUNNING') break;
+      }
+      if (status) {
+        view.update(status);
+        if (needsOperator(status)) return { status, end: 'needs-operator' };
+      }
+      if (stopped) return detach();
+      const next = await Promise.race([delay(pollDelay(intervalMs, got.queryMs)), closing, stopping]);
+      if (next === STOPPED) return detach();
+      if (next === CLOSED) break;
     }
-    if (status) {
-      lastStatus = status;
-      view.update(status);
-      if (closed) return { status, end: 'closed' };
-      if (needsOperator(status)) return { status, end: 'needs-operator' };
-    } else if (closed) {
-      // Closed without ever answering the progress query (failed before its first task, or
-      // terminated): say how it ended instead of polling forever.
-      throw new Error(await closedWithoutProgress(handle));
-    }
-    // Detaching must not wait on anything: the last status seen is enough to say where it was.
-    if (stopped && lastStatus) return { status: lastStatus, end: 'detached' };
-    if (stopped) throw new Error('interrupted before the deployment reported any progress; follow it with tugboat status');
-    // (Racing an absent stop would not wait at all: Promise.race settles at once on undefined.)
-    await (opts.stop ? Promise.race([delay(opts.intervalMs ?? 400), opts.stop]) : delay(opts.intervalMs ?? 400));
+    const status = await finalStatus(client, handle, { lastStatus, inFlight, attempts });
+    view.update(status);
+    return { status, end: 'closed' };
+  } finally {
+    abandon.abort();
   }
 }
+
+/**
+ * How long to wait after a status read before the next: the interval, or QUERY_COST_FACTOR times
+ * what the last query took when that is longer — the query runs on the worker (in the workflow's
+ * own thread: while it answers, the deployment does not move), and its time grows with its payload.
+ */
+export function pollDelay(intervalMs: number, lastQueryMs: number | undefined): number {
+  return Math.min(MAX_POLL_DELAY_MS, Math.max(intervalMs, QUERY_COST_FACTOR * (lastQueryMs ?? 0)));
+}
+
+/** The worker spends at most 1 / (1 + this) of the time answering one watcher. */
+const QUERY_COST_FACTOR = 3;
+/** However slow the query, the view moves at least this often (the end is seen at once regardless). */
+const MAX_POLL_DELAY_MS = 15_000;
+
+/**
+ * Resolves true once the workflow has closed (followed across continue-as-new), false when it
+ * cannot tell (the connection failed, or the watch ended first). Each long poll has a signal of its
+ * own, linked to `signal` only while it runs: the server answers an idle one after about 20 s, and
+ * a signal shared by every call would collect a listener per call.
+ */
+async function waitForClose(client: Client, execution: { workflowId: string; runId: string }, signal: AbortSignal): Promise<boolean> {
+  let nextPageToken: Uint8Array | null | undefined;
+  while (!signal.aborted) {
+    const call = new AbortController();
+    const abort = () => call.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      const res = await client.withAbortSignal(call.signal, () =>
+        client.workflowService.getWorkflowExecutionHistory({
+          namespace: client.options.namespace,
+          execution,
+          waitNewEvent: true,
+          skipArchival: true,
+          historyEventFilterType: HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+          nextPageToken,
+        }),
+      );
+      const closeEvent = res.history?.events?.[0];
+      if (!closeEvent) {
+        nextPageToken = res.nextPageToken;
+        continue;
+      }
+      const next =
+        closeEvent.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ||
+        closeEvent.workflowExecutionCompletedEventAttributes?.newExecutionRunId ||
+        closeEvent.workflowExecutionFailedEventAttributes?.newExecutionRunId ||
+        closeEvent.workflowExecutionTimedOutEventAttributes?.newExecutionRunId;
+      if (!next) return true;
+      // Continued as new: the deployment goes on in the next run.
+      execution.runId = next;
+      nextPageToken = undefined;
+    } catch {
+      return false;
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+  }
+  return false;
+}
+
+/** temporal.api.enums.v1.HistoryEventFilterType (@temporalio/proto is not a dependency of ours). */
+const HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT = 2;
+
+/** How the workflow closed: with a DeploymentResult (returned, or the first detail of its failure) or without one (terminated, timed out). */
+type Outcome = { closed: true; result?: DeploymentResult } | { closed: false };
+
+/** The closed workflow's outcome, from its close event; { closed: false } when it cannot be read. */
+async function closeOutcome(handle: WorkflowHandle): Promise<Outcome> {
+  try {
+    return { closed: true, result: asDeploymentResult(await handle.result()) };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) return { closed: false };
+    // A failed or cancelled deployment carries its result as its failure's first detail.
+    const details = (err.cause as { details?: unknown[] } | undefined)?.details;
+    return { closed: true, result: asDeploymentResult(details?.[0]) };
+  }
+}
+
+/**
+ * The closed deployment's status. A short history is queried once more (a worker replays it
+ * quickly, and the query alone has each service's recorded steps and times to the end); otherwise,
+ * or when that fails (no worker left), the result, the record and the last status seen say it.
+ */
+async function finalStatus(
+  client: Client,
+  handle: WorkflowHandle,
+  s: { lastStatus?: DeploymentStatus; inFlight?: Promise<Read>; attempts: ChildAttempts },
+): Promise<DeploymentStatus> {
+  const description = await handle.describe();
+  // Never a second query beside one still in flight: wait a moment for it (a worker answers in
+  // milliseconds); one still unanswered says no worker will answer soon, so go without.
+  const settled = s.inFlight ? await Promise.race([s.inFlight, delay(IN_FLIGHT_GRACE_MS).then(() => undefined)]) : {};
+  if (settled !== undefined && description.historyLength <= FINAL_QUERY_MAX_EVENTS) {
+    const queried = (await readStatus(client, handle, s.attempts, FINAL_QUERY_DEADLINE_MS)).status;
+    if (queried) return queried;
+  }
+  const outcome = await closeOutcome(handle);
+  const result = outcome.closed ? outcome.result : undefined;
+  if (!result) {
+    // Terminated or timed out: no result, so where it was when last seen.
+    if (s.lastStatus) return s.lastStatus;
+    throw new Error(await closedWithoutProgress(handle));
+  }
+  const [recorded, started] = await Promise.all([
+    recordedDeployment(client, handle.workflowId, description.runId),
+    s.lastStatus ? undefined : startedPlan(client, handle),
+  ]);
+  return statusFromResult({
+    workflowId: handle.workflowId,
+    result,
+    lastSeen: s.lastStatus,
+    recorded,
+    started,
+    startedAt: description.startTime.toISOString(),
+    closedAt: description.closeTime?.toISOString(),
+  });
+}
+
+/**
+ * Up to this many events a closed workflow is still queried at the end (a replay of well under a
+ * second); a 2,000-service deployment has about 20,000.
+ */
+const FINAL_QUERY_MAX_EVENTS = 2_000;
+const FINAL_QUERY_DEADLINE_MS = 5_000;
+const IN_FLIGHT_GRACE_MS = 1_000;
 
 /**
  * The deployment waits for a person: a blocked rollback, a manual-strategy decision, or a halt
@@ -126,8 +306,11 @@ async function closedWithoutProgress(handle: WorkflowHandle): Promise<string> {
   return `workflow ${handle.workflowId} ended ${status.name} without reporting progress${why}`;
 }
 
-/** A query needs a worker; with none (or a busy one) skip this poll rather than hang the CLI. */
-const QUERY_DEADLINE_MS = 5_000;
+/**
+ * A query needs a worker; with none (or a busy one) give up on this read after this long. The loop
+ * never waits on it (the end and Ctrl-C are raced against it), and no other query is asked meanwhile.
+ */
+const QUERY_DEADLINE_MS = 20_000;
 
 /** Phases after which the workflow closes (FAILED holds it open only while awaiting a decision). */
 const FINAL_PHASES: ReadonlySet<DeploymentPhase> = new Set(['SUCCEEDED', 'PARTIAL', 'FAILED', 'ROLLED_BACK', 'CANCELLED']);
@@ -135,12 +318,16 @@ const FINAL_PHASES: ReadonlySet<DeploymentPhase> = new Set(['SUCCEEDED', 'PARTIA
 /** Even mid-deployment, check now and then that the workflow was not terminated or timed out. */
 const PARENT_CHECK_MS = 10_000;
 
-async function tryStatus(client: Client, handle: WorkflowHandle, attempts: ChildAttempts): Promise<DeploymentStatus | undefined> {
+async function readStatus(client: Client, handle: WorkflowHandle, attempts: ChildAttempts, deadlineMs: number): Promise<Read> {
+  let queryMs: number | undefined;
   try {
-    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => deploymentStatus(client, handle, { attempts }));
+    const status = await client.withDeadline(Date.now() + deadlineMs, () =>
+      deploymentStatus(client, handle, { attempts, queried: (ms) => (queryMs = ms) }),
+    );
+    return { status, queryMs };
   } catch {
     // Before the first workflow task runs there is no query handler yet.
-    return undefined;
+    return {};
   }
 }
 
