@@ -64,13 +64,35 @@ describe('runStep', () => {
     expect(failure).toMatchObject({ type: FailureTypes.transient, message: 'unexpected error: socket hang up' });
   });
 
-  it('heartbeats while the step runs and passes the idempotency key through', async () => {
-    const env = new MockActivityEnvironment();
+  it('passes the idempotency key through; a first attempt that ends within its first interval sends no heartbeat', async () => {
+    const env = new MockActivityEnvironment({ attempt: 1 });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const { key } = (await env.run(() => runStep('apply', input, {}, async (ctx) => ({ key: ctx.idempotencyKey })))) as { key: string };
     expect(key).toBe('dep-1:api:apply');
+    expect(beats).toEqual([]);
+  });
+
+  it('beats with its step, service and attempt while it runs past an interval', async () => {
+    const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 30 });
+    const beats: unknown[] = [];
+    let beaten: () => void = () => undefined;
+    const firstBeat = new Promise<void>((resolve) => (beaten = resolve));
+    env.on('heartbeat', (d: unknown) => {
+      beats.push(d);
+      beaten();
+    });
+    // The step ends only once it has beaten: no sleep, the beat is the event it waits for.
+    await env.run(() => runStep('apply', input, {}, async () => firstBeat.then(() => ({}))));
     expect(beats[0]).toMatchObject({ step: 'apply', service: 'api', attempt: 1 });
+  });
+
+  it('beats at once on a retry, so status names a failing step and its provider from the start', async () => {
+    const env = new MockActivityEnvironment({ attempt: 2 });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    await env.run(() => runStep('apply', input, {}, async () => ({})));
+    expect(beats[0]).toMatchObject({ step: 'apply', service: 'api', attempt: 2 });
   });
 });
 
@@ -441,7 +463,7 @@ describe('runStep and the provider guard (circuit breaker, retry budget)', () =>
       beats++;
       if (beats >= 3) beaten();
     });
-    // The store answers only once the step has beaten twice more while it waited (the first beat is sent before asking).
+    // The store answers only once the step has beaten three times while it waited (a first attempt beats from its first interval on).
     const slow = Object.assign(Object.create(store) as FileStateStore, {
       updateProviderHealth: async (...args: Parameters<FileStateStore['updateProviderHealth']>) => {
         if (beats < 3) await new Promise<void>((resolve) => (beaten = resolve));

@@ -76,7 +76,10 @@ export async function runStep<T extends object>(
   let latest: Record<string, unknown> = {};
   const provider = guard ? { provider: guard.provider } : {};
   const beat = () => activity.heartbeat({ ...latest, step, service: input.service.name, attempt, ...provider });
-  beat();
+  // A retry names its step and provider at once (status shows a failing step's breaker from it). A
+  // first attempt beats from its first interval on: most steps end before it, and a beat is a
+  // server write, two per service for nothing (BENCHMARKS.md).
+  if (attempt > 1) beat();
   // Beating from here on: asking the provider's guard may wait for the shared state (a lock held elsewhere).
   const timeoutMs = activity.info.heartbeatTimeoutMs ?? 0;
   const timer = setInterval(beat, timeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3) : HEARTBEAT_EVERY_MS);
