@@ -90,15 +90,21 @@ async function deployWithCli(
   fs.writeFileSync(file, JSON.stringify(raw));
   let startLine: RegExpExecArray | null = null;
   let lines = 0;
+  // runProcess keeps the beginning of stdout; the end (the final status) is what tells how it ended.
+  const lastLines: string[] = [];
   const started = Date.now();
   const run = await runProcess([process.execPath, CLI, 'deploy', file, ...(preflight === false ? ['--no-preflight'] : [])], {
     env: stack.env,
     cwd: stack.tmpDir,
     signal: AbortSignal.timeout(timeoutMs),
-    maxStdoutBytes: 256 * 1024,
+    maxStdoutBytes: 0,
     stderrTailLines: 40,
     onLine: (line, stream) => {
-      if (stream === 'stdout') lines++;
+      if (stream === 'stdout') {
+        lines++;
+        lastLines.push(line);
+        if (lastLines.length > 15) lastLines.shift();
+      }
       startLine ??= /^deployment (\S+) started \(workflow (\S+),/.exec(line);
     },
   });
@@ -109,7 +115,7 @@ async function deployWithCli(
     signal: run.signal,
     stdoutLines: lines,
     stderrTail: run.stderrTail.join('\n'),
-    stdoutTail: run.stdout.split('\n').slice(-15).join('\n'),
+    stdoutTail: lastLines.join('\n'),
   };
   const match = startLine as RegExpExecArray | null;
   if (!match) {
