@@ -38,7 +38,7 @@ export const scenario: Scenario = {
       figures: [
         figure('5.wall_s', 'wall time (workflow start → close)', outcome.wallMs / 1000, 's', { op: '<', value: 180 }),
         figure('5.peak_rss_mb', 'worker peak RSS during the deployment (VmRSS, 200 ms samples)', peak / MB, 'MB', { op: '<=', value: 500 }),
-        figure('5.worker_idle_rss_mb', 'worker RSS just before the deployment (idle)', idle / MB, 'MB'),
+        figure('5.worker_idle_rss_mb', 'worker RSS just before the deployment (after the scenarios before it)', idle / MB, 'MB'),
         figure('5.worker_hwm_mb', "worker VmHWM, the process's whole life so far", ctx.worker.rss.hwmBytes() / MB, 'MB'),
         figure('5.largest_history_events', 'events in the largest history (parent run)', largest.stats.events, 'events', { op: '<', value: HISTORY_EVENTS_LIMIT }),
         figure('5.largest_history_mb', 'encoded size of that history', largest.stats.bytes / MB, 'MB', { op: '<', value: HISTORY_MB_LIMIT }),
