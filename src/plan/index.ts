@@ -8,7 +8,7 @@ import { checkServiceGraph, validateManifest, type ValidateOptions } from '../ma
 import { resourceConflicts } from './conflicts';
 import { computeCriticalPath } from './critical-path';
 import { cycleIssues } from './cycles';
-import { dependencyGraph, dependentsOf, reachable } from './dag';
+import { dependencyGraph, dependentsOf, lazyReachable, reachable } from './dag';
 import { referenceIssues } from './references';
 import type { DecidedPlan, Plan } from './types';
 import { computeWaves } from './waves';
@@ -69,7 +69,8 @@ export function completePlan(manifest: Manifest, decided: DecidedPlan): Plan | u
   const dependencies = dependencyGraph(manifest.deployment.services);
   const waveOf: Record<string, number> = {};
   decided.waves.forEach((wave, i) => wave.forEach((name) => (waveOf[name] = i)));
-  return { ...decided, dependencies, dependents: dependentsOf(dependencies), waveOf, upstream: reachable(dependencies) };
+  // Lazy: the workflow reads upstream only after a failure, and the whole closure is O(N²) (dag.ts).
+  return { ...decided, dependencies, dependents: dependentsOf(dependencies), waveOf, upstream: lazyReachable(dependencies) };
 }
 
 /** A raw document validated, then planned: the manifest with its plan, or the issues of the step that failed. */
@@ -91,7 +92,7 @@ export function planOrThrow(manifest: Manifest): Plan {
 
 export type { DecidedPlan, Plan } from './types';
 export type { Graph } from './dag';
-export { dependencyGraph, dependentsOf, reachable } from './dag';
+export { dependencyGraph, dependentsOf, downstreamOf, lazyReachable, reachable, reachableFrom } from './dag';
 export { findCycles, cycleIssues } from './cycles';
 export { computeWaves, type Waves } from './waves';
 export { computeCriticalPath, type CriticalPath } from './critical-path';

@@ -20,7 +20,7 @@ export interface Plan {
   criticalPathMs: number;
   /** Sum of all durations: wall time with no parallelism. */
   serialSumMs: number;
-  /** Transitive dependencies (sorted). */
+  /** Transitive dependencies (sorted). From completePlan, each entry is computed when first read (lazyReachable). */
   upstream: Record<string, string[]>;
 }
 

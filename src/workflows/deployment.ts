@@ -28,7 +28,7 @@ import { TUGBOAT_PHASE } from '../api/search-attributes';
 import { FailureTypes, type DeploymentInput, type DeploymentScope, type ServiceWorkflowResult } from '../api/workflow-types';
 import { formatIssues } from '../manifest/errors';
 import { parseDuration, type ApprovalSpec, type DeploymentSpec, type Manifest, type NotifyEvent, type ServiceSpec } from '../manifest/schema';
-import { completePlan, nextServicesToStart, resolveReferences, validateAndPlan, type Plan } from '../plan';
+import { completePlan, downstreamOf, nextServicesToStart, resolveReferences, validateAndPlan, type Plan } from '../plan';
 import { describeFailure, stepsOfFailure } from './failures';
 import { awaitApproval, type ApprovalDecision } from './approval-gate';
 import { Notifier } from './notifier';
@@ -446,7 +446,11 @@ class DeploymentRun {
       return;
     }
     // continue / rollback-subgraph: what depends on it can't run; everything else goes on.
-    for (const dependent of this.plan.order.filter((s) => this.plan.upstream[s].includes(name))) {
+    // The same services in the same order as filtering plan.order by upstream[s].includes(name),
+    // without reading every service's transitive dependencies (O(N²), see lazyReachable).
+    const downstream = downstreamOf(this.plan.dependents, name);
+    downstream.delete(name);
+    for (const dependent of this.plan.order.filter((s) => downstream.has(s))) {
       if (this.launched.has(dependent) || this.skipped.has(dependent)) continue;
       this.skipped.add(dependent);
       this.tracker.setState(dependent, 'SKIPPED', { type: 'Skipped', message: `not deployed: depends on ${name}, which failed` });
