@@ -16,10 +16,19 @@ export const MAX_DETAILS_BYTES = 20_000;
  * and in the rollback manifest's store step, and each service's slice in its child's input, so the
  * whole manifest must fit one payload with room to spare; no workflow task carries more than one
  * manifest's worth (all its children's slices together are at most that), under the 4 MB a task
- * may write. 1.5 MiB holds about 3,000 simulated services with every default filled in (≈500 bytes
- * each): 256 KiB, the limit before, stopped a 2,000-service platform at about 520.
+ * may write. The start input adds the decided plan (each name several times) and the rollback
+ * manifest folds the deployment's settings into each service, so the manifest itself keeps a third
+ * of a payload free: 1.25 MiB holds about 2,500 simulated services with every default filled in
+ * (≈500 bytes each); 256 KiB, the limit before, stopped a 2,000-service platform at about 520.
  */
-export const MAX_MANIFEST_BYTES = 1536 * 1024;
+export const MAX_MANIFEST_BYTES = 1280 * 1024;
+
+/**
+ * What Tugboat lets one payload be: Temporal's 2 MB (`limit.blobSize.error`) less room for the
+ * encoding's metadata and the input's other fields. The client measures the payloads a deployment
+ * will send against it before starting (src/client/payload-size.ts).
+ */
+export const MAX_PAYLOAD_BYTES = 1920 * 1024;
 
 /** UTF-8 length without TextEncoder (not every runtime Tugboat's pure code runs in has one). */
 export function utf8Length(text: string): number {

@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { decidedPart, planOrThrow, type Plan } from '../plan';
+import { checkPayloadSizes } from './payload-size';
 import { preflightDeployment } from './preflight';
 import {
   type Client,
@@ -51,13 +52,14 @@ export async function startDeployment(
   const deploymentId = opts.deploymentId ?? newDeploymentId();
   // Config paths (modules, scripts) are relative to the manifest file, wherever the worker runs.
   const baseDir = opts.source ? path.dirname(path.resolve(opts.source)) : undefined;
+  // Decided once, here, and recorded in the input: the workflow never re-validates or re-plans.
+  const input = { deploymentId, manifest, plan: decidedPart(opts.plan ?? planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy, baseDir };
+  checkPayloadSizes(input, manifest);
   await refuseIfLockedUnderLegacyId(client, name, environment);
   if (opts.preflight !== false) {
     await preflightDeployment(client, manifest, { taskQueue: opts.taskQueue, deploymentId, baseDir, deadlineMs: opts.preflightDeadlineMs });
   }
   try {
-    // Decided once, here, and recorded in the input: the workflow never re-validates or re-plans.
-    const input = { deploymentId, manifest, plan: decidedPart(opts.plan ?? planOrThrow(manifest)), source: opts.source, requestedBy: opts.requestedBy, baseDir };
     const handle = await client.workflow.start(deploymentWorkflow, {
       ...deploymentStartOptions(input),
       taskQueue: opts.taskQueue,
