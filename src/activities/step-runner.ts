@@ -87,6 +87,9 @@ export async function runStep<T extends object>(
     if (guard) await admitOrRefuse(guard, step, before, activity, attempts);
   } catch (refusal) {
     clearInterval(timer);
+    // A refused attempt ends before its first interval: one beat, so status names the provider
+    // and its breaker for as long as the step waits to retry.
+    beat();
     throw refusal;
   }
   const ctx = executorContext(input, {
