@@ -15,8 +15,28 @@ export const PREBUILT_BUNDLE_FILE = path.join(__dirname, '..', 'workflow-bundle.
 
 /** The bundle built with this compiled code, or undefined (running from source, or not built). */
 export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
-  if (!__filename.endsWith('.js')) return undefined;
-  return fs.existsSync(PREBUILT_BUNDLE_FILE) ? { codePath: PREBUILT_BUNDLE_FILE } : undefined;
+  return __filename.endsWith('.js') ? currentBundle(PREBUILT_BUNDLE_FILE) : undefined;
+}
+
+/** `file`, unless it is missing or older than any compiled file beside it (under its directory). */
+export function currentBundle(file: string): { codePath: string } | undefined {
+  const bundled = fs.statSync(file, { throwIfNoEntry: false });
+  if (!bundled) return undefined;
+  // Compiled again without bundling (tsc alone, tsc -w, an editor): the bundle would run older
+  // workflow code beside newer activities. Bundle at start instead, as from source.
+  if (newestJsMtimeMs(path.dirname(file), file) > bundled.mtimeMs) return undefined;
+  return { codePath: file };
+}
+
+/** The newest modification time of the .js files under dir, the bundle itself left out. */
+export function newestJsMtimeMs(dir: string, except: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestJsMtimeMs(file, except));
+    else if (entry.name.endsWith('.js') && file !== except) newest = Math.max(newest, fs.statSync(file).mtimeMs);
+  }
+  return newest;
 }
 
 /** What `npm run build` runs after tsc: bundles the compiled workflows with every worker's interceptors. */
