@@ -156,7 +156,7 @@ export function serviceStatus(s: ServiceProgress, live: LiveAttempt | null | und
 /** A skip explains itself; a failure leads with the type the executor classified. */
 function errorText(error: ServiceError | undefined): string | null {
   if (!error) return null;
-  return error.type === 'Skipped' ? error.message : `${error.type}: ${error.message}`;
+  return error.type === 'Skipped' || !error.type ? error.message : `${error.type}: ${error.message}`;
 }
 
 /** Steps run apply → verify, and compensate after both: the last one present is the latest. */
@@ -296,7 +296,11 @@ function heartbeatDetails(
  */
 export interface ClosedDeployment {
   workflowId: string;
-  result: DeploymentResult;
+  /**
+   * Absent when the close event carries none: a deployment cancelled through Temporal closes with
+   * a cancel command, which holds no details. The record then says how it ended (resultFromRecord).
+   */
+  result?: DeploymentResult;
   lastSeen?: DeploymentStatus;
   recorded?: RecordedDeployment;
   started?: { manifest: Manifest; plan: Plan };
@@ -306,8 +310,11 @@ export interface ClosedDeployment {
 }
 
 export function statusFromResult(c: ClosedDeployment): DeploymentStatus {
-  const { result, lastSeen, started } = c;
+  const { lastSeen, started } = c;
   const record = c.recorded?.record;
+  const result = c.result ?? (record ? resultFromRecord(record, lastSeen) : undefined);
+  if (!result) throw new Error(`workflow ${c.workflowId} closed with neither a result nor a stored deployment record`);
+  const orphanCheck = c.recorded?.orphanCheck;
   const spec = started?.manifest.deployment;
   const specOf = new Map((spec?.services ?? []).map((s) => [s.name, s]));
   const services: Record<string, ServiceStatus> = {};
@@ -350,12 +357,12 @@ export function statusFromResult(c: ClosedDeployment): DeploymentStatus {
     waves: unplaced.length > 0 ? [...waves, unplaced] : waves,
     services: ordered,
     rollback_manifest: lastSeen?.rollback_manifest ?? record?.rollbackManifest ?? null,
-    record: c.recorded?.location ?? lastSeen?.record ?? null,
-    rollback: result.rollback ?? null,
+    record: c.recorded?.location ?? (c.recorded?.recordError !== undefined ? `not stored: ${c.recorded.recordError}` : undefined) ?? lastSeen?.record ?? null,
+    rollback: result.rollback ?? lastSeen?.rollback ?? null,
     orphans: result.orphans ?? [],
-    // Not in the result: as last seen (a check after that is missed; see the workflow's result type).
-    orphan_check_error: lastSeen?.orphan_check_error ?? null,
-    unverifiable: lastSeen?.unverifiable ?? [],
+    // Not in the result nor the record: from the orphan check's own events in the history, else as last seen.
+    orphan_check_error: orphanCheck ? (orphanCheck.error ?? null) : (lastSeen?.orphan_check_error ?? null),
+    unverifiable: orphanCheck ? orphanCheck.unverifiable : (lastSeen?.unverifiable ?? []),
     retained: result.retained ?? [],
     requests: lastSeen?.requests ?? [],
     awaiting_decision: false,
@@ -366,6 +373,33 @@ export function statusFromResult(c: ClosedDeployment): DeploymentStatus {
     failed: result.failed ?? [],
     skipped: result.skipped ?? [],
     notifications: lastSeen?.notifications ?? [],
+  };
+}
+
+/**
+ * A DeploymentResult from the record the workflow stored as it ended (its phase, each service's
+ * state and error message, orphans, retained), for a close that carries no result (a Temporal
+ * cancel). The record keeps no outputs nor error types: those come from the last status seen.
+ */
+export function resultFromRecord(record: DeploymentRecord, lastSeen?: DeploymentStatus): DeploymentResult {
+  const services: DeploymentResult['services'] = {};
+  for (const [name, s] of Object.entries(record.services)) {
+    const seen = lastSeen?.services[name];
+    services[name] = {
+      state: s.state as ServiceState,
+      outputs: seen?.outputs ?? {},
+      // The record keeps the message only (no type: errorText shows it as it is), or as last seen with its type.
+      ...(s.error ? { error: { type: '', message: seen?.error?.endsWith(s.error) ? seen.error : s.error } } : {}),
+    };
+  }
+  return {
+    deploymentId: record.deploymentId,
+    phase: record.phase as DeploymentPhase,
+    services,
+    ...(record.error !== undefined ? { error: record.error } : {}),
+    orphans: record.orphans,
+    retained: record.retained as DeploymentResult['retained'],
+    ...(lastSeen ? { failed: lastSeen.failed, skipped: lastSeen.skipped } : {}),
   };
 }
 
@@ -381,6 +415,14 @@ function latestRecordedStep(steps: ServiceStatus['steps'] | undefined): { attemp
 export interface RecordedDeployment {
   record?: DeploymentRecord;
   location?: string;
+  /** recordDeployment failed: why (progress says `not stored: <this>`). */
+  recordError?: string;
+  /**
+   * The orphan check that ran before the record (findOrphans, after a rollback), as the workflow
+   * read it: its error, or the services it could not verify. Absent when none ran or it is not in
+   * the page read.
+   */
+  orphanCheck?: { error?: string; unverifiable: Array<{ service: string; reason: string }> };
 }
 
 /**
@@ -395,30 +437,95 @@ export async function recordedDeployment(client: Client, workflowId: string, run
       execution: { workflowId, runId },
       maximumPageSize: RECORD_SEARCH_EVENTS,
     });
-    const events = history?.events ?? [];
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === RECORD_ACTIVITY);
-    if (!scheduled) return undefined;
-    const completed = events.find(
-      (e) => e.activityTaskCompletedEventAttributes && String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(scheduled.eventId),
-    );
     const convert = client.options.loadedDataConverter.payloadConverter;
-    const input = scheduled.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
-    const output = completed?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
-    const record = input ? convert.fromPayload<DeploymentRecord>(input) : undefined;
-    const location = output ? convert.fromPayload<string>(output) : undefined;
-    return {
-      ...(record && typeof record === 'object' && record.services ? { record } : {}),
-      ...(typeof location === 'string' ? { location } : {}),
-    };
+    return recordedFromEvents((history?.events ?? []) as HistoryEventLike[], (payload) => convert.fromPayload(payload as never));
   } catch {
     // A server without the reverse read, or payloads this client cannot decode: the result alone.
     return undefined;
   }
 }
 
+/** The parts of a history event (temporal.api.history.v1.HistoryEvent) read here. */
+export interface HistoryEventLike {
+  eventId?: unknown;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null; input?: { payloads?: unknown[] | null } | null } | null;
+  activityTaskCompletedEventAttributes?: { scheduledEventId?: unknown; result?: { payloads?: unknown[] | null } | null } | null;
+  activityTaskFailedEventAttributes?: { scheduledEventId?: unknown; failure?: FailureLike | null } | null;
+  activityTaskTimedOutEventAttributes?: { scheduledEventId?: unknown; failure?: FailureLike | null } | null;
+}
+
+interface FailureLike {
+  message?: string | null;
+  cause?: FailureLike | null;
+  applicationFailureInfo?: unknown;
+}
+
+/**
+ * The record and the orphan check, from a history page read newest first: the last recordDeployment
+ * and, before it, the last findOrphans, each with how it ended. Mirrors closing.ts: an orphan check
+ * that failed is `could not check the live inventory: <message>`; the entries it returned marked
+ * unverifiable are the unverifiable services. Undefined when no recordDeployment is in the page.
+ */
+export function recordedFromEvents(events: HistoryEventLike[], fromPayload: (payload: unknown) => unknown): RecordedDeployment | undefined {
+  const scheduledIndex = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === RECORD_ACTIVITY);
+  if (scheduledIndex < 0) return undefined;
+  const scheduled = events[scheduledIndex];
+  const ended = activityEnd(events, scheduled.eventId);
+  const input = scheduled.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+  const record = input ? (fromPayload(input) as DeploymentRecord | undefined) : undefined;
+  const location = ended?.result !== undefined ? fromPayload(ended.result) : undefined;
+  const check = events.slice(scheduledIndex + 1).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === ORPHANS_ACTIVITY);
+  const checked = check ? activityEnd(events, check.eventId) : undefined;
+  let orphanCheck: RecordedDeployment['orphanCheck'];
+  if (checked?.failure !== undefined) {
+    orphanCheck = { error: `could not check the live inventory: ${checked.failure}`, unverifiable: [] };
+  } else if (checked?.result !== undefined) {
+    const found = fromPayload(checked.result);
+    const entries = Array.isArray(found) ? (found as Array<{ service?: unknown; unverifiable?: unknown }>) : [];
+    orphanCheck = {
+      unverifiable: entries.flatMap((o) => (typeof o.unverifiable === 'string' ? [{ service: String(o.service), reason: o.unverifiable }] : [])),
+    };
+  }
+  return {
+    ...(record && typeof record === 'object' && record.services ? { record } : {}),
+    ...(typeof location === 'string' ? { location } : {}),
+    ...(ended?.failure !== undefined ? { recordError: ended.failure } : {}),
+    ...(orphanCheck ? { orphanCheck } : {}),
+  };
+}
+
+/** How the activity scheduled as `scheduledEventId` ended, in `events`: its result payload, or its failure's message. */
+function activityEnd(events: HistoryEventLike[], scheduledEventId: unknown): { result?: unknown; failure?: string } | undefined {
+  const same = (id: unknown) => id != null && String(id) === String(scheduledEventId);
+  for (const e of events) {
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed && same(completed.scheduledEventId)) {
+      const payload = completed.result?.payloads?.[0];
+      return payload === undefined ? {} : { result: payload };
+    }
+    const failed = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+    if (failed && same(failed.scheduledEventId)) return { failure: failureMessage(failed.failure) };
+  }
+  return undefined;
+}
+
+/** As describeFailure (../workflows/failures.ts) reads it: the first application failure down the chain, else the last. */
+function failureMessage(failure: FailureLike | null | undefined): string {
+  let current = failure;
+  while (current) {
+    if (current.applicationFailureInfo || !current.cause) return current.message ?? '';
+    current = current.cause;
+  }
+  return '';
+}
+
 const RECORD_ACTIVITY = 'recordDeployment';
-/** After the record come its completion, one workflow task and the close: a page is plenty (signals may add a few). */
-const RECORD_SEARCH_EVENTS = 100;
+const ORPHANS_ACTIVITY = 'findOrphans';
+/**
+ * After the record come its completion, one workflow task and the close; before it, the notifier's
+ * last deliveries and the orphan check. A page is plenty (signals may add a few).
+ */
+const RECORD_SEARCH_EVENTS = 200;
 
 /** A DeploymentResult, when `value` (a workflow's result, or its failure's first detail) is one. */
 export function asDeploymentResult(value: unknown): DeploymentResult | undefined {
