@@ -61,8 +61,9 @@ export async function deployAndWatch(opts: DeployFlowOptions): Promise<{ exitCod
     if (!opts.followIfLocked) throw new CliError(err.message, ExitCode.refused);
     // `up` after a Ctrl-C: the earlier deployment resumed on this worker; follow it to its end.
     print(`${err.message}\nfollowing that deployment instead (it resumed on this worker)`);
-    const handle = client.workflow.getHandle(err.workflowId);
-    const { runId } = await handle.describe();
+    const { runId } = await client.workflow.getHandle(err.workflowId).describe();
+    // Pinned to that run: the next deployment to the environment reuses the workflow id.
+    const handle = client.workflow.getHandle(err.workflowId, runId);
     started = { deploymentId: err.runningDeploymentId ?? err.workflowId, workflowId: err.workflowId, runId, handle };
   }
   await warnOfUnpolledQueues(opts);

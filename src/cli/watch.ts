@@ -13,10 +13,13 @@
  *
  * A closed deployment's final status comes from its result (the close event) and the record it
  * stored, not from a query: once closed, a query makes a worker replay the whole history
- * (statusFromResult, ../client/status.ts). Only a short history is still queried once at the end,
- * for the details the result does not carry.
+ * (statusFromResult, ../client/status.ts). A deployment cancelled through Temporal closes without
+ * a result: its record says how it ended. One terminated or timed out never ended by itself: the
+ * watch fails, saying so. Only a short history is still queried once at the end, for the details
+ * the result does not carry. Everything the watch starts (a query, the long poll, timers) ends
+ * with it, so the CLI exits once it has printed.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionStatusName, WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { DeploymentPhase, DeploymentResult } from '../api/progress';
 import {
@@ -28,6 +31,7 @@ import {
   type DeploymentStatus,
   type ServiceStatus,
 } from '../client/status';
+import { CliError, ExitCode } from './exit-codes';
 import { startedPlan } from './live-view/started-plan';
 
 export interface WatchOptions {
@@ -74,32 +78,43 @@ interface Read {
   queryMs?: number;
 }
 
-const STOPPED = Symbol('stopped');
-const CLOSED = Symbol('closed');
-
-async function poll(client: Client, handle: WorkflowHandle, opts: WatchOptions, view: WatchView): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
-  let stopped = false;
-  const stopping: Promise<typeof STOPPED> = opts.stop ? opts.stop.then(() => ((stopped = true), STOPPED)) : new Promise(() => {});
+async function poll(client: Client, given: WorkflowHandle, opts: WatchOptions, view: WatchView): Promise<{ status: DeploymentStatus; end: WatchEnd }> {
   const attempts = opts.attempts ?? new ChildAttempts();
   const intervalMs = opts.intervalMs ?? 400;
+  const first = await given.describe();
+  // Pinned to the run seen now: should the next deployment to this environment start (same
+  // workflow id) while this one ends, no describe, query or result reads the new run instead.
+  const handle = client.workflow.getHandle(given.workflowId, first.runId);
   // Closed already (watched after the end): no query at all, whose replay could take longer than the deployment's last minutes.
-  const first = await handle.describe();
-  if (first.status.name !== 'RUNNING') {
+  if (!isOpen(first.status.name)) {
     const status = await finalStatus(client, handle, { attempts });
     view.update(status);
     return { status, end: 'closed' };
   }
+  // Everything this watch started (the long poll, a query in flight, a timer) ends with it: the
+  // CLI exits as soon as it has printed.
+  const done = new AbortController();
+  // One wake-up for the end and Ctrl-C, each subscribed once: every wait below listens to it only while it waits.
+  const wake = new AbortController();
+  let stopped = false;
+  let closed = false;
+  opts.stop?.then(() => {
+    stopped = true;
+    wake.abort();
+  });
   // The end, the moment it happens: one long poll on the close event (no worker needed), dropped when the watch ends.
-  const abandon = new AbortController();
-  const closing = waitForClose(client, { workflowId: handle.workflowId, runId: first.runId }, abandon.signal).then((closed) =>
-    closed ? CLOSED : new Promise<never>(() => {}),
-  );
+  const execution = { workflowId: handle.workflowId, runId: first.runId };
+  void waitForClose(client, execution, done.signal).then((hasClosed) => {
+    if (!hasClosed) return;
+    closed = true;
+    wake.abort();
+  });
   let lastStatus: DeploymentStatus | undefined;
   let parentCheckedAt = Date.now();
   // The one status read in flight: a slow query is waited for, never asked again beside itself.
   let inFlight: Promise<Read> | undefined;
   const read = (): Promise<Read> => {
-    const reading: Promise<Read> = readStatus(client, handle, attempts, QUERY_DEADLINE_MS).then((r) => {
+    const reading: Promise<Read> = readStatus(client, handle, attempts, QUERY_DEADLINE_MS, done.signal).then((r) => {
       if (inFlight === reading) inFlight = undefined;
       return r;
     });
@@ -111,31 +126,33 @@ async function poll(client: Client, handle: WorkflowHandle, opts: WatchOptions, 
   };
   try {
     for (;;) {
-      const got = await Promise.race([inFlight ?? read(), closing, stopping]);
+      const got = await untilAborted(inFlight ?? read(), wake.signal);
       // Detaching must not wait on anything: the last status seen is enough to say where it was.
-      if (got === STOPPED) return detach();
-      if (got === CLOSED) break;
+      if (stopped) return detach();
+      if (closed || got === undefined) break;
       const status = got.status;
       if (status) lastStatus = status;
       if (!status || FINAL_PHASES.has(status.phase) || Date.now() - parentCheckedAt >= PARENT_CHECK_MS) {
         // Also the way to see the end should the long poll have failed (a connection drop).
         parentCheckedAt = Date.now();
-        if ((await handle.describe()).status.name !== 'RUNNING') break;
+        if (!isOpen((await handle.describe()).status.name)) break;
       }
       if (status) {
         view.update(status);
         if (needsOperator(status)) return { status, end: 'needs-operator' };
       }
       if (stopped) return detach();
-      const next = await Promise.race([delay(pollDelay(intervalMs, got.queryMs)), closing, stopping]);
-      if (next === STOPPED) return detach();
-      if (next === CLOSED) break;
+      await delay(pollDelay(intervalMs, got.queryMs), wake.signal);
+      if (stopped) return detach();
+      if (closed) break;
     }
-    const status = await finalStatus(client, handle, { lastStatus, inFlight, attempts });
+    // Continued as new (the long poll followed it): the run that closed.
+    const closedRun = execution.runId === first.runId ? handle : client.workflow.getHandle(handle.workflowId, execution.runId);
+    const status = await finalStatus(client, closedRun, { lastStatus, inFlight, attempts });
     view.update(status);
     return { status, end: 'closed' };
   } finally {
-    abandon.abort();
+    done.abort();
   }
 }
 
@@ -202,25 +219,31 @@ async function waitForClose(client: Client, execution: { workflowId: string; run
 /** temporal.api.enums.v1.HistoryEventFilterType (@temporalio/proto is not a dependency of ours). */
 const HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT = 2;
 
-/** How the workflow closed: with a DeploymentResult (returned, or the first detail of its failure) or without one (terminated, timed out). */
-type Outcome = { closed: true; result?: DeploymentResult } | { closed: false };
-
-/** The closed workflow's outcome, from its close event; { closed: false } when it cannot be read. */
-async function closeOutcome(handle: WorkflowHandle): Promise<Outcome> {
+/** The closed workflow's result: returned, or the first detail of its failure; undefined when its close event carries none. */
+async function closeResult(handle: WorkflowHandle): Promise<DeploymentResult | undefined> {
   try {
-    return { closed: true, result: asDeploymentResult(await handle.result()) };
+    return asDeploymentResult(await handle.result());
   } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) return { closed: false };
-    // A failed or cancelled deployment carries its result as its failure's first detail.
+    if (!(err instanceof WorkflowFailedError)) return undefined;
+    // A failed deployment carries its result as its failure's first detail. A cancelled one does
+    // not: the SDK closes it with a cancel command, which has no details (the record says it).
     const details = (err.cause as { details?: unknown[] } | undefined)?.details;
-    return { closed: true, result: asDeploymentResult(details?.[0]) };
+    return asDeploymentResult(details?.[0]);
   }
 }
+
+/** Closes in which the workflow returned or threw its DeploymentResult, or at least stored its record first. */
+const ENDED_BY_ITSELF: ReadonlySet<WorkflowExecutionStatusName> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Not closed: running, or paused through Temporal (it goes on once unpaused). */
+const isOpen = (status: WorkflowExecutionStatusName) => status === 'RUNNING' || status === 'PAUSED';
 
 /**
  * The closed deployment's status. A short history is queried once more (a worker replays it
  * quickly, and the query alone has each service's recorded steps and times to the end); otherwise,
  * or when that fails (no worker left), the result, the record and the last status seen say it.
+ * Terminated or timed out, it never ended by itself: no status would be true, so it fails, saying
+ * how it ended and the last phase seen. `handle` is pinned to the run that closed.
  */
 async function finalStatus(
   client: Client,
@@ -228,24 +251,19 @@ async function finalStatus(
   s: { lastStatus?: DeploymentStatus; inFlight?: Promise<Read>; attempts: ChildAttempts },
 ): Promise<DeploymentStatus> {
   const description = await handle.describe();
+  if (!ENDED_BY_ITSELF.has(description.status.name)) throw new CliError(await endedWithoutOutcome(handle, description.status.name, s.lastStatus), ExitCode.failed);
   // Never a second query beside one still in flight: wait a moment for it (a worker answers in
   // milliseconds); one still unanswered says no worker will answer soon, so go without.
-  const settled = s.inFlight ? await Promise.race([s.inFlight, delay(IN_FLIGHT_GRACE_MS).then(() => undefined)]) : {};
+  const settled = s.inFlight ? await withinMs(s.inFlight, IN_FLIGHT_GRACE_MS) : {};
   if (settled !== undefined && description.historyLength <= FINAL_QUERY_MAX_EVENTS) {
     const queried = (await readStatus(client, handle, s.attempts, FINAL_QUERY_DEADLINE_MS)).status;
     if (queried) return queried;
   }
-  const outcome = await closeOutcome(handle);
-  const result = outcome.closed ? outcome.result : undefined;
-  if (!result) {
-    // Terminated or timed out: no result, so where it was when last seen.
-    if (s.lastStatus) return s.lastStatus;
-    throw new Error(await closedWithoutProgress(handle));
+  const [result, recorded] = await Promise.all([closeResult(handle), recordedDeployment(client, handle.workflowId, description.runId)]);
+  if (!result && !recorded?.record) {
+    throw new CliError(await endedWithoutOutcome(handle, description.status.name, s.lastStatus, 'neither a result nor a deployment record'), ExitCode.failed);
   }
-  const [recorded, started] = await Promise.all([
-    recordedDeployment(client, handle.workflowId, description.runId),
-    s.lastStatus ? undefined : startedPlan(client, handle),
-  ]);
+  const started = s.lastStatus ? undefined : await startedPlan(client, handle);
   return statusFromResult({
     workflowId: handle.workflowId,
     result,
@@ -297,13 +315,17 @@ export function plainPrinter(print: (line: string) => void, began: number = Date
   };
 }
 
-async function closedWithoutProgress(handle: WorkflowHandle): Promise<string> {
-  const { status } = await handle.describe();
+/** Why there is no status to report: how the workflow ended (with the reason Temporal gives) and the last phase seen. */
+export async function endedWithoutOutcome(handle: WorkflowHandle, how: string, lastSeen: DeploymentStatus | undefined, missing?: string): Promise<string> {
   const why = await handle.result().then(
     () => '',
-    (err: unknown) => `: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`,
+    (err: unknown) => {
+      const message = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+      return message ? ` (${message})` : '';
+    },
   );
-  return `workflow ${handle.workflowId} ended ${status.name} without reporting progress${why}`;
+  const last = lastSeen ? `the last phase seen was ${lastSeen.phase}` : 'it reported no progress before';
+  return `deployment workflow ${handle.workflowId} ended ${how}${why}${missing ? ` with ${missing}` : ''}: ${last}; see tugboat status`;
 }
 
 /**
@@ -318,12 +340,11 @@ const FINAL_PHASES: ReadonlySet<DeploymentPhase> = new Set(['SUCCEEDED', 'PARTIA
 /** Even mid-deployment, check now and then that the workflow was not terminated or timed out. */
 const PARENT_CHECK_MS = 10_000;
 
-async function readStatus(client: Client, handle: WorkflowHandle, attempts: ChildAttempts, deadlineMs: number): Promise<Read> {
+async function readStatus(client: Client, handle: WorkflowHandle, attempts: ChildAttempts, deadlineMs: number, signal?: AbortSignal): Promise<Read> {
   let queryMs: number | undefined;
+  const ask = () => deploymentStatus(client, handle, { attempts, queried: (ms) => (queryMs = ms) });
   try {
-    const status = await client.withDeadline(Date.now() + deadlineMs, () =>
-      deploymentStatus(client, handle, { attempts, queried: (ms) => (queryMs = ms) }),
-    );
+    const status = await client.withDeadline(Date.now() + deadlineMs, () => (signal ? client.withAbortSignal(signal, ask) : ask()));
     return { status, queryMs };
   } catch {
     // Before the first workflow task runs there is no query handler yet.
@@ -356,4 +377,49 @@ export function describeService(s: ServiceStatus): string {
 }
 
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1).padStart(6)}s`;
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` aborts; its timer never outlives it. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * `promise`'s value, or undefined as soon as `signal` aborts: the listener is removed once either
+ * happens, so waiting again and again on one long-lived signal retains nothing.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const aborted = () => resolve(undefined);
+    signal.addEventListener('abort', aborted, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', aborted);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', aborted);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** `promise`'s value, or undefined after `ms`; the timer is cleared either way. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), ms);
+  try {
+    return await untilAborted(promise, timeout.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}

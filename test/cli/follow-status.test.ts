@@ -2,9 +2,19 @@
  * Pure parts of following a deployment: how a closed deployment's status is put together from its
  * result without a query (statusFromResult), and how far apart the watcher's queries are (pollDelay).
  */
+import { getEventListeners } from 'node:events';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { DeploymentResult } from '../../src/api/progress';
-import { pollDelay } from '../../src/cli/watch';
-import { statusFromResult, type DeploymentStatus, type ServiceStatus } from '../../src/client/status';
+import { ExitCode, exitCodeForStatus } from '../../src/cli/exit-codes';
+import { delay, pollDelay, untilAborted } from '../../src/cli/watch';
+import {
+  recordedFromEvents,
+  statusFromResult,
+  type DeploymentStatus,
+  type HistoryEventLike,
+  type ServiceStatus,
+} from '../../src/client/status';
+import type { DeploymentRecord } from '../../src/state';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import { planOrThrow } from '../../src/plan';
 
@@ -166,6 +176,128 @@ describe('statusFromResult', () => {
     const status = statusFromResult({ workflowId: 'w', result });
     expect(status.waves).toEqual([['db', 'api', 'web']]);
     expect(Object.keys(status.services)).toEqual(['db', 'api', 'web']);
+  });
+});
+
+/** The record a run cancelled through Temporal stored (closing.ts): its close event carries no result. */
+const cancelledRecord: DeploymentRecord = {
+  deploymentId: 'dep-1',
+  workflowId: 'deploy-shop.prod',
+  name: 'shop',
+  environment: 'prod',
+  phase: 'CANCELLED',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  endedAt: '2026-01-01T00:00:09.000Z',
+  error: 'cancelled by alice',
+  services: {
+    db: { state: 'ROLLED_BACK', startedAt: '2026-01-01T00:00:01.000Z', endedAt: '2026-01-01T00:00:02.000Z' },
+    api: { state: 'ROLLED_BACK', error: 'refused' },
+    web: { state: 'SKIPPED' },
+  },
+  orphans: [{ id: 'db-1', kind: 'database', service: 'db' }],
+  retained: [],
+};
+
+describe('statusFromResult without a result (cancelled through Temporal)', () => {
+  it('takes the phase and services from the stored record, not the running phase last seen', () => {
+    const status = statusFromResult({ workflowId: 'deploy-shop.prod', lastSeen, recorded: { record: cancelledRecord, location: '/state/dep-1/deployment.json' } });
+    expect(status).toMatchObject({ id: 'dep-1', phase: 'CANCELLED', error: 'cancelled by alice', record: '/state/dep-1/deployment.json' });
+    expect(status.orphans).toEqual([{ id: 'db-1', kind: 'database', service: 'db' }]);
+    expect(status.services.db).toMatchObject({ state: 'ROLLED_BACK', ended_at: '2026-01-01T00:00:02.000Z', resources: [{ id: 'db-1' }] });
+    expect(status.services.api).toMatchObject({ state: 'ROLLED_BACK', error: 'refused' });
+    expect(status.services.web.state).toBe('SKIPPED');
+    expect(exitCodeForStatus(status)).toBe(ExitCode.needsAttention);
+    expect(exitCodeForStatus({ ...status, orphans: [] })).toBe(ExitCode.failed);
+  });
+
+  it('fails, rather than say anything, with neither a result nor a record', () => {
+    expect(() => statusFromResult({ workflowId: 'deploy-shop.prod', lastSeen })).toThrow(/neither a result nor a stored deployment record/);
+  });
+});
+
+/** A history page as read backwards (newest first), with payloads as the default converter makes them. */
+function page(parts: { orphans?: 'failed' | unknown[]; record?: 'failed' | string }): HistoryEventLike[] {
+  const payloads = (value: unknown) => ({ payloads: [defaultPayloadConverter.toPayload(value)] });
+  const events: HistoryEventLike[] = [];
+  if (parts.record === 'failed') {
+    events.push({ eventId: 12, activityTaskFailedEventAttributes: { scheduledEventId: 10, failure: { message: 'disk full', applicationFailureInfo: {} } } });
+  } else if (parts.record !== undefined) {
+    events.push({ eventId: 12, activityTaskCompletedEventAttributes: { scheduledEventId: 10, result: payloads(parts.record) } });
+  }
+  events.push({ eventId: 10, activityTaskScheduledEventAttributes: { activityType: { name: 'recordDeployment' }, input: payloads(cancelledRecord) } });
+  if (parts.orphans === 'failed') {
+    // Retries ran out on a timeout: the application failure under it is what the workflow reports.
+    events.push({
+      eventId: 6,
+      activityTaskTimedOutEventAttributes: {
+        scheduledEventId: 4,
+        failure: { message: 'activity StartToClose timeout', cause: { message: 'kubectl: connection refused', applicationFailureInfo: {} } },
+      },
+    });
+  } else if (parts.orphans !== undefined) {
+    events.push({ eventId: 6, activityTaskCompletedEventAttributes: { scheduledEventId: 4, result: payloads(parts.orphans) } });
+  }
+  events.push({ eventId: 4, activityTaskScheduledEventAttributes: { activityType: { name: 'findOrphans' }, input: payloads({}) } });
+  return events;
+}
+
+const fromPayload = (payload: unknown) => defaultPayloadConverter.fromPayload(payload as never);
+
+describe('recordedFromEvents: what the closed history says beside the result', () => {
+  it('an orphan check that failed: its error, which needs attention (exit 4) though the last status seen had none', () => {
+    const recorded = recordedFromEvents(page({ orphans: 'failed', record: '/state/dep-1/deployment.json' }), fromPayload);
+    expect(recorded).toMatchObject({
+      location: '/state/dep-1/deployment.json',
+      record: { deploymentId: 'dep-1', phase: 'CANCELLED' },
+      orphanCheck: { error: 'could not check the live inventory: kubectl: connection refused', unverifiable: [] },
+    });
+    const status = statusFromResult({ workflowId: 'w', result: { ...result, phase: 'ROLLED_BACK' }, lastSeen, recorded });
+    expect(status.orphan_check_error).toBe('could not check the live inventory: kubectl: connection refused');
+    expect(exitCodeForStatus(status)).toBe(ExitCode.needsAttention);
+  });
+
+  it('the services the check could not verify, and a record that was not stored', () => {
+    const recorded = recordedFromEvents(
+      page({ orphans: [{ id: 'web:unverifiable', kind: 'unverifiable', service: 'web', unverifiable: 'no inventory command' }], record: 'failed' }),
+      fromPayload,
+    );
+    expect(recorded).toMatchObject({ recordError: 'disk full', orphanCheck: { unverifiable: [{ service: 'web', reason: 'no inventory command' }] } });
+    const status = statusFromResult({ workflowId: 'w', result, lastSeen: { ...lastSeen, orphan_check_error: 'stale' }, recorded });
+    expect(status).toMatchObject({ record: 'not stored: disk full', orphan_check_error: null, unverifiable: [{ service: 'web', reason: 'no inventory command' }] });
+  });
+
+  it('no orphan check in the history: as last seen; no record activity: undefined', () => {
+    const recorded = recordedFromEvents(page({ record: '/r.json' }), fromPayload);
+    expect(recorded?.orphanCheck).toBeUndefined();
+    const status = statusFromResult({ workflowId: 'w', result, lastSeen: { ...lastSeen, orphan_check_error: 'as seen' }, recorded });
+    expect(status.orphan_check_error).toBe('as seen');
+    expect(recordedFromEvents([], fromPayload)).toBeUndefined();
+  });
+});
+
+describe('the watch loop\'s waits', () => {
+  it('untilAborted leaves no listener on the long-lived signal once its promise settles', async () => {
+    const wake = new AbortController();
+    for (let i = 0; i < 100; i++) expect(await untilAborted(Promise.resolve(i), wake.signal)).toBe(i);
+    expect(getEventListeners(wake.signal, 'abort')).toHaveLength(0);
+    const pending = untilAborted(new Promise<number>(() => {}), wake.signal);
+    wake.abort();
+    expect(await pending).toBeUndefined();
+  });
+
+  it('delay clears its timer when woken early, so nothing keeps the process alive', async () => {
+    jest.useFakeTimers();
+    try {
+      const wake = new AbortController();
+      const waiting = delay(15_000, wake.signal);
+      expect(jest.getTimerCount()).toBe(1);
+      wake.abort();
+      await waiting;
+      expect(jest.getTimerCount()).toBe(0);
+      expect(getEventListeners(wake.signal, 'abort')).toHaveLength(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 
