@@ -35,7 +35,7 @@ function tugboat(args: string[]): Promise<CommandResult> {
 
 describe('following a closed deployment whose worker is gone', () => {
   const world = useWorld('follow-closed', { worker: false });
-  const ids: Record<'succeeded' | 'failed', { deploymentId: string; workflowId: string }> = {} as never;
+  const ids: Record<'succeeded' | 'failed' | 'cancelled', { deploymentId: string; workflowId: string }> = {} as never;
 
   beforeAll(async () => {
     // A worker of its own process, stopped by its PID once both deployments closed: after that no
@@ -49,10 +49,16 @@ describe('following a closed deployment whose worker is gone', () => {
           { environment: 'failed' },
         ),
       );
+      // Cancelled through Temporal while bravo runs: its close event carries no result, only its stored record says how it ended.
+      const cancelled = await world.startHeld('bravo', 'apply', () => world.deploy(world.manifest(SERVICES, { environment: 'cancelled' })));
+      await cancelled.handle.cancel();
+      for (const h of await world.cloud.holds()) await world.cloud.release(h.service, h.op);
       await succeeded.handle.result();
       await failed.handle.result().catch(() => undefined);
+      await cancelled.handle.result().catch(() => undefined);
       ids.succeeded = succeeded;
       ids.failed = failed;
+      ids.cancelled = cancelled;
     } finally {
       worker.process.kill('SIGKILL');
       await worker.process.exited;
@@ -80,6 +86,12 @@ describe('following a closed deployment whose worker is gone', () => {
     expect(r.stdout).toMatch(/broken +ROLLED_BACK +PermanentDeployError: .*simulated permanent failure/);
     expect(r.stdout).toMatch(/alpha +ROLLED_BACK/);
     expect(r.stdout).toMatch(/^rollback DONE .*undone in order: /m);
+  });
+
+  it('a deployment cancelled through Temporal: the phase its stored record says', async () => {
+    const { status, end } = await watchDeployment(world.client, world.client.workflow.getHandle(ids.cancelled.workflowId), {});
+    expect(end).toBe('closed');
+    expect(status).toMatchObject({ id: ids.cancelled.deploymentId, phase: 'CANCELLED' });
   });
 
   it('watchDeployment (what deploy follows with) ends closed with the result\'s services', async () => {

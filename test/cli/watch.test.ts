@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { runCommand, type CommandResult } from '../../src/system/process';
+import { ExitCode } from '../../src/cli/exit-codes';
+import { watchDeployment } from '../../src/cli/watch';
 import type { ServiceInput } from '../../src/manifest/schema';
 import { testEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
@@ -52,6 +54,19 @@ describe('tugboat watch', () => {
   const world = useWorld('watch-cli');
   afterEach(async () => {
     for (const h of await world.cloud.holds()) await world.cloud.release(h.service, h.op);
+  });
+
+  it('a deployment terminated while watched fails the watch (exit 1), saying so and the last phase seen, never reported as still DEPLOYING', async () => {
+    const manifest = world.manifest(SERVICES, { environment: 'terminated' });
+    const { workflowId, handle } = await world.startHeld('bravo', 'apply', () => world.deploy(manifest));
+    const lines: string[] = [];
+    const watching = watchDeployment(world.client, world.client.workflow.getHandle(workflowId), { print: (l) => lines.push(l) });
+    await waitFor(() => lines.some((l) => /bravo +RUNNING/.test(l)), { what: 'bravo running, as watched', timeoutMs: 30_000 });
+    await handle.terminate('operator gave up');
+    await expect(watching).rejects.toMatchObject({
+      exitCode: ExitCode.failed,
+      message: expect.stringMatching(/ended TERMINATED \(operator gave up\): the last phase seen was DEPLOYING/),
+    });
   });
 
   it('on a terminal, redraws a live view in place until the end; its last frame names every service and the phase', async () => {
