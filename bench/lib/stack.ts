@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import { connectLocalClient } from '../../src/client/connection';
 import { freePort, startDevServer } from '../../src/server/dev-server';
 import { findTemporalCli } from '../../src/server/temporal-cli';
+import { findTofu } from '../../src/tools/tofu';
 import { startSimCloud } from '../../src/simcloud';
 import type { CleanupStack } from '../../src/system/cleanup';
 import { startProcess, type ManagedProcess } from '../../src/system/process';
@@ -65,7 +66,11 @@ export async function startBenchStack(opts: { taskQueue: string; cleanup: Cleanu
   const client = await connectLocalClient(server.address);
   cleanup.push(() => client.connection.close());
 
+  // OpenTofu as the test suite finds it (never a `terraform` that happens to be on PATH, which the
+  // worker's own lookup would take first), if it is built; scenario 7 says when it is not.
+  const tofu = await findTofu({ openTofuOnly: true, build: false }).catch(() => undefined);
   const env = isolatedEnv({
+    ...(tofu ? { TUGBOAT_TOFU_PATH: tofu } : {}),
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: 'default',
     TUGBOAT_TASK_QUEUE: taskQueue,
