@@ -7,6 +7,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { dataConverterFromEnv } from '../codec';
 import { clientTracingInterceptors } from '../tracing';
 
 export interface TemporalTarget {
@@ -29,7 +30,7 @@ export function temporalTarget(overrides: Partial<TemporalTarget> = {}): Tempora
 export async function connectClient(overrides: Partial<TemporalTarget> = {}): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(overrides);
   const connection = await Connection.connect(connectionOptions);
-  return new Client({ connection, namespace, interceptors: clientTracingInterceptors() });
+  return new Client({ connection, namespace, interceptors: clientTracingInterceptors(), dataConverter: dataConverterFromEnv() });
 }
 
 /**
@@ -38,7 +39,7 @@ export async function connectClient(overrides: Partial<TemporalTarget> = {}): Pr
  */
 export async function connectLocalClient(address: string): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace: 'default', interceptors: clientTracingInterceptors() });
+  return new Client({ connection, namespace: 'default', interceptors: clientTracingInterceptors(), dataConverter: dataConverterFromEnv() });
 }
 
 export async function connectWorkerConnection(overrides: Partial<TemporalTarget> = {}): Promise<NativeConnection> {

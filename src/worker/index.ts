@@ -5,7 +5,9 @@
  */
 import path from 'node:path';
 import v8 from 'node:v8';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { dataConverterFromEnv } from '../codec';
 import { createActivities } from '../activities';
 import type { ExecutorDependencies } from '../executors/types';
 import { ExecutorRegistry } from '../executors/registry';
@@ -39,6 +41,8 @@ export interface CreateWorkerOptions extends WorkerSettings {
   store?: StateStore;
   /** Set with a PostgreSQL store: executors with state of their own keep it in the same database. */
   postgres?: ExecutorDependencies['postgres'];
+  /** Payload encryption; unset: as the environment configures it (src/codec). */
+  dataConverter?: DataConverter;
   /** Tunables for tests and benchmarks, applied on every queue. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -56,7 +60,7 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
   // Every queue gets every activity: which ones arrive where is the workflows' choice (routing).
   const activities = createActivities({ executors, store });
   // Compiled code uses the bundle built with it; source (tests, tsx) bundles itself.
-  const bundled = { ...opts, workflowBundle: opts.workflowBundle ?? prebuiltWorkflowBundle() };
+  const bundled = { ...opts, workflowBundle: opts.workflowBundle ?? prebuiltWorkflowBundle(), dataConverter: opts.dataConverter ?? dataConverterFromEnv() };
   // Before Worker.create: the SDK starts the workflow thread there, and its heap is sized then.
   limitWorkflowHeap(opts.workflowHeapMb);
   const members = [];
@@ -80,6 +84,7 @@ function queueWorkerOptions(opts: CreateWorkerOptions, queue: PolledQueue, activ
     taskQueue: queue.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     activities,
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     // Step and deployment metrics; tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/metrics, src/tracing).
     ...workerInstrumentation({ prebuiltBundle: opts.workflowBundle !== undefined }),
     // Without workflows the SDK polls activity tasks only: specialty queues never run workflow code.
