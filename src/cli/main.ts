@@ -3,6 +3,7 @@
  * and an exit code (never a stack trace for bad input).
  */
 import { Command, CommanderError } from 'commander';
+import { registerCodecServer } from './commands/codec-server';
 import { registerDeploy } from './commands/deploy';
 import { registerDevCluster } from './commands/dev-cluster';
 import { registerDevServer } from './commands/dev-server';
@@ -36,7 +37,7 @@ Start here:
 Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
 request makes no sense now), 4 halted, rollback blocked or orphans left (a person must look).`,
     );
-  for (const register of [registerPlan, registerDeploy, registerStatus, registerWatch, registerHistory, registerList, registerOperate, registerWorker, registerWorkers, registerIngress, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup]) {
+  for (const register of [registerPlan, registerDeploy, registerStatus, registerWatch, registerHistory, registerList, registerOperate, registerWorker, registerWorkers, registerIngress, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup, registerCodecServer]) {
     register(program);
   }
   return program;
