@@ -17,6 +17,7 @@ import type {
   ServiceProgress,
   ServiceState,
 } from '../api/progress';
+import { decodedForReading } from '../codec';
 import type { Manifest } from '../manifest/schema';
 import type { Plan } from '../plan';
 import type { DeploymentRecord } from '../state';
@@ -249,7 +250,8 @@ function toStatus(workflowId: string, p: DeploymentProgress, services: Record<st
 async function currentAttempt(client: Client, childWorkflowId: string): Promise<LiveAttempt | null> {
   try {
     const { raw } = await client.workflow.getHandle(childWorkflowId).describe();
-    const pending = raw.pendingActivities?.[0];
+    // Encrypted payloads (src/codec): the heartbeat and the failure message decoded.
+    const pending = await decodedForReading(client, raw.pendingActivities?.[0]);
     if (!pending) return null;
     const beat = heartbeatDetails(client, pending);
     return {
@@ -438,7 +440,8 @@ export async function recordedDeployment(client: Client, workflowId: string, run
       maximumPageSize: RECORD_SEARCH_EVENTS,
     });
     const convert = client.options.loadedDataConverter.payloadConverter;
-    return recordedFromEvents((history?.events ?? []) as HistoryEventLike[], (payload) => convert.fromPayload(payload as never));
+    const events = await decodedForReading(client, (history?.events ?? []) as HistoryEventLike[]);
+    return recordedFromEvents(events, (payload) => convert.fromPayload(payload as never));
   } catch {
     // A server without the reverse read, or payloads this client cannot decode: the result alone.
     return undefined;

@@ -3,12 +3,12 @@
  * progress. Off unless keys are configured (TUGBOAT_CODEC_KEYS or TUGBOAT_CODEC_KEY_FILE), so the
  * local demo needs nothing; every client and worker Tugboat builds asks here for its converter.
  */
-import type { Client } from '@temporalio/client';
-import type { DataConverter, Payload } from '@temporalio/common';
+import type { DataConverter } from '@temporalio/common';
 import { AesGcmCodec } from './aes-gcm-codec';
 import { codecKeysFromEnv, type CodecKeys } from './keys';
 
 export { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError, isEncrypted } from './aes-gcm-codec';
+export { decodedForReading, payloadValue } from './history';
 export { CodecKeyError, codecKeysFromEnv, KEY_FILE_VAR, KEYS_VAR, parseCodecKeys, type CodecKeys } from './keys';
 
 /**
@@ -23,15 +23,4 @@ export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): Data
 /** Payloads encrypted with `keys`, and failure messages and stack traces moved into (encrypted) payloads. */
 export function encryptingDataConverter(keys: CodecKeys): DataConverter {
   return { payloadCodecs: [new AesGcmCodec(keys)], failureConverterPath: require.resolve('./failure-converter') };
-}
-
-/**
- * A payload read straight from history or a describe (not through the SDK's decoding), converted
- * to its value as the SDK would: through the client's codecs first.
- */
-export async function payloadValue<T>(client: Client, payload: Payload): Promise<T> {
-  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
-  let decoded = [payload];
-  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-  return payloadConverter.fromPayload<T>(decoded[0]);
 }

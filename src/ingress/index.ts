@@ -12,6 +12,7 @@
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createIngressActivities } from '../activities/publish-task-result';
+import { dataConverterFromEnv } from '../codec';
 import type { IngressKeys } from './keys';
 import { IngressLoop, type IngressEvent } from './loop';
 import { publisherQueueName } from './publisher-queue';
@@ -64,6 +65,8 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
       namespace: opts.namespace,
       // Activity-only: the task workflows themselves run on the deployment workers.
       activities: createIngressActivities(redis),
+      // Its inputs come from the task workflows: encrypted when they are (src/codec).
+      dataConverter: dataConverterFromEnv(),
       shutdownForceTime: stopGraceMs + WORKER_FORCE_STOP_AFTER_GRACE_MS,
     };
     const workers = [await Worker.create({ ...publisher, taskQueue: publisherQueue })];

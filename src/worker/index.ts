@@ -60,7 +60,11 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
   // Every queue gets every activity: which ones arrive where is the workflows' choice (routing).
   const activities = createActivities({ executors, store });
   // Compiled code uses the bundle built with it; source (tests, tsx) bundles itself.
-  const bundled = { ...opts, workflowBundle: opts.workflowBundle ?? prebuiltWorkflowBundle(), dataConverter: opts.dataConverter ?? dataConverterFromEnv() };
+  const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
+  // The prebuilt bundle has Temporal's default failure converter: with payload encryption on, the
+  // workflows are bundled at start with the codec's, so their own failure messages are encrypted too.
+  const workflowBundle = opts.workflowBundle ?? (dataConverter?.failureConverterPath ? undefined : prebuiltWorkflowBundle());
+  const bundled = { ...opts, workflowBundle, dataConverter };
   // Before Worker.create: the SDK starts the workflow thread there, and its heap is sized then.
   limitWorkflowHeap(opts.workflowHeapMb);
   const members = [];

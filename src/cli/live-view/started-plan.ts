@@ -5,6 +5,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DeploymentInput } from '../../api/workflow-types';
+import { payloadValue } from '../../codec';
 import { completePlan, planOrThrow } from '../../plan';
 import type { LoadedManifest } from '../manifest-input';
 
@@ -18,7 +19,7 @@ export async function startedPlan(client: Client, handle: WorkflowHandle): Promi
     });
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) return undefined;
-    const input = client.options.loadedDataConverter.payloadConverter.fromPayload<DeploymentInput>(payload);
+    const input = await payloadValue<DeploymentInput>(client, payload);
     if (!input?.manifest?.deployment?.services) return undefined;
     const plan = (input.plan && completePlan(input.manifest, input.plan)) || planOrThrow(input.manifest);
     return { manifest: input.manifest, plan };
