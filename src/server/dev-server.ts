@@ -48,6 +48,8 @@ export interface StartDevServerOptions {
    * (for testing `tugboat setup`). Default true: registered at start.
    */
   searchAttributes?: boolean;
+  /** The Web UI asks this codec server to decode payloads (`tugboat codec-server`). */
+  uiCodecEndpoint?: string;
 }
 
 class PortClashError extends Error {}
@@ -124,6 +126,7 @@ async function startDevServerOnce(opts: StartDevServerOptions & { host: string }
   const argv = [
     opts.binary, 'server', 'start-dev', '--ip', host, '--port', String(port), ...uiArgs,
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     '--namespace', namespace, '--log-level', 'warn', ...searchAttributeArgs,
     ...DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
   ];
