@@ -6,6 +6,8 @@ import { parseDocument } from 'yaml';
 import type { Manifest } from './schema';
 import type { ManifestIssue } from './errors';
 import { validateManifest } from './validate';
+import { duplicateJsonKeys } from './json-duplicates';
+import { MAX_NESTING_DEPTH } from './plain-data';
 
 export type ParseResult = { ok: true; manifest: Manifest; raw: unknown } | { ok: false; issues: ManifestIssue[] };
 
@@ -22,10 +24,21 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line: before.split('\n').length, column: offset - lineStart + 1 };
 }
 
+/** What one alias may expand to, at most: the yaml library's own guard against alias bombs ("billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
+
+/** A nesting the parser itself could not follow (its recursion overflowed): same limit as plain-data.ts states. */
+const TOO_DEEP = `nested too deeply to read (the limit is ${MAX_NESTING_DEPTH} levels); flatten the document`;
+
 function parseJson(text: string): { ok: true; raw: unknown } | { ok: false; issues: ManifestIssue[] } {
   try {
-    return { ok: true, raw: JSON.parse(text) as unknown };
+    const raw = JSON.parse(text) as unknown;
+    // JSON.parse keeps the last of two equal keys without a word; YAML refuses them, and so do we.
+    const duplicates = duplicateJsonKeys(text);
+    if (duplicates.length > 0) return { ok: false, issues: duplicates };
+    return { ok: true, raw };
   } catch (error) {
+    if (error instanceof RangeError) return { ok: false, issues: [{ path: 'manifest', message: `invalid JSON: ${TOO_DEEP}` }] };
     const message = error instanceof Error ? error.message : String(error);
     const position = /at position (\d+)/.exec(message);
     // Node's wording varies by version; keep the reason, supply our own location.
@@ -39,7 +52,13 @@ function parseJson(text: string): { ok: true; raw: unknown } | { ok: false; issu
 }
 
 function parseYaml(text: string): { ok: true; raw: unknown } | { ok: false; issues: ManifestIssue[] } {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  let document: ReturnType<typeof parseDocument>;
+  try {
+    document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    if (error instanceof RangeError) return { ok: false, issues: [{ path: 'manifest', message: `YAML: ${TOO_DEEP}` }] };
+    throw error;
+  }
   if (document.errors.length > 0) {
     const issues = document.errors.map((error) => {
       const position = error.linePos?.[0];
@@ -51,15 +70,32 @@ function parseYaml(text: string): { ok: true; raw: unknown } | { ok: false; issu
         reason = `duplicate key${key ? ` ${JSON.stringify(key)}` : ''}; keys in a mapping must be unique, remove or rename one`;
       }
       if (error.code === 'MULTIPLE_DOCS') reason = 'more than one document (---); a manifest is a single document';
+      if (/call stack/i.test(reason)) reason = TOO_DEEP;
       return { path: 'manifest', message: `YAML syntax error${where}: ${reason}` };
     });
     return { ok: false, issues };
   }
-  return { ok: true, raw: document.toJS() as unknown };
+  try {
+    return { ok: true, raw: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
+  } catch (error) {
+    // toJS throws for an alias bomb (ReferenceError) and overflows on very deep documents.
+    if (error instanceof RangeError) return { ok: false, issues: [{ path: 'manifest', message: `YAML: ${TOO_DEEP}` }] };
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      return {
+        ok: false,
+        issues: [{ path: 'manifest', message: `YAML aliases (*name) expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias, an "alias bomb"); write the values out instead of aliasing them` }],
+      };
+    }
+    throw error;
+  }
 }
+
+/** Editors on Windows may start a UTF-8 file with a byte order mark; it is not part of the document. */
+const BYTE_ORDER_MARK = '\uFEFF';
 
 /** JSON when the name ends in .json or the text starts with "{", YAML otherwise; then validateManifest. */
 export function parseManifestText(text: string, sourceName = 'manifest'): ParseResult {
+  if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1);
   if (text.trim() === '') return { ok: false, issues: [{ path: 'manifest', message: EMPTY_DOCUMENT }] };
   const parsed = looksLikeJson(text, sourceName) ? parseJson(text) : parseYaml(text);
   if (!parsed.ok) return parsed;

@@ -10,6 +10,7 @@ import { checkExecutorConfigs } from './executor-config';
 import { didYouMean } from './suggest';
 import { isRecord } from './references';
 import { explainZodIssue, valueAt } from './zod-issues';
+import { plainDataIssues } from './plain-data';
 
 export type ValidationResult = { ok: true; manifest: Manifest } | { ok: false; issues: ManifestIssue[] };
 
@@ -85,6 +86,9 @@ export interface ValidateOptions {
 /** Schema and semantic checks together; every issue found, in document-ish order. */
 export function validateManifest(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const legacy = opts.runnable === false;
+  // First: what is not plain JSON data (or nested past the limit) would be changed on its way to the worker, or overflow the checks below.
+  const notPlain = legacy ? [] : plainDataIssues(raw);
+  if (notPlain.length > 0) return { ok: false, issues: notPlain };
   const parsed = manifestSchema.safeParse(legacy ? withLegacyExecutors(raw) : raw);
   const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => explainZodIssue(issue, raw));
   issues.push(...checkServiceGraph(valueAt(raw, ['deployment', 'services'])));
