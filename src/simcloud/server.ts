@@ -130,9 +130,21 @@ function errorBody(fault: HttpFault): ErrorBody {
   return { error: { code: fault.code, message: fault.message, retryable: fault.retryable } };
 }
 
+/**
+ * The request target as a URL. Prefixed rather than resolved against a base: `//x` resolved would
+ * be a host named x, and `//` an invalid URL that answered 500 (found by the fuzzer, FUZZ.md).
+ */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(`http://sim-cloud${target.startsWith('/') ? '' : '/'}${target}`);
+  } catch {
+    throw badRequest(`malformed request target: ${JSON.stringify(target.slice(0, 200))}`);
+  }
+}
+
 async function handle(cloud: SimulatedCloud, req: IncomingMessage, res: ServerResponse, log: (line: string) => void) {
   try {
-    const url = new URL(req.url ?? '/', 'http://sim-cloud');
+    const url = requestUrl(req.url ?? '/');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const match = ROUTES.map((r) => ({ r, m: r.method === req.method ? r.regex.exec(path) : null })).find(
       (x) => x.m,
@@ -164,6 +176,20 @@ export async function startSimCloud(opts: StartSimCloudOptions = {}): Promise<Ru
   });
   // Held requests may legitimately wait a long time for their answer.
   server.requestTimeout = 0;
+  // A request Node's parser refuses (an unknown method, a malformed request line or header) gets
+  // the same JSON error as any other bad request, not Node's bare "400 Bad Request" (found by the fuzzer, FUZZ.md).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const fault = tooLarge
+      ? new HttpFault(431, 'headers_too_large', 'request headers are too large', false)
+      : badRequest(`malformed HTTP request (${err.code ?? 'parse error'}); routes: ${ROUTE_LIST}`);
+    const text = JSON.stringify(errorBody(fault));
+    socket.end(
+      `HTTP/1.1 ${fault.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+    );
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

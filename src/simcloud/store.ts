@@ -7,8 +7,17 @@
 import { readJsonFile, writeFileAtomically } from '../system/atomic-file';
 import type { SimCloudState } from './types';
 
+/**
+ * The maps keyed by what callers send (service names, idempotency keys) have no prototype: a
+ * service named "constructor" or "__proto__" must find nothing, not Object's own members (found
+ * by the fuzzer, FUZZ.md: GET /services/constructor answered 500, an apply to it failed).
+ */
+function dictionary<T>(entries: Record<string, T> = {}): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
 export function emptyState(): SimCloudState {
-  return { format: 1, seq: 0, services: {}, resources: [], calls: [], idempotency: {}, overrides: {} };
+  return { format: 1, seq: 0, services: dictionary(), resources: [], calls: [], idempotency: dictionary(), overrides: dictionary() };
 }
 
 export class SimCloudStore {
@@ -31,7 +40,11 @@ export class SimCloudStore {
     if (parsed?.format !== 1 || typeof parsed.seq !== 'number') {
       throw new Error(`${file} is not a sim-cloud state file (format 1)`);
     }
-    return new SimCloudStore({ ...emptyState(), ...parsed }, file);
+    const state = { ...emptyState(), ...parsed };
+    return new SimCloudStore(
+      { ...state, services: dictionary(state.services), idempotency: dictionary(state.idempotency), overrides: dictionary(state.overrides) },
+      file,
+    );
   }
 
   /** Takes the next global sequence number. */
