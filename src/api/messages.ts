@@ -83,3 +83,57 @@ export const rejectUpdate = defineUpdate<RequestAccepted, [ServiceRequestInput]>
  */
 export const retryServiceSignal = defineSignal<[ServiceRequestInput?]>('retry_service');
 export const retryServiceUpdate = defineUpdate<RequestAccepted, [ServiceRequestInput]>('retry_service');
+
+/**
+ * The payload each update takes, checked by its validator before anything else: a wrong type (a
+ * number, a string, a list, `service: 5`, `skip: "db"`) or an unknown field (a typo such as
+ * `services`) is refused with the field and the fix, where the validators used to ignore their
+ * input and accept, say, `pause 42` (found by the fuzzer, FUZZ.md). A missing payload (undefined or
+ * null) is no details. Pure: the workflow's validators and tests call it.
+ */
+export type OperatorInputShape = 'plain' | 'service' | 'continue_rollback';
+
+/** A manifest's names have at most 63 characters; a refusal quotes the name, so an unbounded one would make an unbounded answer. */
+const MAX_SERVICE_NAME_CHARS = 63;
+const MAX_SKIP_ENTRIES = 1000;
+const MAX_SKIP_ID_CHARS = 256;
+
+const FIELDS: Record<OperatorInputShape, Record<string, 'string' | 'boolean' | 'string list'>> = {
+  plain: { reason: 'string', by: 'string' },
+  service: { reason: 'string', by: 'string', service: 'string' },
+  continue_rollback: { reason: 'string', by: 'string', retry: 'boolean', skip: 'string list' },
+};
+
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)})`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value} (${String(value)})`;
+}
+
+/** Why `input` is not a payload of this shape, or undefined when it is. */
+export function operatorInputProblem(shape: OperatorInputShape, input: unknown): string | undefined {
+  const fields = FIELDS[shape];
+  const example = shape === 'service' ? '{"service": "db", "reason": "…", "by": "…"}' : shape === 'continue_rollback' ? '{"retry": true} or {"skip": ["<resource id>"]}' : '{"reason": "…", "by": "…"} (both optional)';
+  if (input === undefined || input === null) return undefined;
+  if (typeof input !== 'object' || Array.isArray(input)) return `the input must be an object such as ${example}, got ${describeJson(input)}`;
+  for (const [key, value] of Object.entries(input)) {
+    const expected = Object.hasOwn(fields, key) ? fields[key] : undefined;
+    if (expected === undefined) {
+      return `unknown field ${JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key)}; the fields are ${Object.keys(fields).join(', ')}`;
+    }
+    if (value === undefined) continue;
+    const ok =
+      expected === 'string list'
+        ? Array.isArray(value) && value.every((item) => typeof item === 'string')
+        : typeof value === expected;
+    if (!ok) return `${key} must be ${expected === 'string list' ? 'a list of strings' : `a ${expected}`}, got ${describeJson(value)}`;
+    if (key === 'service' && (value === '' || (value as string).length > MAX_SERVICE_NAME_CHARS)) {
+      return `service must be a service name (1-${MAX_SERVICE_NAME_CHARS} characters), got ${describeJson(value)}`;
+    }
+    if (key === 'skip' && ((value as string[]).length > MAX_SKIP_ENTRIES || (value as string[]).some((id) => id.length > MAX_SKIP_ID_CHARS))) {
+      return `skip takes at most ${MAX_SKIP_ENTRIES} resource IDs or service names of at most ${MAX_SKIP_ID_CHARS} characters each`;
+    }
+  }
+  return undefined;
+}

@@ -26,6 +26,7 @@ import {
   continueRollbackUpdate,
   rollbackSignal,
   rollbackUpdate,
+  operatorInputProblem,
   type ContinueRollbackInput,
   type OperatorRequestInput,
   type RequestAccepted,
@@ -60,6 +61,24 @@ function who(input: OperatorRequestInput | undefined): { by?: string; reason?: s
   const record = typeof input === 'object' && input !== null ? input : {};
   return { by: text(record.by), reason: text(record.reason) };
 }
+
+/**
+ * What each update's validator refuses, by update name: first the payload's shape (a wrong type or
+ * an unknown field, with the field and the fix), then whether the request makes sense now.
+ * Exported so the fuzzer runs the validators' own logic (fuzz/properties/operator-payloads.ts).
+ */
+export const updateRefusals = {
+  pause: (input: unknown, ctx: RequestContext) => operatorInputProblem('plain', input) ?? pauseRefusal(ctx),
+  resume: (input: unknown, ctx: RequestContext) => operatorInputProblem('plain', input) ?? resumeRefusal(ctx),
+  approve: (input: unknown, ctx: RequestContext) => operatorInputProblem('service', input) ?? approvalRefusal('approve', input as ServiceRequestInput, ctx),
+  reject: (input: unknown, ctx: RequestContext) => operatorInputProblem('service', input) ?? approvalRefusal('reject', input as ServiceRequestInput, ctx),
+  retry_service: (input: unknown, ctx: RequestContext) => operatorInputProblem('service', input) ?? retryRefusal(input as ServiceRequestInput, ctx),
+  request_cancel: (input: unknown, ctx: RequestContext) => operatorInputProblem('plain', input) ?? stopRefusal('cancel', ctx),
+  request_rollback: (input: unknown, ctx: RequestContext) => operatorInputProblem('plain', input) ?? stopRefusal('rollback', ctx),
+  accept: (input: unknown, ctx: RequestContext) => operatorInputProblem('plain', input) ?? acceptRefusal(ctx),
+  continue_rollback: (input: unknown, ctx: RequestContext) =>
+    operatorInputProblem('continue_rollback', input) ?? continueRollbackRefusal(input as ContinueRollbackInput, ctx),
+} satisfies Record<string, (input: unknown, ctx: RequestContext) => string | undefined>;
 
 export function installOperatorHandlers(state: RunState, tracker: ProgressTracker): void {
   const context = (): RequestContext => ({
@@ -174,34 +193,18 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   setHandler(approveSignal, (input) => void approve(input, 'signal'));
   setHandler(rejectSignal, (input) => void reject(input, 'signal'));
   setHandler(retryServiceSignal, (input) => void retryService(input, 'signal'));
-  setHandler(pauseUpdate, (input) => pause(input, 'update'), {
-    validator: (_input: OperatorRequestInput) => refuseWith(pauseRefusal(context())),
-  });
-  setHandler(resumeUpdate, (input) => resume(input, 'update'), {
-    validator: (_input: OperatorRequestInput) => refuseWith(resumeRefusal(context())),
-  });
-  setHandler(approveUpdate, (input) => approve(input, 'update'), {
-    validator: (input) => refuseWith(approvalRefusal('approve', input, context())),
-  });
-  setHandler(rejectUpdate, (input) => reject(input, 'update'), {
-    validator: (input) => refuseWith(approvalRefusal('reject', input, context())),
-  });
-  setHandler(retryServiceUpdate, (input) => retryService(input, 'update'), {
-    validator: (input) => refuseWith(retryRefusal(input, context())),
-  });
-  setHandler(cancelUpdate, (input) => stop('cancel', input, 'update'), {
-    validator: (_input: OperatorRequestInput) => refuseWith(stopRefusal('cancel', context())),
-  });
-  setHandler(rollbackUpdate, (input) => stop('rollback', input, 'update'), {
-    validator: (_input: OperatorRequestInput) => refuseWith(stopRefusal('rollback', context())),
-  });
-  setHandler(acceptUpdate, (input) => accept(input, 'update'), {
-    validator: (_input: OperatorRequestInput) => refuseWith(acceptRefusal(context())),
-  });
+  // Validators run only for new updates, never on replay, and a refusal is not recorded: no command changes.
+  const validator = (kind: keyof typeof updateRefusals) => (input: unknown) => refuseWith(updateRefusals[kind](input, context()));
+  setHandler(pauseUpdate, (input) => pause(input, 'update'), { validator: validator('pause') });
+  setHandler(resumeUpdate, (input) => resume(input, 'update'), { validator: validator('resume') });
+  setHandler(approveUpdate, (input) => approve(input, 'update'), { validator: validator('approve') });
+  setHandler(rejectUpdate, (input) => reject(input, 'update'), { validator: validator('reject') });
+  setHandler(retryServiceUpdate, (input) => retryService(input, 'update'), { validator: validator('retry_service') });
+  setHandler(cancelUpdate, (input) => stop('cancel', input, 'update'), { validator: validator('request_cancel') });
+  setHandler(rollbackUpdate, (input) => stop('rollback', input, 'update'), { validator: validator('request_rollback') });
+  setHandler(acceptUpdate, (input) => accept(input, 'update'), { validator: validator('accept') });
   setHandler(continueRollbackSignal, (input) => void continueRollback(input, 'signal'));
-  setHandler(continueRollbackUpdate, (input) => continueRollback(input, 'update'), {
-    validator: (input) => refuseWith(continueRollbackRefusal(input, context())),
-  });
+  setHandler(continueRollbackUpdate, (input) => continueRollback(input, 'update'), { validator: validator('continue_rollback') });
 
   // Temporal's own cancellation (temporal workflow cancel, the Web UI's Cancel) is a cancel request.
   // Even when the stop itself is refused (a rollback already runs), the workflow must end cancelled.

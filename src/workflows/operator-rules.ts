@@ -83,8 +83,11 @@ function namedService(input: ServiceRequestInput | undefined, ctx: RequestContex
   const service = (input as { service?: unknown } | undefined)?.service;
   if (service === undefined) return {};
   if (typeof service !== 'string' || service.length === 0) return { refusal: 'service must be a service name (a string)' };
-  if (!(service in ctx.services)) {
-    return { refusal: `no service named "${service}"; the services are ${Object.keys(ctx.services).join(', ')}` };
+  // Own names only: "constructor" or "toString" is not a service because every object has one.
+  if (!Object.hasOwn(ctx.services, service)) {
+    // Quoted cut short: a signal's payload is whatever was typed, and the refusal is kept in progress.
+    const shown = service.length > 63 ? `${service.slice(0, 63)}…` : service;
+    return { refusal: `no service named "${shown}"; the services are ${Object.keys(ctx.services).join(', ')}` };
   }
   return { service };
 }
