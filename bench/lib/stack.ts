@@ -41,7 +41,7 @@ export interface BenchStack {
  * The caller's environment without settings that would point a spawned Tugboat elsewhere
  * (TEMPORAL_* profiles, TLS and API keys, TUGBOAT_* state stores and queues, tracing).
  */
-function isolatedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function isolatedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(TEMPORAL_|TUGBOAT_|OTEL_)/.test(key) || key === 'CI') continue;
