@@ -9,6 +9,7 @@ import { codecKeysFromEnv, type CodecKeys } from './keys';
 
 export { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError, isEncrypted } from './aes-gcm-codec';
 export { decodedForReading, payloadValue } from './history';
+export { decodeHistoryJson, hasEncryptedPayloads } from './history-json';
 export { CodecKeyError, codecKeysFromEnv, KEY_FILE_VAR, KEYS_VAR, parseCodecKeys, type CodecKeys } from './keys';
 
 /**
