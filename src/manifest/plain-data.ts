@@ -18,11 +18,14 @@ function describeNonJson(value: unknown): string | undefined {
   if (typeof value === 'number') {
     return Number.isFinite(value) ? undefined : `${String(value)} is not a number JSON can carry; write a finite number, or quote it as a string`;
   }
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  // undefined: a key set to nothing by a programmatic caller, absent once serialised (the schema decides if it is required).
+  if (value === null || value === undefined || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (Array.isArray(value)) return undefined;
   if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto === Object.prototype || proto === null) return undefined;
+    // A plain object's prototype is some realm's Object.prototype (jest and vm contexts have their
+    // own), whose own prototype is null; a Set's or a Date's is one step further from null.
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto === null || Object.getPrototypeOf(proto) === null) return undefined;
     const kind = (value as object).constructor?.name ?? 'object';
     return `a ${kind} (from a YAML tag such as !!set, !!timestamp or !!binary) is not plain data; write a string, number, list or mapping`;
   }
