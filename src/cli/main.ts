@@ -3,6 +3,7 @@
  * and an exit code (never a stack trace for bad input).
  */
 import { Command, CommanderError } from 'commander';
+import { TemporalSettingsError } from '../client/connection';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDeploy } from './commands/deploy';
 import { registerDevCluster } from './commands/dev-cluster';
@@ -59,6 +60,12 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) {
     process.stderr.write(`error: ${err.message}\n`);
     return err.exitCode;
+  }
+  // Unusable connection settings (a missing profile, an unreadable certificate) are bad input;
+  // a refused connection (TemporalConnectError) is reported below, as any failure to proceed.
+  if (err instanceof TemporalSettingsError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return ExitCode.badInput;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${message}\n`);

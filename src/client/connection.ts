@@ -1,35 +1,37 @@
 /**
  * Connecting to Temporal the way every Temporal tool does: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * TLS and API keys (TEMPORAL_TLS_*, TEMPORAL_API_KEY) and config-file profiles through
- * @temporalio/envconfig, so the same CLI and worker point at a production cluster unchanged.
+ * @temporalio/envconfig, so the same CLI, worker and ingress point at a production cluster
+ * unchanged. Unusable settings throw TemporalSettingsError before anything connects (the CLI: exit
+ * 2); a refused connection throws TemporalConnectError saying which setting the server wants.
  * With OTEL_EXPORTER_OTLP_ENDPOINT set, what the client starts carries its trace (src/tracing).
  */
 import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { dataConverterFromEnv } from '../codec';
 import { clientTracingInterceptors } from '../tracing';
+import { connectFailure } from './connect-diagnosis';
+import { resolveConnection, type TemporalTarget } from './connect-settings';
 
-export interface TemporalTarget {
-  address: string;
-  namespace: string;
-}
+export type { TemporalTarget } from './connect-settings';
+export { TemporalConnectError, TemporalSettingsError } from './connect-errors';
 
-function connectConfig(overrides: Partial<TemporalTarget> = {}) {
-  const config = loadClientConnectConfig();
-  const address = overrides.address ?? config.connectionOptions.address ?? 'localhost:7233';
-  const namespace = overrides.namespace ?? config.namespace ?? 'default';
-  return { connectionOptions: { ...config.connectionOptions, address }, namespace };
-}
-
+/** Throws TemporalSettingsError (naming the setting) when the settings cannot be used. */
 export function temporalTarget(overrides: Partial<TemporalTarget> = {}): TemporalTarget {
-  const { connectionOptions, namespace } = connectConfig(overrides);
-  return { address: connectionOptions.address, namespace };
+  const { address, namespace } = resolveConnection(overrides).settings;
+  return { address, namespace };
 }
 
-export async function connectClient(overrides: Partial<TemporalTarget> = {}): Promise<Client> {
-  const { connectionOptions, namespace } = connectConfig(overrides);
-  const connection = await Connection.connect(connectionOptions);
+/**
+ * A failed connect becomes a TemporalConnectError: where, with what, why, which setting to fix.
+ * `env` is the process's environment; tests pass another to connect as a differently set-up process would.
+ */
+export async function connectClient(overrides: Partial<TemporalTarget> = {}, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+  const resolved = resolveConnection(overrides, env);
+  const { connectionOptions, namespace } = resolved;
+  const connection = await Connection.connect(connectionOptions).catch(async (err: unknown) => {
+    throw await connectFailure(err, resolved, 'client');
+  });
   return new Client({ connection, namespace, interceptors: clientTracingInterceptors(), dataConverter: dataConverterFromEnv() });
 }
 
@@ -42,7 +44,9 @@ export async function connectLocalClient(address: string): Promise<Client> {
   return new Client({ connection, namespace: 'default', interceptors: clientTracingInterceptors(), dataConverter: dataConverterFromEnv() });
 }
 
-export async function connectWorkerConnection(overrides: Partial<TemporalTarget> = {}): Promise<NativeConnection> {
-  const { connectionOptions } = connectConfig(overrides);
-  return NativeConnection.connect(connectionOptions);
+export async function connectWorkerConnection(overrides: Partial<TemporalTarget> = {}, env: NodeJS.ProcessEnv = process.env): Promise<NativeConnection> {
+  const resolved = resolveConnection(overrides, env);
+  return NativeConnection.connect(resolved.connectionOptions).catch(async (err: unknown) => {
+    throw await connectFailure(err, resolved, 'worker');
+  });
 }
