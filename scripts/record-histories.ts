@@ -33,7 +33,9 @@ import type { NativeConnection } from '@temporalio/worker';
 import { createClient } from 'redis';
 import { ingressWorkflowId } from '../src/api/workflow-ids';
 import { ingressKeys, resultKey, startIngress } from '../src/ingress';
+import { KEY_FILE_VAR, KEYS_VAR } from '../src/codec';
 import { withEphemeralStack } from './lib/ephemeral-stack';
+import { REPLAY_CODEC_MARKER, REPLAY_TEST_CODEC_KEYS } from './lib/replay-codec-key';
 
 const OUT_DIR = path.resolve(__dirname, '..', 'test', 'histories');
 const TASK_QUEUE = 'record-histories';
@@ -58,6 +60,8 @@ interface Scenario {
    * same environment) and returns them, each recorded as `<scenario>.<suffix>.json` once it ended.
    */
   after?: (ctx: { client: Client; connection: NativeConnection; deploymentId: string }) => Promise<Array<{ suffix: string; handle: WorkflowHandle }>>;
+  /** Recorded with payload encryption on (the committed test-only key, ./lib/replay-codec-key.ts). */
+  encrypted?: boolean;
 }
 
 const waitForPhase = async (handle: WorkflowHandle, done: (p: DeploymentProgress) => boolean) => {
@@ -263,6 +267,16 @@ const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // Payload encryption on (src/codec): inputs, results, progress and failure messages encrypted,
+    // a failure and its rollback among them. Replayed with the same test-only key.
+    name: 'encrypted-failure-rollback',
+    encrypted: true,
+    services: [
+      { name: 'base', type: 'terraform', config: { contact: REPLAY_CODEC_MARKER }, simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['base'], config: { base: '${{ services.base.outputs.id }}' }, simulate: { duration: '20ms', fail_permanent: true } },
+    ],
+  },
+  {
     name: 'operators-bake',
     strategy: { bake: '1s' },
     services: [{ name: 'api', type: 'kubernetes', version: 'v1', simulate: ms('20ms'), health_check: { url: 'SIM/health/api', interval: '250ms' } }],
@@ -290,9 +304,31 @@ function parseArgs(argv: string[]): { only?: string[]; label?: string } {
 async function main(): Promise<void> {
   const { only, label } = parseArgs(process.argv.slice(2));
   const chosen = SCENARIOS.filter((s) => !only || only.includes(s.name));
-  await withEphemeralStack(TASK_QUEUE, async ({ client, connection, simCloudUrl }) => {
-    for (const scenario of chosen) await record({ client, connection }, scenario, new SimCloudClient(simCloudUrl), simCloudUrl, label);
-  });
+  const recordAll = (scenarios: Scenario[]) =>
+    withEphemeralStack(TASK_QUEUE, async ({ client, connection, simCloudUrl }) => {
+      for (const scenario of scenarios) await record({ client, connection }, scenario, new SimCloudClient(simCloudUrl), simCloudUrl, label);
+    });
+  const plain = chosen.filter((s) => !s.encrypted);
+  const encrypted = chosen.filter((s) => s.encrypted);
+  if (plain.length > 0) await withCodecKeys(undefined, () => recordAll(plain));
+  // The stack's client and worker take their converter from the environment (src/codec).
+  if (encrypted.length > 0) await withCodecKeys(REPLAY_TEST_CODEC_KEYS, () => recordAll(encrypted));
+}
+
+/** Runs `work` with exactly these codec keys in the environment (none: the machine's are set aside). */
+async function withCodecKeys(keys: string | undefined, work: () => Promise<void>): Promise<void> {
+  const saved = { keys: process.env[KEYS_VAR], file: process.env[KEY_FILE_VAR] };
+  delete process.env[KEY_FILE_VAR];
+  if (keys) process.env[KEYS_VAR] = keys;
+  else delete process.env[KEYS_VAR];
+  try {
+    await work();
+  } finally {
+    for (const [name, value] of [[KEYS_VAR, saved.keys], [KEY_FILE_VAR, saved.file]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 async function record(
