@@ -12,6 +12,8 @@ import { workflowBundle } from '../support/temporal-env';
 import { installWorkerLogging } from '../../src/worker/logging';
 import { PATCH_DECIDE_IN_ACTIVITY, PATCH_DEPLOYMENT_RECORD } from '../../src/workflows/deployment';
 import { PATCH_RETAIN_KEEPS_DEPENDENCIES } from '../../src/workflows/rollback';
+import { AesGcmCodec, codecKeysFromEnv, decodeHistoryJson, encryptingDataConverter, hasEncryptedPayloads, KEYS_VAR } from '../../src/codec';
+import { REPLAY_CODEC_MARKER, REPLAY_TEST_CODEC_KEYS } from '../../scripts/lib/replay-codec-key';
 
 installWorkerLogging('ERROR');
 
@@ -20,7 +22,18 @@ const fixtures = fs
   .readdirSync(DIR)
   .filter((f) => f.endsWith('.json'))
   .sort()
-  .map((file) => ({ file, ...(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as { workflowId: string; history: unknown }) }));
+  .map((file) => {
+    const text = fs.readFileSync(path.join(DIR, file), 'utf8');
+    const fixture = JSON.parse(text) as { workflowId: string; history: unknown };
+    // `readable`: the history with encrypted payloads decoded, for the helpers that read payloads (beforeAll).
+    return { file, text, ...fixture, encrypted: hasEncryptedPayloads(fixture.history), readable: fixture.history };
+  });
+/** What the encrypted fixtures were recorded with (a committed test-only key). */
+const replayKeys = codecKeysFromEnv({ [KEYS_VAR]: REPLAY_TEST_CODEC_KEYS })!;
+
+beforeAll(async () => {
+  for (const f of fixtures) if (f.encrypted) f.readable = await decodeHistoryJson(f.history, new AesGcmCodec(replayKeys));
+});
 
 type JsonEvent = { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: Array<{ data?: string }> }> } };
 
@@ -42,7 +55,7 @@ describe('replay of recorded histories', () => {
   });
 
   it('covers both sides of every patch: histories recorded before it and after it', () => {
-    const hasMarker = (f: (typeof fixtures)[number], patchId: string) => patchIds(f.history).includes(patchId);
+    const hasMarker = (f: (typeof fixtures)[number], patchId: string) => patchIds(f.readable).includes(patchId);
     const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
     for (const patchId of [PATCH_DEPLOYMENT_RECORD, PATCH_RETAIN_KEEPS_DEPENDENCIES, PATCH_DECIDE_IN_ACTIVITY]) {
       expect(parents.filter((f) => hasMarker(f, patchId)).length).toBeGreaterThan(0);
@@ -52,7 +65,7 @@ describe('replay of recorded histories', () => {
 
   it('has runs whose input carries the client plan (decided once) and runs without it', () => {
     const inputOf = (f: (typeof fixtures)[number]) => {
-      const started = (f.history as { events: Array<{ workflowExecutionStartedEventAttributes?: { input?: { payloads?: Array<{ data?: string }> } } }> })
+      const started = (f.readable as { events: Array<{ workflowExecutionStartedEventAttributes?: { input?: { payloads?: Array<{ data?: string }> } } }> })
         .events[0].workflowExecutionStartedEventAttributes;
       const data = started?.input?.payloads?.[0]?.data ?? '';
       return JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { plan?: unknown };
@@ -62,17 +75,42 @@ describe('replay of recorded histories', () => {
     expect(parents.filter((f) => inputOf(f).plan === undefined).length).toBeGreaterThan(0);
   });
 
-  it('replays every fixture without a determinism error', async () => {
-    const histories = fixtures.map((f) => ({ workflowId: f.workflowId, history: historyFromJSON(f.history) }));
+  it('replays every fixture without a determinism error (the encrypted ones with their key)', async () => {
     const failures: string[] = [];
     let replayed = 0;
-    // runReplayHistories reports errors in its results instead of throwing: collect them.
-    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
-      replayed++;
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+    for (const encrypted of [false, true]) {
+      const chosen = fixtures.filter((f) => f.encrypted === encrypted);
+      const histories = chosen.map((f) => ({ workflowId: f.workflowId, history: historyFromJSON(f.history) }));
+      const options = { workflowBundle: workflowBundle(), ...(encrypted ? { dataConverter: encryptingDataConverter(replayKeys) } : {}) };
+      // runReplayHistories reports errors in its results instead of throwing: collect them.
+      for await (const result of Worker.runReplayHistories(options, histories)) {
+        replayed++;
+        if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+      }
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(fixtures.length);
+  });
+
+  it('has fixtures recorded with payload encryption: no manifest value in plain text, readable with the key', () => {
+    const encrypted = fixtures.filter((f) => f.encrypted);
+    expect(encrypted.filter((f) => f.file.endsWith('.parent.json')).length).toBeGreaterThan(0);
+    expect(fixtures.filter((f) => !f.encrypted).length).toBeGreaterThan(encrypted.length);
+    for (const f of encrypted) expect({ file: f.file, plain: f.text.includes(REPLAY_CODEC_MARKER) }).toEqual({ file: f.file, plain: false });
+    const parent = encrypted.find((f) => f.file.endsWith('.parent.json'))!;
+    const input = (parent.readable as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: Array<{ data: string }> } } }> }).events[0]
+      .workflowExecutionStartedEventAttributes.input.payloads[0];
+    expect(Buffer.from(input.data, 'base64').toString('utf8')).toContain(REPLAY_CODEC_MARKER);
+  });
+
+  it('cannot replay an encrypted fixture without its key', async () => {
+    const parent = fixtures.find((f) => f.encrypted && f.file.endsWith('.parent.json'))!;
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, [{ workflowId: parent.workflowId, history: historyFromJSON(parent.history) }])) {
+      results.push(result);
+    }
+    expect(results).toHaveLength(1);
+    expect(results[0].error?.message).toMatch(/binary\/encrypted/);
   });
 
   it('replays a run recorded before the runnable rules even if its manifest breaks them (old runs are not re-decided)', async () => {
