@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { openPool, pgError } from '../../state/pg/pool';
+import { checkOut, openPool, pgError } from '../../state/pg/pool';
 import { describePostgres, quoteIdentifier, type PostgresTarget } from '../../state/pg/target';
 import type { ServiceStateKey } from '../../state/types';
 import { PermanentDeployError } from '../errors';
@@ -146,11 +146,9 @@ export class PgOpentofuStore {
 
   /** Stores the module's files (relative paths under `dir`) under `hash`, unless stored already; all or nothing. */
   async saveSnapshot(hash: string, dir: string, files: string[]): Promise<void> {
-    const client = await this.db()
-      .connect()
-      .catch((err: unknown) => {
-        throw pgError(err, this.target, 'state store (OpenTofu module snapshots and states)');
-      });
+    const { client, release } = await checkOut(this.db()).catch((err: unknown) => {
+      throw pgError(err, this.target, 'state store (OpenTofu module snapshots and states)');
+    });
     try {
       await this.query('BEGIN', [], client);
       const { rowCount } = await this.query(
@@ -172,7 +170,7 @@ export class PgOpentofuStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      release();
     }
   }
 

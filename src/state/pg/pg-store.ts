@@ -20,7 +20,7 @@ import type {
   StateStore,
 } from '../types';
 import { migrate } from './migrations';
-import { openPool, pgError } from './pool';
+import { checkOut, openPool, pgError } from './pool';
 import { describePostgres, quoteIdentifier, type PostgresTarget } from './target';
 
 export interface PgStateStoreOptions {
@@ -59,13 +59,13 @@ export class PgStateStore implements StateStore {
   }
 
   private async withClient<T>(use: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch((err: unknown) => {
+    const { client, release } = await checkOut(this.pool).catch((err: unknown) => {
       throw pgError(err, this.target, 'state store');
     });
     try {
       return await use(client);
     } finally {
-      client.release();
+      release();
     }
   }
 

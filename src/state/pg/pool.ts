@@ -2,7 +2,7 @@
  * The connection pools Tugboat opens on PostgreSQL (the state store's, the opentofu executor's),
  * each with the timeouts of timeouts.ts, and the errors they raise as errors naming the store.
  */
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { describePostgres, type PostgresTarget } from './target';
 import { pgTimeouts, TIMEOUT_PARAMS, type PgTimeouts } from './timeouts';
 
@@ -31,6 +31,32 @@ export function openPool(target: PostgresTarget, opts: PoolOptions): Pool {
   // replaces it, and the next query reports any lasting problem.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * A connection taken out of the pool (for a transaction), and how to give it back. While a
+ * connection is checked out the pool does not listen for its errors, and the driver emits a dead
+ * socket's error on the client: with no listener that is an uncaught exception, and the whole
+ * worker died when PostgreSQL's connection was reset in the middle of a transaction (found by the
+ * chaos suite: the state store down for 3 s while a circuit breaker's row was locked). The guard
+ * keeps the error (the statement in flight rejects with it anyway), and `release` gives a
+ * connection that failed back as broken, so the pool discards it instead of lending it again.
+ */
+export async function checkOut(pool: Pool): Promise<{ client: PoolClient; release(): void }> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  const guard = (err: Error) => {
+    failed ??= err;
+  };
+  client.on('error', guard);
+  return {
+    client,
+    release() {
+      // A broken connection keeps the guard: it may still report its end while the pool closes it.
+      if (!failed) client.removeListener('error', guard);
+      client.release(failed);
+    },
+  };
 }
 
 /** SQLSTATEs of the server-side timeouts, with what each one means here. */
