@@ -70,7 +70,15 @@ export async function runSurface<T>(surface: Surface<T>, opts: RunOptions): Prom
   const limit = surface.maxCaseMs ?? MAX_CASE_MS;
   for (let i = opts.from ?? 0; i < opts.numRuns; i++) {
     opts.onCase?.(i, report);
-    const input = generateCase(surface.arbitrary, opts.seed, i);
+    let input: T;
+    try {
+      input = generateCase(surface.arbitrary, opts.seed, i);
+    } catch (error) {
+      // The fuzzer's own bug, reported as one so the run goes on and says so.
+      report.cases++;
+      report.violations.push({ caseIndex: i, message: `the generator failed: ${(error as Error)?.stack ?? String(error)}`, input: '(none)' });
+      continue;
+    }
     const started = performance.now();
     let result: CaseOutcome;
     try {

@@ -159,6 +159,8 @@ function applyMutation(doc: Raw, m: Mutation): unknown {
       for (const s of p) v = (v as Raw)[s];
       return typeof v === 'object' && v !== null && !Array.isArray(v);
     });
+    // An earlier mutation may have left no mapping (the document replaced by a list): nothing to add a key to.
+    if (objects.length === 0) return doc;
     const at = objects[m.pick % objects.length];
     return setAt(doc, [...at, m.protoKey], m.value);
   }
