@@ -3,7 +3,7 @@
  */
 import { gitFacts, machineFacts } from '../../bench/lib/report';
 import { describeFault } from './plan';
-import type { SeedReport } from './run-seed';
+import { RUN_DEADLINE_MS, type SeedReport } from './run-seed';
 
 const HEADER = '| seed | faults (kind@point) | expected | actual | resources checked | histories replayed | violations | s |';
 
@@ -104,7 +104,7 @@ schema reached only through the cuttable proxy, and two \`tugboat worker\` proce
 - the environment lock released: the environment's workflow is closed;
 - every history, parent and children, replays (\`Worker.runReplayHistories\`) with the workflow bundle the workers ran (\`dist/workflow-bundle.js\`).
 
-A run still going after ${Math.round(240)} s is a violation (hung). A run with a violation keeps its directory (worker logs, release, traces, \`violations.json\`).
+A run still going after ${Math.round(RUN_DEADLINE_MS / 1000)} s is a violation (hung). A run with a violation keeps its directory (worker logs, release, traces, \`violations.json\`).
 
 ## Reproducing a seed
 

@@ -23,7 +23,7 @@ import { planFor, type ChaosPlan } from './plan';
 import { makeRunDir, ROOT_DIR, startSeedStack, type ServerStack, type SeedStack } from './stack';
 
 /** A run still going after this is hung (runs take well under a minute; each worker kill adds a 10 s heartbeat timeout). */
-export const RUN_DEADLINE_MS = 240_000;
+export const RUN_DEADLINE_MS = 180_000;
 const POLL_MS = 200;
 
 export interface SeedReport {
@@ -88,7 +88,8 @@ export async function runSeed(opts: {
   }
   signalClosed();
   if (running) {
-    violations.push(`hung: ${workflowId} still RUNNING after ${Math.round((opts.deadlineMs ?? RUN_DEADLINE_MS) / 1000)} s`);
+    const workers = stack.workers.map((w) => `worker ${w.index} ${w.alive ? 'alive' : 'gone'}`).join(', ');
+    violations.push(`hung: ${workflowId} still RUNNING after ${Math.round((opts.deadlineMs ?? RUN_DEADLINE_MS) / 1000)} s (${workers})`);
   }
   const faults = await faultsDone;
 
@@ -108,6 +109,7 @@ export async function runSeed(opts: {
     bundlePath: opts.bundlePath ?? path.join(ROOT_DIR, 'dist', 'workflow-bundle.js'),
   });
   violations.push(...checks.violations);
+  violations.push(...stack.workers.flatMap((w) => w.crashes));
   if (violations.length > 0) {
     keep = true;
     fs.writeFileSync(path.join(dir, 'violations.json'), JSON.stringify({ seed, deploymentId, violations, faults, result }, null, 2));

@@ -80,6 +80,10 @@ export interface WorkerSlot {
   output: string[];
   /** True while its current process runs. */
   alive: boolean;
+  /** Exits the runner did not cause (a crash is a violation even when the deployment recovers). */
+  crashes: string[];
+  /** Set while the runner kills or stops the current process. */
+  stopping?: boolean;
 }
 
 export interface SeedStack {
@@ -109,7 +113,7 @@ export async function startSeedStack(opts: {
   cleanup.push(() => proxy.close());
   const stateUrl = `postgres://${POSTGRES.user}@127.0.0.1:${proxy.port}/${POSTGRES.database}?schema=${schema}`;
 
-  const workers: WorkerSlot[] = [0, 1].map((index) => ({ index, home: path.join(dir, `worker-${index}`), output: [], alive: false }));
+  const workers: WorkerSlot[] = [0, 1].map((index) => ({ index, home: path.join(dir, `worker-${index}`), output: [], alive: false, crashes: [] }));
   const envOf = (slot: WorkerSlot) =>
     isolatedEnv({
       TUGBOAT_TOFU_PATH: server.tofuPath,
@@ -137,10 +141,18 @@ export async function startSeedStack(opts: {
     });
     slot.process = proc;
     slot.alive = true;
-    void proc.exited.then(() => {
-      if (slot.process === proc) slot.alive = false;
+    slot.stopping = false;
+    void proc.exited.then((exit) => {
+      if (slot.process !== proc) return;
+      slot.alive = false;
+      if (!slot.stopping) {
+        slot.crashes.push(`worker ${slot.index} (PID ${proc.pid}) died on its own (${exit.signal ?? `exit ${exit.code}`}): ${slot.output.filter((l) => !/^\s+at /.test(l)).slice(-6).join(' / ')}`);
+      }
     });
-    cleanup.push(() => proc.stop({ graceMs: 5_000 }));
+    cleanup.push(() => {
+      slot.stopping = true;
+      return proc.stop({ graceMs: 5_000 });
+    });
     const deadline = Date.now() + WORKER_START_TIMEOUT_MS;
     while (!polling) {
       if (!slot.alive) throw new Error(`worker ${slot.index} (PID ${proc.pid}) exited at start:\n${slot.output.slice(-20).join('\n')}`);
@@ -152,6 +164,7 @@ export async function startSeedStack(opts: {
   const killWorker = async (slot: WorkerSlot) => {
     const proc = slot.process;
     if (!proc || !slot.alive) return;
+    slot.stopping = true;
     proc.kill('SIGKILL');
     await proc.exited;
     slot.alive = false;
