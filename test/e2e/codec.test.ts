@@ -14,6 +14,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { progressQuery } from '../../src/api/messages';
 import type { DeploymentResult } from '../../src/api/progress';
 import { startDeployment } from '../../src/client/deployments';
+import { recordedDeployment } from '../../src/client/status';
 import { AesGcmCodec, codecKeysFromEnv, decodeHistoryJson, encryptingDataConverter, ENCRYPTED_ENCODING, hasEncryptedPayloads } from '../../src/codec';
 import { payloadToJson } from '../../src/codec/payload-bytes';
 import { startCodecServer, type RunningCodecServer } from '../../src/codec/server';
@@ -108,6 +109,11 @@ describe('encrypted payloads', () => {
     const progress = await handle.query(progressQuery);
     expect(progress.phase).toBe('SUCCEEDED');
     expect(progress.services.db.outputs).toEqual(result.services.db.outputs);
+    // … and what status reads from the raw history itself (the stored record), decoded too.
+    const { runId } = await handle.describe();
+    const recorded = await recordedDeployment(client, handle.workflowId, runId);
+    expect(Object.keys(recorded?.record?.services ?? {}).sort()).toEqual(['api', 'db']);
+    expect(typeof recorded?.location).toBe('string');
     // … and nothing readable without them.
     await expect(world.client.workflow.getHandle(handle.workflowId).result()).rejects.toThrow(/binary\/encrypted/);
   });
