@@ -138,7 +138,10 @@ export function continueRollbackRefusal(input: ContinueRollbackInput | undefined
   const known = new Set(ctx.blocked.flatMap((b) => [b.service, ...b.resources.map((r) => r.id)]));
   const unknown = skip.filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    return `not blocked: ${unknown.join(', ')}; blocked are ${[...known].join(', ')}`;
+    // The first few, each cut short: a skip list is whatever was typed, and the refusal goes back through Temporal.
+    const shown = unknown.slice(0, 5).map((id) => (id.length > 63 ? `${id.slice(0, 63)}…` : id));
+    const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : '';
+    return `not blocked: ${shown.join(', ')}${more}; blocked are ${[...known].join(', ')}`;
   }
   const partial = ctx.blocked.filter(
     (b) => !skip.includes(b.service) && b.resources.some((r) => skip.includes(r.id)) && servicesReleasedBySkip(skip, [b]).length === 0,

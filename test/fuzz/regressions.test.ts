@@ -187,6 +187,13 @@ describe('operator payloads the fuzzer found', () => {
     expect(updateRefusals.approve({ service: 'constructor' }, ctx)).toBe('no service named "constructor"; the services are db, api');
   });
 
+  it('a long skip list is refused quoting only its first entries, cut short', () => {
+    const blocked = { ...ctx, phase: 'ROLLBACK_BLOCKED' as const, blocked: [{ service: 'db', resources: [{ id: 'db-1', kind: 'instance' }], error: 'boom' }] };
+    const answer = updateRefusals.continue_rollback({ skip: Array.from({ length: 1000 }, (_, i) => `${i}-${'x'.repeat(250)}`) }, blocked) as string;
+    expect(answer).toMatch(/^not blocked: 0-x{61}…, 1-x{61}…, .* and 995 more; blocked are db, db-1$/);
+    expect(answer.length).toBeLessThan(500);
+  });
+
   it('an over-long service name is refused without quoting it whole', () => {
     const answer = updateRefusals.approve({ service: 'x'.repeat(100_000) }, ctx) as string;
     expect(answer).toMatch(/^service must be a service name \(1-63 characters\)/);
