@@ -15,29 +15,32 @@ interface CodecServerFlags {
 
 const HELP = `
 What it is for:
-  With ${KEYS_VAR} (or ${KEY_FILE_VAR}) set on workers and clients, manifests, outputs, progress
-  and failure messages are AES-256-GCM encrypted in Temporal's history. The Web UI and the temporal
-  CLI show them as binary/encrypted unless they ask a codec server to decode them: this is one. It
-  needs the same keys (all of them: old keys decode old histories) and never logs a payload.
+  With ${KEYS_VAR} (or ${KEY_FILE_VAR}) set on workers and clients, manifests,
+  outputs, progress and failure messages are AES-256-GCM encrypted in Temporal's history. The Web
+  UI and the temporal CLI show them as binary/encrypted unless they ask a codec server to decode
+  them: this is one. It needs the same keys (all of them: old keys decode old histories) and never
+  logs a payload.
 
 Point the Temporal tools at it:
   temporal workflow show -w <workflow id> --codec-endpoint http://127.0.0.1:${DEFAULT_CODEC_SERVER_PORT}
-      (with a token: --codec-auth "Bearer $${CODEC_SERVER_TOKEN_VAR}")
-  Web UI: the "Codec Server" setting (top right, per browser): http://127.0.0.1:${DEFAULT_CODEC_SERVER_PORT};
-      with a token, tick "Pass the user access token" or put a proxy in front that adds it.
-  Web UI for everyone: TEMPORAL_CODEC_ENDPOINT=http://<host>:${DEFAULT_CODEC_SERVER_PORT} in the UI
-      container's environment (docker-compose: services.temporal-ui.environment), or
+      with a token: add --codec-auth "Bearer $${CODEC_SERVER_TOKEN_VAR}"
+  Web UI, in one browser: the data encoder ("Codec Server") setting, http://127.0.0.1:${DEFAULT_CODEC_SERVER_PORT}
+  Web UI, for everyone: the UI server's TEMPORAL_CODEC_ENDPOINT, e.g. in docker-compose.temporal.yml
+      services.temporal-ui.environment: TEMPORAL_CODEC_ENDPOINT: http://localhost:${DEFAULT_CODEC_SERVER_PORT}
+      (then --cors-origin http://localhost:8080), or for a dev server:
       temporal server start-dev --ui-codec-endpoint http://127.0.0.1:${DEFAULT_CODEC_SERVER_PORT}
 
-  The browser calls the codec server itself, from the UI's origin: list that origin with
-  --cors-origin (default ${DEFAULT_CORS_ORIGINS.join(' and ')}, the local dev server's UI).
+  The browser calls the codec server itself, from the UI's origin: the endpoint must be reachable
+  from the browser, and that origin listed with --cors-origin (default: the local dev server's
+  UI, ${DEFAULT_CORS_ORIGINS.join(' and ')}). The Web UI can only send its signed-in user's access token, not a
+  fixed one: with ${CODEC_SERVER_TOKEN_VAR} set, put a proxy that adds the header in front of it.
 
 Examples:
   ${KEYS_VAR}=2026-11:$(cat key.b64) tugboat codec-server
   ${KEY_FILE_VAR}=/etc/tugboat/codec-keys ${CODEC_SERVER_TOKEN_VAR}=$(cat token) \\
     tugboat codec-server --host 0.0.0.0 --cors-origin https://temporal.example.com
 
-Security: anyone who can reach it can decrypt what they can read from Temporal. Keep it on
+Security: anyone who can reach it can decrypt whatever they can read from Temporal. Keep it on
 127.0.0.1 (the default) or set ${CODEC_SERVER_TOKEN_VAR} (read from the environment, never a
 flag, so it stays out of process listings) and serve it behind TLS.`;
 
