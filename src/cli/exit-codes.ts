@@ -9,6 +9,11 @@ export const ExitCode = {
   refused: 3,
   /** The rollback is blocked, the deployment is HALTED, or orphaned resources are left: a person must look. */
   needsAttention: 4,
+  /**
+   * Temporal could not be reached or refused the connection (address, TLS, API key): nothing was
+   * started or changed, so a script may retry, unlike a failed deployment (1).
+   */
+  unreachable: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { TemporalSettingsError } from '../client/connection';
+import { TemporalConnectError } from '../client/connect-errors';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDeploy } from './commands/deploy';
 import { registerDevCluster } from './commands/dev-cluster';
@@ -36,7 +37,8 @@ Start here:
   tugboat plan <manifest>                check a manifest and see its waves and critical path
 
 Exit codes: 0 ok, 1 deployment failed (rolled back), 2 bad input, 3 refused (environment locked,
-request makes no sense now), 4 halted, rollback blocked or orphans left (a person must look).`,
+request makes no sense now), 4 halted, rollback blocked or orphans left (a person must look),
+5 Temporal unreachable or refused the connection (the missing setting is named; nothing changed).`,
     );
   for (const register of [registerPlan, registerDeploy, registerStatus, registerWatch, registerHistory, registerList, registerOperate, registerWorker, registerWorkers, registerIngress, registerUp, registerDevServer, registerDevCluster, registerSimCloud, registerSetup, registerCodecServer]) {
     register(program);
@@ -62,10 +64,15 @@ function exitCodeFor(err: unknown): number {
     return err.exitCode;
   }
   // Unusable connection settings (a missing profile, an unreadable certificate) are bad input;
-  // a refused connection (TemporalConnectError) is reported below, as any failure to proceed.
+  // a refused connection changed nothing and gets its own code, so a script can tell it from a
+  // failed deployment (1) and retry it.
   if (err instanceof TemporalSettingsError) {
     process.stderr.write(`error: ${err.message}\n`);
     return ExitCode.badInput;
+  }
+  if (err instanceof TemporalConnectError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return ExitCode.unreachable;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${message}\n`);

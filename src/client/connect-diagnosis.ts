@@ -24,6 +24,13 @@ export async function connectFailure(err: unknown, resolved: ResolvedConnection,
     const refused = await tcpRefusal(resolved.settings.address);
     if (refused) ({ problem, message } = { problem: 'unreachable', message: refused });
   }
+  if (problem === 'connection-closed' && resolved.settings.tls && via === 'worker') {
+    // The native (rustls) connection races the server's TLS 1.3 alert: a refused client certificate
+    // reads as a broken pipe or an EOF as often as not. grpc-js's own probe reads the alert.
+    const probe = await lastChannelError(resolved).catch(() => undefined);
+    const probed = probe ? classifyConnectFailure(probe.message, probe.code) : 'unknown';
+    if (probe && probed !== 'unknown' && probed !== 'connection-closed') ({ problem, message } = { problem: probed, message: probe.message });
+  }
   if (problem === 'connection-closed' && !resolved.settings.tls && (await speaksTls(resolved.settings.address))) {
     problem = 'plain-to-tls-server';
   }

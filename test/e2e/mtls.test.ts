@@ -101,11 +101,11 @@ describe('a deployment over mTLS', () => {
 });
 
 describe('refused connections say which setting is missing', () => {
-  // Each case: the CLI exits 1 with one error (no stack trace), and the proxy saw no verified connection from it.
+  // Each case: the CLI exits 5 (unreachable) with one error (no stack trace), and the proxy saw no verified connection from it.
   async function refused(env: NodeJS.ProcessEnv): Promise<string> {
     const before = proxy.tlsConnections;
     const r = await tugboat(['list', '--json'], env);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5);
     // On its own line: grpc-js may print Node's DEP0123 warning first (TLS server name set to an IP).
     expect(r.stderr).toMatch(/^error: could not connect to Temporal: /m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -141,7 +141,7 @@ describe('refused connections say which setting is missing', () => {
   it('the worker refuses to start without its client certificate, and its native connection says the same', async () => {
     const env = mtlsEnv({ TEMPORAL_TLS_CLIENT_CERT_PATH: undefined, TEMPORAL_TLS_CLIENT_KEY_PATH: undefined });
     const r = await tugboat(['worker', '--task-queue', 'mtls-refused'], env);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5);
     expect(r.stderr).toContain('set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH');
     const native = await connectWorkerConnection({}, env).then(
       async (connection) => {
@@ -200,7 +200,7 @@ describe('an API key', () => {
   it('a wrong key is named as refused, and never printed', async () => {
     const wrong = 'tb-wrong-key-9876543210';
     const r = await tugboat(['list'], keyEnv(wrong));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5);
     expect(r.stderr).toContain('the server refused the API key: check TEMPORAL_API_KEY');
     expect(r.stderr).toContain('API key set');
     expect(r.stderr).not.toContain(wrong);
@@ -209,7 +209,7 @@ describe('an API key', () => {
 
   it('no key: says to set TEMPORAL_API_KEY; the worker connection says the same', async () => {
     const r = await tugboat(['list'], keyEnv(undefined));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5);
     expect(r.stderr).toContain('the server wants credentials: set TEMPORAL_API_KEY');
     const native = await connectWorkerConnection({}, keyEnv(undefined)).catch((err: unknown) => err);
     expect((native as TemporalConnectError).problem).toBe('unauthenticated');
