@@ -6,7 +6,7 @@
  * signal. Every request is recorded in progress: accepted ones with who and why, refused signals
  * as ignored with the reason (a refused update is refused to its caller and leaves no trace).
  */
-import { CancellationScope, setHandler } from '@temporalio/workflow';
+import { CancellationScope, patched, setHandler } from '@temporalio/workflow';
 import {
   acceptSignal,
   acceptUpdate,
@@ -48,6 +48,22 @@ import {
 import type { ProgressTracker } from './progress-tracker';
 
 type Via = OperatorRequest['via'];
+
+/**
+ * From this patch on, a signal whose payload has the wrong shape (`pause 42`, an unknown field) is
+ * recorded as ignored, as its update's validator refuses it. Runs recorded before it acted on such a
+ * signal, and replay the same. patched() is asked only for a bad payload, so a run that never got
+ * one carries no marker.
+ */
+export const PATCH_SIGNAL_PAYLOAD_CHECK = 'signal-payload-check-v1';
+
+type InputShape = Parameters<typeof operatorInputProblem>[0];
+
+/** The shape problem of a signal's payload (updates never get here with one: their validator refused it). */
+function payloadProblem(shape: InputShape, input: unknown): string | undefined {
+  const problem = operatorInputProblem(shape, input);
+  return problem !== undefined && patched(PATCH_SIGNAL_PAYLOAD_CHECK) ? problem : undefined;
+}
 
 /** Longest `by` / `reason` kept: they are recorded in progress and history. */
 const MAX_TEXT_BYTES = 500;
@@ -96,7 +112,7 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   const accepted = (message: string): RequestAccepted => ({ accepted: true, phase: tracker.phase, message });
 
   const stop = (kind: 'cancel' | 'rollback', input: OperatorRequestInput | undefined, via: Via): RequestAccepted => {
-    const refusal = stopRefusal(kind, context());
+    const refusal = payloadProblem('plain', input) ?? stopRefusal(kind, context());
     const base = { kind, ...who(input), via };
     if (refusal) {
       tracker.record({ ...base, outcome: 'ignored', note: refusal });
@@ -116,13 +132,14 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
    */
   const control = <I extends ServiceRequestInput>(
     kind: OperatorRequestKind,
+    shape: InputShape,
     refusal: (input: I | undefined) => string | undefined,
     act: (input: I | undefined, by: { by?: string; reason?: string }) => string | RequestAccepted,
   ) => {
     return (input: I | undefined, via: Via): RequestAccepted => {
       const service = typeof input?.service === 'string' ? fitUtf8(input.service, MAX_TEXT_BYTES) : undefined;
       const base = { kind, ...(service ? { service } : {}), ...who(input), via };
-      const why = refusal(input);
+      const why = payloadProblem(shape, input) ?? refusal(input);
       if (why) {
         tracker.record({ ...base, outcome: 'ignored', note: why });
         return accepted(`ignored: ${why}`);
@@ -134,29 +151,29 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
     };
   };
 
-  const accept = control<OperatorRequestInput>('accept', () => acceptRefusal(context()), () => {
+  const accept = control<OperatorRequestInput>('accept', 'plain', () => acceptRefusal(context()), () => {
     state.decision = 'accept';
     return state.halted
       ? 'accepted: what succeeded stays, nothing more starts; the deployment ends PARTIAL'
       : 'accepted: what was deployed stays; the deployment ends FAILED';
   });
-  const pause = control<OperatorRequestInput>('pause', () => pauseRefusal(context()), (_input, by) => {
+  const pause = control<OperatorRequestInput>('pause', 'plain', () => pauseRefusal(context()), (_input, by) => {
     state.paused = { ...by, at: new Date().toISOString() };
     // The scheduler sets the phase when it wakes; the answer already says where it is going.
     return { accepted: true, phase: 'PAUSED', message: 'paused: nothing new starts; running services finish' };
   });
-  const resume = control<OperatorRequestInput>('resume', () => resumeRefusal(context()), () => {
+  const resume = control<OperatorRequestInput>('resume', 'plain', () => resumeRefusal(context()), () => {
     state.paused = undefined;
     return { accepted: true, phase: state.halted ? 'HALTED' : 'DEPLOYING', message: 'resumed' };
   });
   const approval = (kind: 'approve' | 'reject') =>
-    control<ServiceRequestInput>(kind, (input) => approvalRefusal(kind, input, context()), (input, by) => {
+    control<ServiceRequestInput>(kind, 'service', (input) => approvalRefusal(kind, input, context()), (input, by) => {
       state.approvalDecisions.set(input!.service!, { decision: kind, ...by });
       return kind === 'approve' ? `approved ${input!.service}: it starts when a slot is free` : `rejected ${input!.service}`;
     });
   const approve = approval('approve');
   const reject = approval('reject');
-  const retryService = control<ServiceRequestInput>('retry_service', (input) => retryRefusal(input, context()), (input) => {
+  const retryService = control<ServiceRequestInput>('retry_service', 'service', (input) => retryRefusal(input, context()), (input) => {
     const named = typeof input?.service === 'string' ? [input.service] : undefined;
     state.retryRequests.push(named ?? 'all-failed');
     if (state.awaitingDecision) {
@@ -170,7 +187,7 @@ export function installOperatorHandlers(state: RunState, tracker: ProgressTracke
   const continueRollback = (input: ContinueRollbackInput | undefined, via: Via): RequestAccepted => {
     const base = { kind: 'continue_rollback' as const, ...who(input), via };
     // Signals have no validator: the same check runs here, and a refusal is recorded, not thrown.
-    const refusal = continueRollbackRefusal(input, context());
+    const refusal = payloadProblem('continue_rollback', input) ?? continueRollbackRefusal(input, context());
     if (refusal) {
       tracker.record({ ...base, outcome: 'ignored', note: refusal });
       return accepted(`ignored: ${refusal}`);

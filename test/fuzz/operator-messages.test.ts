@@ -2,7 +2,8 @@
  * Bad operator payloads against a real deployment: a few hundred random updates of the wrong shape
  * (a number, a string, a list, a field of the wrong type, an unknown field) are each refused by the
  * validators, and random signals that the rules refuse (bad service names, resume while not
- * paused…) are only recorded as ignored. Through all of it progress does not move, no update is
+ * paused…) are only recorded as ignored, as are cancel, rollback and pause signals whose payload has
+ * the wrong shape. Through all of it progress does not move, no update is
  * accepted, and the history has no failed workflow task.
  */
 import fc from 'fast-check';
@@ -13,10 +14,12 @@ import {
   acceptUpdate,
   approveSignal,
   approveUpdate,
+  cancelSignal,
   cancelUpdate,
   continueRollbackSignal,
   continueRollbackUpdate,
   operatorInputProblem,
+  pauseSignal,
   pauseUpdate,
   rejectSignal,
   rejectUpdate,
@@ -24,12 +27,14 @@ import {
   resumeUpdate,
   retryServiceSignal,
   retryServiceUpdate,
+  rollbackSignal,
   rollbackUpdate,
   type OperatorInputShape,
   type RequestAccepted,
 } from '../../src/api/messages';
 import type { DeploymentProgress } from '../../src/api/progress';
 import { operatorCase } from '../../fuzz/properties/operator-payloads';
+import { PATCH_SIGNAL_PAYLOAD_CHECK } from '../../src/workflows/operator-handlers';
 import { progressOf, useWorld } from '../support/world';
 
 /** Payloads are deliberately of the wrong type: the definitions are used untyped. */
@@ -51,6 +56,13 @@ const UPDATES: Record<string, { update: AnyUpdate; shape: OperatorInputShape }> 
  * validator: a signal that the rules accept acts, so cancel, rollback and pause are not sent).
  */
 const REFUSED_SIGNALS: SignalDefinition<[never]>[] = [approveSignal, rejectSignal, retryServiceSignal, resumeSignal, acceptSignal, continueRollbackSignal] as never;
+
+/**
+ * Signals that act when their payload is well-formed: with a payload of the wrong shape they are
+ * ignored (PATCH_SIGNAL_PAYLOAD_CHECK), as their updates' validators refuse it.
+ */
+const ACTING_SIGNALS: SignalDefinition<[never]>[] = [cancelSignal, rollbackSignal, pauseSignal] as never;
+const BAD_SHAPES: unknown[] = [42, 'stop', ['now'], { unknown: true }, { by: 7 }, { reason: ['x'] }];
 
 const UPDATE_COUNT = 300;
 const SIGNAL_COUNT = 100;
@@ -110,11 +122,13 @@ describe('bad operator payloads on a real deployment', () => {
 
     const signals = fc.sample(fc.tuple(fc.constantFrom(...REFUSED_SIGNALS), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.record({ service: fc.oneof(fc.integer(), fc.constantFrom('constructor', '__proto__', 'ghost', '', 'x'.repeat(10_000))), by: fc.jsonValue() }))), { numRuns: SIGNAL_COUNT, seed: SEED });
     for (const [signal, payload] of signals) await handle.signal(signal, payload as never);
+    for (const signal of ACTING_SIGNALS) for (const payload of BAD_SHAPES) await handle.signal(signal, payload as never);
+    const sent = SIGNAL_COUNT + ACTING_SIGNALS.length * BAD_SHAPES.length;
 
     // Every signal handled (recorded as ignored, or counted past the record's cap) before comparing.
     const settled = await progressOf(handle);
     const ignored = settled.requests.filter((r) => r.outcome === 'ignored').length + (settled.ignoredRequestsNotRecorded ?? 0);
-    expect(ignored).toBe(SIGNAL_COUNT);
+    expect(ignored).toBe(sent);
     expect(settled.requests.filter((r) => r.outcome === 'accepted')).toEqual([]);
     expect(forwardState(settled)).toEqual(before);
     expect(await historyProblems(handle)).toEqual([]);
@@ -122,5 +136,12 @@ describe('bad operator payloads on a real deployment', () => {
     await world.cloud.release('first', 'apply');
     expect((await handle.result()).phase).toBe('SUCCEEDED');
     expect(await historyProblems(handle)).toEqual([]);
+    // The refusals of bad-shaped signals went through the patch (old runs replay acting on them).
+    const { events } = await handle.fetchHistory();
+    const patchIds = events!
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+      .flatMap((e) => Object.values(e.markerRecordedEventAttributes!.details ?? {}).flatMap((d) => d.payloads ?? []))
+      .map((payload) => Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
+    expect(patchIds.some((id) => id.includes(PATCH_SIGNAL_PAYLOAD_CHECK))).toBe(true);
   });
 });
