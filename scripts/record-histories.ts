@@ -122,6 +122,21 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // A cancel signal of the wrong shape is ignored (PATCH_SIGNAL_PAYLOAD_CHECK); the run goes on and succeeds.
+    name: 'bad-signal-payload',
+    services: [
+      { name: 'base', type: 'terraform', simulate: ms('20ms') },
+      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
+    ],
+    before: (cloud) => cloud.hold('api', 'apply'),
+    drive: async ({ cloud, handle }) => {
+      await cloud.waitUntilHeld('api', 'apply');
+      await handle.signal(cancelSignal, 42 as never);
+      await waitForPhase(handle, (p) => p.requests.some((r) => r.kind === 'cancel' && r.outcome === 'ignored'));
+      await cloud.release('api', 'apply');
+    },
+  },
+  {
     name: 'blocked-then-retried',
     services: [
       { name: 'base', type: 'terraform', rollback_retry: { max_attempts: 2, initial_interval: '50ms' }, simulate: { duration: '20ms', fail_compensation: true } },
