@@ -11,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal-env';
 import { installWorkerLogging } from '../../src/worker/logging';
 import { PATCH_DECIDE_IN_ACTIVITY, PATCH_DEPLOYMENT_RECORD } from '../../src/workflows/deployment';
+import { PATCH_SIGNAL_PAYLOAD_CHECK } from '../../src/workflows/operator-handlers';
 import { PATCH_RETAIN_KEEPS_DEPENDENCIES } from '../../src/workflows/rollback';
 import { AesGcmCodec, codecKeysFromEnv, decodeHistoryJson, encryptingDataConverter, hasEncryptedPayloads, KEYS_VAR } from '../../src/codec';
 import { REPLAY_CODEC_MARKER, REPLAY_TEST_CODEC_KEYS } from '../../scripts/lib/replay-codec-key';
@@ -57,7 +58,7 @@ describe('replay of recorded histories', () => {
   it('covers both sides of every patch: histories recorded before it and after it', () => {
     const hasMarker = (f: (typeof fixtures)[number], patchId: string) => patchIds(f.readable).includes(patchId);
     const parents = fixtures.filter((f) => f.file.endsWith('.parent.json'));
-    for (const patchId of [PATCH_DEPLOYMENT_RECORD, PATCH_RETAIN_KEEPS_DEPENDENCIES, PATCH_DECIDE_IN_ACTIVITY]) {
+    for (const patchId of [PATCH_DEPLOYMENT_RECORD, PATCH_RETAIN_KEEPS_DEPENDENCIES, PATCH_DECIDE_IN_ACTIVITY, PATCH_SIGNAL_PAYLOAD_CHECK]) {
       expect(parents.filter((f) => hasMarker(f, patchId)).length).toBeGreaterThan(0);
       expect(parents.filter((f) => !hasMarker(f, patchId)).length).toBeGreaterThan(0);
     }
