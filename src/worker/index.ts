@@ -61,9 +61,7 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
   const activities = createActivities({ executors, store });
   // Compiled code uses the bundle built with it; source (tests, tsx) bundles itself.
   const dataConverter = opts.dataConverter ?? dataConverterFromEnv();
-  // The prebuilt bundle has Temporal's default failure converter: with payload encryption on, the
-  // workflows are bundled at start with the codec's, so their own failure messages are encrypted too.
-  const workflowBundle = opts.workflowBundle ?? (dataConverter?.failureConverterPath ? undefined : prebuiltWorkflowBundle());
+  const workflowBundle = opts.workflowBundle ?? defaultWorkflowBundle(dataConverter);
   const bundled = { ...opts, workflowBundle, dataConverter };
   // Before Worker.create: the SDK starts the workflow thread there, and its heap is sized then.
   limitWorkflowHeap(opts.workflowHeapMb);
@@ -78,6 +76,15 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
     throw err;
   }
   return new WorkerGroup(members);
+}
+
+/**
+ * The bundle `npm run build` wrote, unless payload encryption is on: that bundle has Temporal's
+ * default failure converter, so the workflows are then bundled at start with the codec's (a few
+ * seconds of CPU), and their own failure messages are encrypted too. Undefined: bundle at start.
+ */
+export function defaultWorkflowBundle(dataConverter: DataConverter | undefined): { codePath: string } | undefined {
+  return dataConverter?.failureConverterPath ? undefined : prebuiltWorkflowBundle();
 }
 
 /** The SDK Worker of one queue: workflows only on the main queue; the caps this queue was given. */

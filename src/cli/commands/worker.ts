@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { connectClient, connectWorkerConnection, temporalTarget } from '../../client/connection';
 import { SearchAttributesMissingError, SearchAttributeTypeError } from '../../client/search-attributes-errors';
 import { ensureSearchAttributes } from '../../client/search-attributes-setup';
-import { createTugboatWorker, type PolledQueue } from '../../worker';
+import { dataConverterFromEnv } from '../../codec';
+import { createTugboatWorker, defaultWorkflowBundle, type PolledQueue } from '../../worker';
 import { workerSettingsFromEnv, WorkerSettingsError, type WorkerSettings } from '../../worker/config';
 import { installWorkerLogging } from '../../worker/logging';
 import { describePolledQueue } from '../../worker/queues';
 import { runUntilSignalled } from '../../worker/shutdown';
-import { prebuiltWorkflowBundle } from '../../worker/prebuilt-bundle';
 import { openStateStore, stateStoreSetting } from '../../state';
 import { CliError, ExitCode } from '../exit-codes';
 
@@ -71,8 +71,9 @@ export function registerWorker(program: Command): void {
       const target = temporalTarget();
       await checkSearchAttributes();
       const { store, postgres } = await openStateStore(process.env);
-      // A bundle named in the environment (tests build one), else the one `npm run build` wrote.
-      const workflowBundle = process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : prebuiltWorkflowBundle();
+      // A bundle named in the environment (tests build one), else the one `npm run build` wrote
+      // (none with payload encryption on: see defaultWorkflowBundle).
+      const workflowBundle = process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : defaultWorkflowBundle(dataConverterFromEnv());
       try {
         const connection = await connectWorkerConnection();
         try {
@@ -87,7 +88,7 @@ export function registerWorker(program: Command): void {
           const where = `on ${target.address} (namespace ${target.namespace}); sim cloud ${settings.simCloudUrl}; state ${store.location}`;
           process.stdout.write(`${startLines(settings.taskQueue, worker.queues, where).join('\n')}\n`);
           if (worker.queues.some((q) => q.workflows)) {
-            process.stdout.write(`workflow code: ${workflowBundle ? workflowBundle.codePath : 'bundled from source at start'}\n`);
+            process.stdout.write(`workflow code: ${workflowBundle ? workflowBundle.codePath : 'bundled at start'}\n`);
           }
           if (settings.metricsAddress) process.stdout.write(`Prometheus metrics on http://${settings.metricsAddress}/metrics\n`);
           await runUntilSignalled(worker, { graceMs: settings.shutdownGraceMs ?? 0 });
