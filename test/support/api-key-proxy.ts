@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import http2 from 'node:http2';
-import type net from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 export interface ApiKeyProxy {
   address: string;
@@ -25,11 +25,6 @@ export async function startApiKeyProxy(opts: { backend: string; cert: string; ke
   let forwarded = 0;
   let refused = 0;
   const server = http2.createSecureServer({ cert: fs.readFileSync(opts.cert), key: fs.readFileSync(opts.key), ALPNProtocols: ['h2'] });
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
 
   server.on('stream', (stream, headers) => {
     stream.on('error', () => undefined);
@@ -59,24 +54,15 @@ export async function startApiKeyProxy(opts: { backend: string; cert: string; ke
     upstream.pipe(stream);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
+  const listening = await listenOnLoopback(server, () => backend.close());
   return {
-    address: `127.0.0.1:${port}`,
+    address: listening.address,
     get forwarded() {
       return forwarded;
     },
     get refused() {
       return refused;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        backend.close();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import { listenOnLoopback } from './loopback-server';
 
 export interface TlsProxyOptions {
   /** host:port of the plain backend (testEnv().address). */
@@ -57,30 +58,19 @@ export async function startTlsProxy(opts: TlsProxyOptions): Promise<TlsProxy> {
       client.pipe(upstream).pipe(client);
     },
   );
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => refusals.push(err.code ?? err.message));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
+  // Upstream sockets are ours to end too; the accepted ones are listenOnLoopback's.
+  const listening = await listenOnLoopback(server, () => sockets.forEach((socket) => socket.destroy()));
   return {
-    address: `127.0.0.1:${port}`,
+    address: listening.address,
     get tlsConnections() {
       return tlsConnections;
     },
     get refusals() {
       return refusals;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
 
