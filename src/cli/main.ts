@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { TemporalSettingsError } from '../client/connection';
 import { TemporalConnectError } from '../client/connect-errors';
+import { CodecKeyError } from '../codec';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDeploy } from './commands/deploy';
 import { registerDevCluster } from './commands/dev-cluster';
@@ -63,10 +64,11 @@ function exitCodeFor(err: unknown): number {
     process.stderr.write(`error: ${err.message}\n`);
     return err.exitCode;
   }
-  // Unusable connection settings (a missing profile, an unreadable certificate) are bad input;
+  // Unusable connection or encryption settings (a missing profile, an unreadable certificate, a
+  // codec key that is not 32 bytes) are bad input;
   // a refused connection changed nothing and gets its own code, so a script can tell it from a
   // failed deployment (1) and retry it.
-  if (err instanceof TemporalSettingsError) {
+  if (err instanceof TemporalSettingsError || err instanceof CodecKeyError) {
     process.stderr.write(`error: ${err.message}\n`);
     return ExitCode.badInput;
   }

@@ -5,6 +5,7 @@
  */
 import type { DataConverter } from '@temporalio/common';
 import { AesGcmCodec } from './aes-gcm-codec';
+import { KeylessCodec } from './keyless-codec';
 import { codecKeysFromEnv, type CodecKeys } from './keys';
 
 export { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError, isEncrypted } from './aes-gcm-codec';
@@ -13,12 +14,13 @@ export { decodeHistoryJson, hasEncryptedPayloads } from './history-json';
 export { CodecKeyError, codecKeysFromEnv, KEY_FILE_VAR, KEYS_VAR, parseCodecKeys, type CodecKeys } from './keys';
 
 /**
- * The data converter for the keys the environment configures, or undefined when none are (plain
- * JSON payloads, Temporal's default). Throws a clear error naming the setting when they are bad.
+ * The data converter for the keys the environment configures. Without keys, payloads are Temporal's
+ * default plain JSON, and an encrypted one read back fails naming the settings (KeylessCodec).
+ * Throws a clear error naming the setting when the keys are bad.
  */
-export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
+export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
   const keys = codecKeysFromEnv(env);
-  return keys ? encryptingDataConverter(keys) : undefined;
+  return keys ? encryptingDataConverter(keys) : { payloadCodecs: [new KeylessCodec()] };
 }
 
 /** Payloads encrypted with `keys`, and failure messages and stack traces moved into (encrypted) payloads. */

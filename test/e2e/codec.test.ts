@@ -13,6 +13,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { progressQuery } from '../../src/api/messages';
 import type { DeploymentResult } from '../../src/api/progress';
+import { connectClient } from '../../src/client/connection';
 import { startDeployment } from '../../src/client/deployments';
 import { recordedDeployment } from '../../src/client/status';
 import { AesGcmCodec, codecKeysFromEnv, decodeHistoryJson, encryptingDataConverter, ENCRYPTED_ENCODING, hasEncryptedPayloads } from '../../src/codec';
@@ -114,8 +115,17 @@ describe('encrypted payloads', () => {
     const recorded = await recordedDeployment(client, handle.workflowId, runId);
     expect(Object.keys(recorded?.record?.services ?? {}).sort()).toEqual(['api', 'db']);
     expect(typeof recorded?.location).toBe('string');
-    // … and nothing readable without them.
+    // … and nothing readable without them: a plain SDK client cannot decode it, and Tugboat's own
+    // client without keys says which settings it lacks.
     await expect(world.client.workflow.getHandle(handle.workflowId).result()).rejects.toThrow(/binary\/encrypted/);
+    const keyless = await connectClient({ address: testEnv().address, namespace: testEnv().namespace });
+    try {
+      await expect(keyless.workflow.getHandle(handle.workflowId).result()).rejects.toThrow(
+        /encrypted with key ID "e2e-current", and this process has no keys: set TUGBOAT_CODEC_KEYS or TUGBOAT_CODEC_KEY_FILE/,
+      );
+    } finally {
+      await keyless.connection.close();
+    }
   });
 
   it('serves /decode and /encode for the origins it allows, with the token', async () => {

@@ -140,12 +140,24 @@ describe('key settings', () => {
   const key = newKey();
 
   it('is off without either variable, and on with either', () => {
-    expect(dataConverterFromEnv({})).toBeUndefined();
+    const keyless = dataConverterFromEnv({});
+    expect(keyless.failureConverterPath).toBeUndefined();
     const converter = dataConverterFromEnv({ TUGBOAT_CODEC_KEYS: `a:${key}` });
     expect(converter?.payloadCodecs).toHaveLength(1);
     // Failure messages and stack traces go into (encrypted) payloads too.
     const { failureConverter } = require(converter!.failureConverterPath!);
     expect(failureConverter.options.encodeCommonAttributes).toBe(true);
+  });
+
+  it('without keys, writes plain payloads and refuses an encrypted one naming the settings', async () => {
+    const [codec] = dataConverterFromEnv({}).payloadCodecs!;
+    const plain = defaultPayloadConverter.toPayload({ service: 'db' })!;
+    expect(await codec.encode([plain])).toEqual([plain]);
+    expect(await codec.decode([plain])).toEqual([plain]);
+    const [encrypted] = await dataConverterFromEnv({ TUGBOAT_CODEC_KEYS: `k-2026:${key}` }).payloadCodecs![0].encode([plain]);
+    await expect(codec.decode([plain, encrypted])).rejects.toThrow(
+      'A payload is encrypted with key ID "k-2026", and this process has no keys: set TUGBOAT_CODEC_KEYS or TUGBOAT_CODEC_KEY_FILE to the keys the workers use.',
+    );
   });
 
   it('reads a key file: comments, blank lines, the first key encrypts', () => {
