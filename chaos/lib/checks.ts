@@ -6,6 +6,7 @@
  *   (`created` applies per service), the shell scripts' own logs, the OpenTofu provisioner's log
  *   and the resources in each OpenTofu state (read from its pg backend);
  * - after a rollback: `orphans: []`, and nothing left in the cloud, the shell logs or tofu states;
+ * - after a success: no intent left unconfirmed in the ledger;
  * - the environment lock released: the environment's workflow is closed;
  * - every history, parent and children, replays against the worker's bundle.
  * Each failed check is one violation, in words a person can act on.
@@ -67,6 +68,16 @@ export async function checkRun(input: CheckInput): Promise<CheckOutcome> {
     if (!rolledBack && c.creates !== 1) violations.push(`${s.name} (${s.kind}) created ${c.creates} times in a deployment that succeeded`);
     if (!rolledBack && c.live !== 1) violations.push(`${s.name} (${s.kind}) has ${c.live} live resources after success`);
     if (rolledBack && c.live !== 0) violations.push(`${s.name} (${s.kind}) left ${c.live} live resource(s) after the rollback`);
+  }
+
+  // The ledger: in a release that succeeded, every side effect recorded as an intent was confirmed
+  // (a retry after a kill confirms the same key); an intent left open is a step nobody accounted for.
+  if (result && !rolledBack) {
+    const { rows } = await input.pg.query<{ key: string }>(
+      `SELECT idempotency_key AS key FROM "${input.schema}".intents WHERE deployment_id = $1 AND status = 'intent' ORDER BY 1`,
+      [input.deploymentId],
+    );
+    if (rows.length > 0) violations.push(`intents never confirmed: ${rows.map((r) => r.key.split(':').slice(1).join(':')).join(', ')}`);
   }
 
   // The lock.

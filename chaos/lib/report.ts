@@ -101,8 +101,14 @@ schema reached only through the cuttable proxy, and two \`tugboat worker\` proce
   shell scripts' own log (which they write only after checking what exists), create-time provisioner runs of each OpenTofu resource, and the resources in its
   state (read from the pg backend), which must agree with the provisioner's log;
 - after a rollback: \`orphans: []\` and nothing left: no resource of the deployment in the sim cloud, every shell create undone, no instance in any OpenTofu state;
+- after a success, every intent in the ledger confirmed (an intent left open is a side effect nobody accounted for);
 - the environment lock released: the environment's workflow is closed;
-- every history, parent and children, replays (\`Worker.runReplayHistories\`) with the workflow bundle the workers ran (\`dist/workflow-bundle.js\`).
+- every history, parent and children, replays (\`Worker.runReplayHistories\`) with the workflow bundle the workers ran (\`dist/workflow-bundle.js\`);
+- no worker process dies on its own (only the runner's SIGKILLs end one).
+
+Steps retry up to 10 times (200 ms to 2 s apart). The providers' circuit breakers and retry budgets stay on, at the scale of a run of
+seconds (\`breaker: { failures: 5, cool_down: 3s }\`, \`retry_budget: { ratio: 0.2, window: 5s, min_calls: 10 }\`): with the defaults a
+run with 30 % transient failures waits out a one-minute budget window.
 
 A run still going after ${Math.round(RUN_DEADLINE_MS / 1000)} s is a violation (hung). A run with a violation keeps its directory (worker logs, release, traces, \`violations.json\`).
 

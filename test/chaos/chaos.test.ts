@@ -1,7 +1,7 @@
 /**
  * The chaos suite's CI subset (`npm run chaos` runs 50 seeds; see CHAOS.md): a few fixed seeds
  * that together SIGKILL workers (mid-apply of an OpenTofu module, before an intent reaches the
- * ledger, mid-compensation), restart the Temporal dev server (SIGKILL and SIGTERM, mid-apply,
+ * ledger, mid-compensation), restart the Temporal dev server (SIGKILLed mid-apply,
  * mid-verify, mid-compensation), cut the state store (after a child completed, mid-compensation),
  * fail 30 % of steps transiently, and roll back twice. Each must end in the phase its faults imply,
  * create every resource at most once, leave nothing after a rollback, release the environment
