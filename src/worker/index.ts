@@ -79,12 +79,12 @@ export async function createTugboatWorker(opts: CreateWorkerOptions): Promise<Wo
 }
 
 /**
- * The bundle `npm run build` wrote, unless payload encryption is on: that bundle has Temporal's
- * default failure converter, so the workflows are then bundled at start with the codec's (a few
- * seconds of CPU), and their own failure messages are encrypted too. Undefined: bundle at start.
+ * The bundle `npm run build` wrote for this converter: with payload encryption on, the one bundled
+ * with the codec's failure converter, so the workflows' own failure messages are encrypted too.
+ * Undefined (running from source, not built): the workflows are bundled at start.
  */
 export function defaultWorkflowBundle(dataConverter: DataConverter | undefined): { codePath: string } | undefined {
-  return dataConverter?.failureConverterPath ? undefined : prebuiltWorkflowBundle();
+  return prebuiltWorkflowBundle(dataConverter?.failureConverterPath);
 }
 
 /** The SDK Worker of one queue: workflows only on the main queue; the caps this queue was given. */

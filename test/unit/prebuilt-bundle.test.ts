@@ -23,6 +23,13 @@ describe('currentBundle', () => {
     expect(currentBundle(path.join(dist, 'workflow-bundle.js'))).toEqual({ codePath: path.join(dist, 'workflow-bundle.js') });
   });
 
+  it('is not made stale by the other bundle written after it (npm run build writes two)', () => {
+    at(path.join(dist, 'workflows', 'index.js'), 1_000);
+    at(path.join(dist, 'workflow-bundle.js'), 2_000);
+    at(path.join(dist, 'workflow-bundle-encrypting.js'), 3_000);
+    expect(currentBundle(path.join(dist, 'workflow-bundle.js'))).toEqual({ codePath: path.join(dist, 'workflow-bundle.js') });
+  });
+
   it('is nothing when a compiled file is newer (tsc ran without bundling) or there is no bundle', () => {
     at(path.join(dist, 'workflow-bundle.js'), 2_000);
     at(path.join(dist, 'workflows', 'index.js'), 3_000);

@@ -72,7 +72,7 @@ export function registerWorker(program: Command): void {
       await checkSearchAttributes();
       const { store, postgres } = await openStateStore(process.env);
       // A bundle named in the environment (tests build one), else the one `npm run build` wrote
-      // (none with payload encryption on: see defaultWorkflowBundle).
+      // (its encrypting twin with payload encryption on: see defaultWorkflowBundle).
       const workflowBundle = process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : defaultWorkflowBundle(dataConverterFromEnv());
       try {
         const connection = await connectWorkerConnection();
