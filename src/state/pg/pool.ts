@@ -38,7 +38,7 @@ export function openPool(target: PostgresTarget, opts: PoolOptions): Pool {
  * connection is checked out the pool does not listen for its errors, and the driver emits a dead
  * socket's error on the client: with no listener that is an uncaught exception, and the whole
  * worker died when PostgreSQL's connection was reset in the middle of a transaction (found by the
- * chaos suite: the state store down for 3 s while a circuit breaker's row was locked). The guard
+ * chaos suite: the state store down for 3 s while a worker was in one). The guard
  * keeps the error (the statement in flight rejects with it anyway), and `release` gives a
  * connection that failed back as broken, so the pool discards it instead of lending it again.
  */
