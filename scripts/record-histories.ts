@@ -79,6 +79,11 @@ const releaseAt = (version: string): ServiceInput[] => [
   { name: 'base', type: 'terraform', version, simulate: ms('20ms') },
   { name: 'api', type: 'kubernetes', version, dependencies: ['base'], simulate: ms('20ms') },
 ];
+/** Two quick services, api after base: the scenarios that only need something to hold and signal. */
+const baseAndApi = (): ServiceInput[] => [
+  { name: 'base', type: 'terraform', simulate: ms('20ms') },
+  { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
+];
 const SCENARIOS: Scenario[] = [
   {
     name: 'ecommerce-success',
@@ -109,10 +114,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'cancel-signal',
-    services: [
-      { name: 'base', type: 'terraform', simulate: ms('20ms') },
-      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
-    ],
+    services: baseAndApi(),
     before: (cloud) => cloud.hold('api', 'apply'),
     drive: async ({ cloud, handle }) => {
       await cloud.waitUntilHeld('api', 'apply');
@@ -124,10 +126,7 @@ const SCENARIOS: Scenario[] = [
   {
     // A cancel signal of the wrong shape is ignored (PATCH_SIGNAL_PAYLOAD_CHECK); the run goes on and succeeds.
     name: 'bad-signal-payload',
-    services: [
-      { name: 'base', type: 'terraform', simulate: ms('20ms') },
-      { name: 'api', type: 'kubernetes', dependencies: ['base'], simulate: ms('20ms') },
-    ],
+    services: baseAndApi(),
     before: (cloud) => cloud.hold('api', 'apply'),
     drive: async ({ cloud, handle }) => {
       await cloud.waitUntilHeld('api', 'apply');

@@ -14,7 +14,7 @@ import { parseTask } from '../../src/ingress/task';
 import { startSimCloud, type RunningSimCloud } from '../../src/simcloud';
 import { operatorInputProblem } from '../../src/api/messages';
 import { updateRefusals } from '../../src/workflows/operator-handlers';
-import type { RequestContext } from '../../src/workflows/operator-rules';
+import { requestContext } from '../support/request-context';
 
 const VALID = { deployment: { name: 'shop', environment: 'prod', services: [{ name: 'api', type: 'docker', executor: 'simulated' }] } };
 const VALID_YAML = 'deployment:\n  name: shop\n  environment: prod\n  services:\n    - name: api\n      type: docker\n      executor: simulated\n';
@@ -156,17 +156,7 @@ describe('ingress tasks the fuzzer found', () => {
 });
 
 describe('operator payloads the fuzzer found', () => {
-  const ctx: RequestContext = {
-    phase: 'DEPLOYING',
-    awaitingDecision: false,
-    decided: false,
-    continuePending: false,
-    blocked: [],
-    paused: false,
-    halted: false,
-    services: { db: 'AWAITING_APPROVAL', api: 'PENDING' },
-    decidedApprovals: [],
-  };
+  const ctx = requestContext({ services: { db: 'AWAITING_APPROVAL', api: 'PENDING' } });
 
   it('pause with a number, a string or a list is refused (the validator ignored its input and accepted)', () => {
     expect(updateRefusals.pause({}, ctx)).toBeUndefined();

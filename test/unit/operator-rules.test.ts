@@ -11,23 +11,14 @@ import {
   stopRefusal,
   type RequestContext,
 } from '../../src/workflows/operator-rules';
+import { requestContext } from '../support/request-context';
 
 const blocked: BlockedCompensation[] = [
   { service: 'db', resources: [{ id: 'database-1', kind: 'database' }, { id: 'database-2', kind: 'database' }], error: 'boom' },
   { service: 'cache', resources: [], error: 'boom' },
 ];
-const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({
-  phase: 'DEPLOYING',
-  awaitingDecision: false,
-  decided: false,
-  continuePending: false,
-  blocked: [],
-  paused: false,
-  halted: false,
-  services: { db: 'SUCCEEDED', app: 'RUNNING', gate: 'AWAITING_APPROVAL', broken: 'FAILED' },
-  decidedApprovals: [],
-  ...over,
-});
+const ctx = (over: Partial<RequestContext> = {}): RequestContext =>
+  requestContext({ services: { db: 'SUCCEEDED', app: 'RUNNING', gate: 'AWAITING_APPROVAL', broken: 'FAILED' }, ...over });
 
 describe('stopRefusal', () => {
   it.each<[string, Partial<RequestContext>, 'cancel' | 'rollback', RegExp | undefined]>([
