@@ -23,6 +23,7 @@ import { ROOT_DIR, startBenchStack } from './lib/stack';
 import type { ScenarioContext, ScenarioResult } from './lib/types';
 import { allScenarios } from './scenarios';
 import { seeds } from './scenarios/shapes';
+import { parseOrExplain, UsageError } from '../scripts/lib/usage';
 
 const TASK_QUEUE = 'bench';
 
@@ -57,7 +58,6 @@ export function parseArgs(argv: string[]): RunOptions {
   return opts;
 }
 
-class UsageError extends Error {}
 
 const USAGE = 'usage: npm run bench [-- --only 1,3] [--smoke] [--out file.json] [--no-build]';
 
@@ -89,14 +89,9 @@ function defaultOut(opts: RunOptions): string {
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
-  let opts: RunOptions;
-  try {
-    opts = parseArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
-    return err.message ? 2 : 0;
-  }
+  const parsed = parseOrExplain(() => parseArgs(argv), USAGE);
+  if (!parsed.ok) return parsed.exitCode;
+  const { opts } = parsed;
   const began = Date.now();
   const log = (msg: string) => process.stderr.write(`[bench +${((Date.now() - began) / 1000).toFixed(1)}s] ${msg}\n`);
   if (opts.build) ensureBuilt(log);

@@ -21,13 +21,13 @@ import { planFor } from './lib/plan';
 import { renderChaosMd, renderLine, renderSummary, renderTable, summarise } from './lib/report';
 import { runSeed, type SeedReport } from './lib/run-seed';
 import { makeRunDir, ROOT_DIR, startServerStack } from './lib/stack';
+import { parseOrExplain, UsageError } from '../scripts/lib/usage';
 
 export interface ChaosOptions {
   seeds: number[];
   out?: string;
 }
 
-class UsageError extends Error {}
 const USAGE = 'usage: npm run chaos [-- --seeds 50] [--seed 17 ...] [--out CHAOS.md | --no-out]';
 
 export function parseArgs(argv: string[]): ChaosOptions {
@@ -105,14 +105,9 @@ function crashed(seed: number, err: unknown): SeedReport {
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
-  let opts: ChaosOptions;
-  try {
-    opts = parseArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
-    return err.message ? 2 : 0;
-  }
+  const parsed = parseOrExplain(() => parseArgs(argv), USAGE);
+  if (!parsed.ok) return parsed.exitCode;
+  const { opts } = parsed;
   const startedAt = new Date();
   const log = (msg: string) => process.stderr.write(`[chaos +${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s] ${msg}\n`);
   const cleanup = new CleanupStack();
