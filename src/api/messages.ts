@@ -96,7 +96,8 @@ export type OperatorInputShape = 'plain' | 'service' | 'continue_rollback';
 /** A manifest's names have at most 63 characters; a refusal quotes the name, so an unbounded one would make an unbounded answer. */
 const MAX_SERVICE_NAME_CHARS = 63;
 const MAX_SKIP_ENTRIES = 1000;
-const MAX_SKIP_ID_CHARS = 256;
+/** Resource IDs are the executors' (ARNs, URLs, OpenTofu addresses with for_each keys): room for all of them. */
+const MAX_SKIP_ID_CHARS = 2048;
 
 const FIELDS: Record<OperatorInputShape, Record<string, 'string' | 'boolean' | 'string list'>> = {
   plain: { reason: 'string', by: 'string' },

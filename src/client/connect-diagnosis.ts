@@ -21,7 +21,7 @@ export async function connectFailure(err: unknown, resolved: ResolvedConnection,
   let problem: ConnectProblem = classifyConnectFailure(message, code);
   if (problem === 'unknown') {
     // grpc-js does not always keep the channel's last error ("Last error: null"): ask TCP itself.
-    const refused = await tcpRefusal(resolved.settings.address);
+    const refused = await tcpRefusal(resolved.settings.address).catch(() => undefined);
     if (refused) ({ problem, message } = { problem: 'unreachable', message: refused });
   }
   if (problem === 'connection-closed' && resolved.settings.tls && via === 'worker') {
@@ -31,7 +31,7 @@ export async function connectFailure(err: unknown, resolved: ResolvedConnection,
     const probed = probe ? classifyConnectFailure(probe.message, probe.code) : 'unknown';
     if (probe && probed !== 'unknown' && probed !== 'connection-closed') ({ problem, message } = { problem: probed, message: probe.message });
   }
-  if (problem === 'connection-closed' && !resolved.settings.tls && (await speaksTls(resolved.settings.address))) {
+  if (problem === 'connection-closed' && !resolved.settings.tls && (await speaksTls(resolved.settings.address).catch(() => false))) {
     problem = 'plain-to-tls-server';
   }
   return new TemporalConnectError(problem, resolved.settings, scrubReason(message, resolved.apiKey));
@@ -60,9 +60,16 @@ async function lastChannelError(resolved: ResolvedConnection): Promise<{ message
   }
 }
 
-function hostAndPort(address: string): { host: string; port: number } {
+/** Temporal's port when the address has none (the SDK adds it too). */
+const DEFAULT_TEMPORAL_PORT = 7233;
+
+export function hostAndPort(address: string): { host: string; port: number } {
+  // host, host:port, [v6]:port, [v6]; a bare IPv6 address has colons but no port.
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(address);
+  if (bracketed) return { host: bracketed[1], port: bracketed[2] ? Number(bracketed[2]) : DEFAULT_TEMPORAL_PORT };
   const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)) };
+  if (at === -1 || address.indexOf(':') !== at) return { host: address, port: DEFAULT_TEMPORAL_PORT };
+  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
 
 /** Why a TCP connection to `address` fails (refused, no such host, timed out), or undefined if it opens. */

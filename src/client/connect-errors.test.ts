@@ -5,6 +5,7 @@
  * an API-key front and a closed port; "client" is Connection's channel error (read by a second
  * call without retries, as connect-diagnosis.ts does), "worker" NativeConnection's message.
  */
+import { hostAndPort } from './connect-diagnosis';
 import { classifyConnectFailure, describeSettings, fixFor, scrubReason, TemporalConnectError, type ConnectProblem, type ConnectSettings } from './connect-errors';
 
 const RECORDED: [string, ConnectProblem, string, number?][] = [
@@ -76,6 +77,9 @@ describe('what the error tells', () => {
     expect(fixFor('tls-to-plain-server', mtls)).toMatch(/does not speak TLS/);
     expect(fixFor('connection-closed', mtls)).toMatch(/refuses this client certificate/);
     expect(fixFor('server-name-mismatch', mtls)).toMatch(/TEMPORAL_TLS_SERVER_NAME/);
+    // A TLS 1.2 server's "bad certificate" when none was sent: ask for one, do not blame it.
+    expect(fixFor('client-cert-rejected', mtls)).toMatch(/does not accept this client certificate/);
+    expect(fixFor('client-cert-rejected', { ...plain, tls: true })).toMatch(/without a client certificate .*set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH/);
   });
 
   it('says where, with what and why in one error', () => {
@@ -98,5 +102,15 @@ describe('what the error tells', () => {
     expect(scrubReason('line one\n  line two', undefined)).toBe('line one line two');
     expect(scrubReason('14 UNAVAILABLE: No connection established. Last error: Error: self-signed certificate in certificate chain. Resolution note: ', undefined))
       .toBe('14 UNAVAILABLE: No connection established. Last error: Error: self-signed certificate in certificate chain');
+  });
+});
+
+describe('hostAndPort (the probes after a failed connect)', () => {
+  it('reads host:port, [v6]:port, and adds Temporal\'s port where the SDK would', () => {
+    expect(hostAndPort('temporal.internal:7233')).toEqual({ host: 'temporal.internal', port: 7233 });
+    expect(hostAndPort('temporal.internal')).toEqual({ host: 'temporal.internal', port: 7233 });
+    expect(hostAndPort('[::1]:7234')).toEqual({ host: '::1', port: 7234 });
+    expect(hostAndPort('[::1]')).toEqual({ host: '::1', port: 7233 });
+    expect(hostAndPort('::1')).toEqual({ host: '::1', port: 7233 });
   });
 });

@@ -79,7 +79,10 @@ export function fixFor(problem: ConnectProblem, s: ConnectSettings): string {
         ? 'the server asks for a client certificate and did not get one it could use: check TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH'
         : 'the server asks for a client certificate (mTLS): set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or client_cert_path and client_key_path in the profile\'s tls table)';
     case 'client-cert-rejected':
-      return 'the server does not accept this client certificate: use one signed by a CA the server trusts (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH)';
+      // A TLS 1.2 server answers "bad certificate" also when no certificate was sent at all.
+      return s.clientCert
+        ? 'the server does not accept this client certificate: use one signed by a CA the server trusts (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH)'
+        : 'the server refused the connection without a client certificate (mTLS): set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH';
     case 'unknown-server-ca':
       return s.serverCa
         ? "the server's certificate is not signed by the CA in TEMPORAL_TLS_SERVER_CA_CERT_PATH: point it at the CA that signed the server's certificate"

@@ -140,8 +140,14 @@ describe('resolveConnection', () => {
     expect(refusal({ TEMPORAL_CONFIG_FILE: file })).toBe(`client_cert_path (profile default in ${file}): cannot read ${missing} (ENOENT); point it at the certificate file`);
   });
 
-  it('refuses TEMPORAL_TLS_DISABLE_HOST_VERIFICATION, which the SDK would ignore, pointing at TEMPORAL_TLS_SERVER_NAME', () => {
-    expect(refusal({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' })).toMatch(/^TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported .*set TEMPORAL_TLS_SERVER_NAME/);
+  it('warns that TEMPORAL_TLS_DISABLE_HOST_VERIFICATION, which the SDK ignores, does nothing, pointing at TEMPORAL_TLS_SERVER_NAME', () => {
+    const warnings: string[] = [];
+    const r = resolveConnection({}, env({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true', TEMPORAL_ADDRESS: 'temporal.internal:7233' }), (line) => warnings.push(line));
+    expect(r.connectionOptions.address).toBe('temporal.internal:7233');
+    expect(warnings).toEqual([expect.stringMatching(/^TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported .*the server's name is verified anyway.*set TEMPORAL_TLS_SERVER_NAME/)]);
+    const quiet: string[] = [];
+    resolveConnection({}, env({}), (line) => quiet.push(line));
+    expect(quiet).toEqual([]);
   });
 
   it('ignores TLS files when TLS is turned off', () => {

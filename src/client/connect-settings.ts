@@ -39,19 +39,25 @@ const TLS_FILES: Record<TlsFile, { env: string; key: string; kind: 'certificate'
   serverCACert: { env: 'TEMPORAL_TLS_SERVER_CA_CERT', key: 'server_ca_cert', kind: 'certificate' },
 };
 
-export function resolveConnection(overrides: Partial<TemporalTarget> = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
+const warnOnStderr = (line: string) => process.stderr.write(`warning: ${line}\n`);
+
+export function resolveConnection(
+  overrides: Partial<TemporalTarget> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (line: string) => void = warnOnStderr,
+): ResolvedConnection {
   const configFile = configFilePath(env);
   const profileName = env.TEMPORAL_PROFILE || 'default';
   const where = `profile ${profileName}${configFile ? ` in ${configFile}` : ''}`;
   if (env.TEMPORAL_CONFIG_FILE && !fs.existsSync(env.TEMPORAL_CONFIG_FILE)) {
     throw new TemporalSettingsError(`TEMPORAL_CONFIG_FILE names ${env.TEMPORAL_CONFIG_FILE}, which does not exist: fix the path or unset it`);
   }
-  // envconfig reads it, but the TypeScript SDK has no such option: ignoring it silently would
-  // leave a user wondering why verification still fails.
+  // envconfig reads it, but the TypeScript SDK has no such option: the host is verified anyway.
+  // Said, not refused: where the name matches, a setup shared with the temporal CLI works as it is.
   if (env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === 'true' || env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === '1') {
-    throw new TemporalSettingsError(
-      "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported by Temporal's TypeScript SDK, which Tugboat uses: " +
-        "set TEMPORAL_TLS_SERVER_NAME to a name the server's certificate is for instead, and unset it",
+    warn(
+      "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported by Temporal's TypeScript SDK, which Tugboat uses: the server's name is verified anyway. " +
+        "If it does not match the address, set TEMPORAL_TLS_SERVER_NAME to a name the server's certificate is for.",
     );
   }
   let profile: ClientConfigProfile;

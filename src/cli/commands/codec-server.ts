@@ -68,6 +68,13 @@ export function registerCodecServer(program: Command): void {
         );
       }
       const token = process.env[CODEC_SERVER_TOKEN_VAR] || undefined;
+      if (!token && !isLoopbackHost(flags.host)) {
+        // Not refused: behind an authenticating proxy (the Web UI cannot send a fixed token) this is the setup.
+        process.stderr.write(
+          `warning: listening on ${flags.host} without ${CODEC_SERVER_TOKEN_VAR}: whoever can reach this port can decrypt every payload they can read from Temporal. ` +
+            `Put it behind an authenticating proxy, or set ${CODEC_SERVER_TOKEN_VAR}.\n`,
+        );
+      }
       const corsOrigins = flags.corsOrigin ?? DEFAULT_CORS_ORIGINS;
       const server = await startCodecServer({
         codec: new AesGcmCodec(keys),
@@ -107,4 +114,9 @@ function parseMegabytes(value: string): number {
   const mb = Number(value);
   if (!Number.isFinite(mb) || mb <= 0 || mb > 1024) throw new InvalidArgumentError('expected a size in MiB from 1 to 1024');
   return mb;
+}
+
+/** 127.0.0.1, ::1, localhost: reachable from this machine only. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
