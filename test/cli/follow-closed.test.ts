@@ -9,23 +9,18 @@
  * them.
  */
 import path from 'node:path';
-import type { ServiceInput } from '../../src/manifest/schema';
 import { watchDeployment } from '../../src/cli/watch';
 import { runCommand, type CommandResult } from '../../src/system/process';
 import { testEnv } from '../support/temporal-env';
 import { spawnWorker } from '../support/worker-process';
 import { useWorld } from '../support/world';
+import { DIAMOND_SERVICES } from '../support/diamond';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'tugboat.js');
 
-/** a → (b, c) → d */
-const SERVICES: ServiceInput[] = [
-  { name: 'alpha', type: 'shell', simulate: { duration: '10ms' } },
-  { name: 'bravo', type: 'shell', dependencies: ['alpha'], simulate: { duration: '10ms' } },
-  { name: 'charlie', type: 'shell', dependencies: ['alpha'], simulate: { duration: '10ms' } },
-  { name: 'delta', type: 'shell', dependencies: ['bravo', 'charlie'], simulate: { duration: '10ms' } },
-];
+/** The diamond a → (b, c) → d. */
+const SERVICES = DIAMOND_SERVICES;
 
 function tugboat(args: string[]): Promise<CommandResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: testEnv().address, TEMPORAL_NAMESPACE: testEnv().namespace };

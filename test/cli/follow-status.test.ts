@@ -17,6 +17,7 @@ import {
 import type { DeploymentRecord } from '../../src/state';
 import { validateManifestOrThrow } from '../../src/manifest/validate';
 import { planOrThrow } from '../../src/plan';
+import { deploymentStatus, serviceStatus } from '../support/status-fixtures';
 
 const manifest = validateManifestOrThrow({
   deployment: {
@@ -42,37 +43,11 @@ const result: DeploymentResult = {
   retained: [],
 };
 
-function service(overrides: Partial<ServiceStatus>): ServiceStatus {
-  return {
-    state: 'PENDING',
-    type: 'shell',
-    wave: 0,
-    attempt: null,
-    last_failure: null,
-    activity: null,
-    provider: null,
-    started_at: null,
-    ended_at: null,
-    error: null,
-    outputs: {},
-    resources: [],
-    steps: {},
-    ...overrides,
-  };
-}
+const service = (overrides: Partial<ServiceStatus>) => serviceStatus({ provider: null, ...overrides });
 
 /** What the last query said while it ran: db done (after a retry), api retrying, web not started. */
-const lastSeen: DeploymentStatus = {
-  id: 'dep-1',
-  name: 'shop',
-  environment: 'prod',
-  phase: 'DEPLOYING',
-  workflow_id: 'deploy-shop.prod',
-  started_at: '2026-01-01T00:00:00.000Z',
-  ended_at: null,
-  error: null,
-  waves: [['db'], ['api'], ['web']],
-  services: {
+const lastSeen: DeploymentStatus = deploymentStatus(
+  {
     db: service({
       state: 'SUCCEEDED',
       attempt: 2,
@@ -84,23 +59,13 @@ const lastSeen: DeploymentStatus = {
     api: service({ state: 'RETRYING', attempt: 3, last_failure: 'refused', activity: 'connecting', wave: 1, started_at: '2026-01-01T00:00:02.500Z' }),
     web: service({ type: 'kubernetes', wave: 2 }),
   },
-  rollback_manifest: 'file:///state/dep-1/rollback-manifest.json',
-  record: null,
-  rollback: null,
-  orphans: [],
-  orphan_check_error: null,
-  unverifiable: [],
-  retained: [],
-  requests: [],
-  awaiting_decision: false,
-  paused: null,
-  approvals: null,
-  bake: null,
-  on_failure: 'rollback',
-  failed: [],
-  skipped: [],
-  notifications: [],
-};
+  {
+    id: 'dep-1',
+    started_at: '2026-01-01T00:00:00.000Z',
+    rollback_manifest: 'file:///state/dep-1/rollback-manifest.json',
+    on_failure: 'rollback',
+  },
+);
 
 describe('statusFromResult', () => {
   it('takes phase and service states from the result, what the result lacks from the last status seen, times and the location from the record', () => {

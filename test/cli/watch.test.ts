@@ -7,21 +7,16 @@ import path from 'node:path';
 import { runCommand, type CommandResult } from '../../src/system/process';
 import { ExitCode } from '../../src/cli/exit-codes';
 import { watchDeployment } from '../../src/cli/watch';
-import type { ServiceInput } from '../../src/manifest/schema';
 import { testEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { useWorld } from '../support/world';
+import { DIAMOND_SERVICES } from '../support/diamond';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'tugboat.js');
 
-/** a → (b, c) → d; every service declares a duration, so the view has an ETA. */
-const SERVICES: ServiceInput[] = [
-  { name: 'alpha', type: 'shell', simulate: { duration: '10ms' } },
-  { name: 'bravo', type: 'shell', dependencies: ['alpha'], simulate: { duration: '10ms' } },
-  { name: 'charlie', type: 'shell', dependencies: ['alpha'], simulate: { duration: '10ms' } },
-  { name: 'delta', type: 'shell', dependencies: ['bravo', 'charlie'], simulate: { duration: '10ms' } },
-];
+/** The diamond a → (b, c) → d; every service declares a duration, so the view has an ETA. */
+const SERVICES = DIAMOND_SERVICES;
 
 /** SGR colours, cursor movement, erasing, synchronized output: what a terminal acts on, not text. */
 const CSI = /\x1b\[[0-?]*[ -/]*[@-~]/g;

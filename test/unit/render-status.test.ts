@@ -1,55 +1,10 @@
 /** `tugboat status` as text: steps that took more than one attempt are named on the service's line. */
 import { renderStatus } from '../../src/cli/render-status';
-import type { DeploymentStatus, ServiceStatus } from '../../src/client/status';
+import type { ServiceStatus } from '../../src/client/status';
+import { deploymentStatus, serviceStatus } from '../support/status-fixtures';
 
-function service(extra: Partial<ServiceStatus>): ServiceStatus {
-  return {
-    state: 'SUCCEEDED',
-    type: 'terraform',
-    wave: 0,
-    attempt: null,
-    last_failure: null,
-    activity: null,
-    started_at: null,
-    ended_at: null,
-    error: null,
-    outputs: {},
-    resources: [],
-    steps: {},
-    ...extra,
-  };
-}
-
-function status(services: Record<string, ServiceStatus>): DeploymentStatus {
-  return {
-    id: 'dep-20261123t183012345z-k3f9q2',
-    name: 'shop',
-    environment: 'prod',
-    phase: 'DEPLOYING',
-    workflow_id: 'deploy-shop.prod',
-    started_at: '2026-11-23T18:30:12.345Z',
-    ended_at: null,
-    unverifiable: [],
-    error: null,
-    waves: [Object.keys(services)],
-    services,
-    rollback_manifest: null,
-    record: null,
-    rollback: null,
-    orphans: [],
-    orphan_check_error: null,
-    retained: [],
-    requests: [],
-    awaiting_decision: false,
-    paused: null,
-    approvals: null,
-    bake: null,
-    on_failure: null,
-    failed: [],
-    skipped: [],
-    notifications: [],
-  };
-}
+const service = (extra: Partial<ServiceStatus>) => serviceStatus({ state: 'SUCCEEDED', type: 'terraform', ...extra });
+const status = (services: Record<string, ServiceStatus>) => deploymentStatus(services);
 
 describe('renderStatus', () => {
   it('names steps that needed retries, and nothing for first-attempt successes or a RETRYING line', () => {

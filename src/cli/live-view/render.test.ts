@@ -1,55 +1,15 @@
 /** The live view's frame on fixed inputs: what it shows, the ETA and critical path it computes, and how it fits a terminal. */
-import type { DeploymentStatus, ServiceStatus } from '../../client/status';
+import type { ServiceStatus } from '../../client/status';
+import { deploymentStatus, serviceStatus } from '../../../test/support/status-fixtures';
 import { liveViewWanted } from './index';
 import { clean, clock, estimate, renderFrame, type FrameOptions, type LiveStatus } from './render';
 
 const T0 = Date.parse('2026-11-23T18:30:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
-function service(wave: number, extra: Partial<ServiceStatus> = {}): ServiceStatus {
-  return {
-    state: 'PENDING',
-    type: 'shell',
-    wave,
-    attempt: null,
-    last_failure: null,
-    activity: null,
-    started_at: null,
-    ended_at: null,
-    error: null,
-    outputs: {},
-    resources: [],
-    steps: {},
-    ...extra,
-  };
-}
-
-function status(services: Record<string, ServiceStatus>, extra: Partial<LiveStatus> = {}): LiveStatus {
-  const waves: string[][] = [];
-  for (const [name, s] of Object.entries(services)) (waves[s.wave] ??= []).push(name);
-  return {
-    id: 'dep-20261123t183000000z-abc123',
-    name: 'shop',
-    environment: 'prod',
-    phase: 'DEPLOYING',
-    workflow_id: 'deploy-shop.prod',
-    started_at: at(0),
-    ended_at: null,
-    error: null,
-    waves,
-    services,
-    rollback_manifest: null,
-    record: null,
-    rollback: null,
-    orphans: [],
-    orphan_check_error: null,
-    unverifiable: [],
-    retained: [],
-    requests: [],
-    awaiting_decision: false,
-    ...extra,
-  } as DeploymentStatus;
-}
+const service = (wave: number, extra: Partial<ServiceStatus> = {}) => serviceStatus({ wave, ...extra });
+const status = (services: Record<string, ServiceStatus>, extra: Partial<LiveStatus> = {}): LiveStatus =>
+  ({ ...deploymentStatus(services, { id: 'dep-20261123t183000000z-abc123', started_at: at(0) }), ...extra });
 
 /**
  * vpc ─┬─ db (running 2 s of 5) ──┬─ api (3 s) ── web (1 s)
