@@ -11,12 +11,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SurfaceReport, Violation } from './lib/cases';
+import { MAX_CASE_WALL_MS, type SurfaceReport, type Violation } from './lib/cases';
 import { renderFuzzMarkdown, renderTable } from './lib/report';
 import { SURFACES } from './surfaces';
 
 /** Far above the 2 s a case may take: only a true hang gets here. */
-const HANG_MS = 15_000;
+const HANG_MS = MAX_CASE_WALL_MS;
 const ROOT = path.resolve(__dirname, '..');
 
 interface Args {

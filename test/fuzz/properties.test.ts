@@ -23,7 +23,7 @@ async function expectNoViolations(check: (opts: RunOptions) => Promise<SurfaceRe
 }
 
 describe('fuzzing at the CI size (1,000 cases per surface)', () => {
-  it('manifests: every input ends in a plan that can run or in the error listing, none over 2 s', async () => {
+  it('manifests: every input ends in a plan that can run or in the error listing, none over 2 s of CPU', async () => {
     await expectNoViolations(checkManifests);
   });
 
