@@ -39,7 +39,13 @@ const TLS_FILES: Record<TlsFile, { env: string; key: string; kind: 'certificate'
   serverCACert: { env: 'TEMPORAL_TLS_SERVER_CA_CERT', key: 'server_ca_cert', kind: 'certificate' },
 };
 
-const warnOnStderr = (line: string) => process.stderr.write(`warning: ${line}\n`);
+/** Once per process: the worker and the ingress resolve the settings for each connection they open. */
+const warned = new Set<string>();
+const warnOnStderr = (line: string) => {
+  if (warned.has(line)) return;
+  warned.add(line);
+  process.stderr.write(`warning: ${line}\n`);
+};
 
 export function resolveConnection(
   overrides: Partial<TemporalTarget> = {},
