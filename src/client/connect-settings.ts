@@ -11,6 +11,7 @@ import path from 'node:path';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { TemporalSettingsError, type ConnectSettings } from './connect-errors';
+import { warnOnce } from '../system/warn-once';
 
 export interface TemporalTarget {
   address: string;
@@ -39,18 +40,11 @@ const TLS_FILES: Record<TlsFile, { env: string; key: string; kind: 'certificate'
   serverCACert: { env: 'TEMPORAL_TLS_SERVER_CA_CERT', key: 'server_ca_cert', kind: 'certificate' },
 };
 
-/** Once per process: the worker and the ingress resolve the settings for each connection they open. */
-const warned = new Set<string>();
-const warnOnStderr = (line: string) => {
-  if (warned.has(line)) return;
-  warned.add(line);
-  process.stderr.write(`warning: ${line}\n`);
-};
 
 export function resolveConnection(
   overrides: Partial<TemporalTarget> = {},
   env: NodeJS.ProcessEnv = process.env,
-  warn: (line: string) => void = warnOnStderr,
+  warn: (line: string) => void = warnOnce,
 ): ResolvedConnection {
   const configFile = configFilePath(env);
   const profileName = env.TEMPORAL_PROFILE || 'default';

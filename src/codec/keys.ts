@@ -6,6 +6,7 @@
  * entry's position, never a key.
  */
 import fs from 'node:fs';
+import { warnOnce } from '../system/warn-once';
 
 export const KEYS_VAR = 'TUGBOAT_CODEC_KEYS';
 export const KEY_FILE_VAR = 'TUGBOAT_CODEC_KEY_FILE';
@@ -34,7 +35,7 @@ export class CodecKeyError extends Error {
  * The configured keys, or undefined when neither variable is set (encryption off). `warn` hears
  * about a key file others may read.
  */
-export function codecKeysFromEnv(env: NodeJS.ProcessEnv, warn: (line: string) => void = defaultWarn): CodecKeys | undefined {
+export function codecKeysFromEnv(env: NodeJS.ProcessEnv, warn: (line: string) => void = warnOnce): CodecKeys | undefined {
   const inline = env[KEYS_VAR]?.trim();
   const file = env[KEY_FILE_VAR]?.trim();
   if (inline && file) {
@@ -101,16 +102,7 @@ function readKeyFile(file: string, warn: (line: string) => void): string[] {
   }
   // Warned, not refused: mounted secrets (Kubernetes, Docker) are often 0644 inside a container that is the only reader.
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    warn(`warning: ${KEY_FILE_VAR} ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run \`chmod 600 ${file}\`.`);
+    warn(`${KEY_FILE_VAR} ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run \`chmod 600 ${file}\`.`);
   }
   return text.split(/\r?\n/);
-}
-
-const warned = new Set<string>();
-
-/** Once per process: every client and worker reads the keys. */
-function defaultWarn(line: string): void {
-  if (warned.has(line)) return;
-  warned.add(line);
-  process.stderr.write(`${line}\n`);
 }
