@@ -73,7 +73,8 @@ export function registerWorker(program: Command): void {
       const { store, postgres } = await openStateStore(process.env);
       // A bundle named in the environment (tests build one), else the one `npm run build` wrote
       // (its encrypting twin with payload encryption on: see defaultWorkflowBundle).
-      const workflowBundle = process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : defaultWorkflowBundle(dataConverterFromEnv());
+      const dataConverter = dataConverterFromEnv();
+      const workflowBundle = process.env.TUGBOAT_WORKFLOW_BUNDLE ? { codePath: process.env.TUGBOAT_WORKFLOW_BUNDLE } : defaultWorkflowBundle(dataConverter);
       try {
         const connection = await connectWorkerConnection();
         try {
@@ -84,6 +85,7 @@ export function registerWorker(program: Command): void {
             store,
             postgres,
             workflowBundle,
+            dataConverter,
           });
           const where = `on ${target.address} (namespace ${target.namespace}); sim cloud ${settings.simCloudUrl}; state ${store.location}`;
           process.stdout.write(`${startLines(settings.taskQueue, worker.queues, where).join('\n')}\n`);
